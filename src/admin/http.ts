@@ -1,0 +1,61 @@
+import type { Context } from 'hono'
+import * as z from 'zod'
+import type { AppEnv } from '../deps.ts'
+
+/** A failed admin request, in Django REST framework's shape: `{"field": ["message"]}` or `{"detail": ...}`. */
+export class AdminError extends Error {
+  override name = 'AdminError'
+  constructor(readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413, readonly body: Record<string, unknown>) {
+    super(JSON.stringify(body))
+  }
+}
+
+/** DRF's answer for an unknown pk or slug. */
+export function notFound(): AdminError {
+  return new AdminError(404, { detail: 'Not found.' })
+}
+
+/** A validation error on one field. */
+export function fieldError(field: string, message: string): AdminError {
+  return new AdminError(400, { [field]: [message] })
+}
+
+const REQUIRED = 'This field is required.'
+
+/** zod issues as DRF field errors, with DRF's wording for the common cases. */
+export function zodToFieldErrors(error: z.ZodError): Record<string, string[]> {
+  const out: Record<string, string[]> = {}
+  for (const issue of error.issues) {
+    const field = issue.path.length ? String(issue.path[0]) : 'non_field_errors'
+    let message = issue.message
+    if (issue.code === 'invalid_type' && issue.input === undefined) message = REQUIRED
+    else if (issue.code === 'invalid_value' && issue.values.length > 1) message = `"${String(issue.input)}" is not a valid choice.`
+    else if (issue.code === 'unrecognized_keys') continue
+    ;(out[field] ??= []).push(message)
+  }
+  return out
+}
+
+/** Parse a JSON body with `schema`; anything malformed is a 400 that changes nothing. */
+export async function parseBody<T extends z.ZodType>(c: Context<AppEnv>, schema: T): Promise<z.output<T>> {
+  let raw: unknown
+  try {
+    const text = await c.req.text()
+    raw = text.trim() === '' ? {} : JSON.parse(text)
+  } catch {
+    throw new AdminError(400, { detail: 'JSON parse error - request body is not valid JSON' })
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new AdminError(400, { non_field_errors: ['Invalid data. Expected a dictionary.'] })
+  }
+  const result = await schema.safeParseAsync(raw)
+  if (!result.success) throw new AdminError(400, zodToFieldErrors(result.error))
+  return result.data
+}
+
+/** Parse the query string with `schema` (filters and paging). */
+export function parseQuery<T extends z.ZodType>(c: Context<AppEnv>, schema: T): z.output<T> {
+  const result = schema.safeParse(c.req.query())
+  if (!result.success) throw new AdminError(400, zodToFieldErrors(result.error))
+  return result.data
+}

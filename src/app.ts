@@ -1,0 +1,53 @@
+import { Hono, type Handler } from 'hono'
+import { adminApi } from './admin/index.ts'
+import type { AppEnv, Deps } from './deps.ts'
+import { describeError } from './log.ts'
+import { discovery, jwks, providerRoot, webfinger } from './routes/metadata.ts'
+
+type Route = [method: 'GET' | 'POST' | 'OPTIONS', path: string, handler: Handler<AppEnv>]
+
+/** Endpoint paths of authentik's layout (DESIGN.md). Fixed paths come before the `:slug` patterns. */
+const routes: Route[] = [
+  ['GET', '/.well-known/webfinger', webfinger],
+  ['GET', '/.well-known/oauth-authorization-server/application/o/:slug/', discovery],
+  ['GET', '/.well-known/oauth-authorization-server/application/o/:slug', discovery],
+  ['GET', '/application/o/:slug/.well-known/openid-configuration', discovery],
+  ['GET', '/application/o/:slug/jwks/', jwks],
+  ['GET', '/application/o/:slug/', providerRoot],
+]
+
+/** Build the one app both runtimes serve. */
+export function createApp(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+
+  app.use(async (c, next) => {
+    const requestId = crypto.randomUUID()
+    c.set('requestId', requestId)
+    c.set('deps', deps)
+    const handle = deps.database.open()
+    c.set('db', handle.db)
+    try {
+      await next()
+    } finally {
+      c.res.headers.set('X-Request-Id', requestId)
+      const closing = handle.close().catch((err) => deps.log.log('warn', 'database close failed', describeError(err)))
+      try {
+        c.executionCtx.waitUntil(closing)
+      } catch {
+        await closing
+      }
+    }
+  })
+
+  for (const [method, path, handler] of routes) app.on(method, path, handler)
+  app.route('/api/v3', adminApi())
+
+  app.notFound((c) => c.json({ detail: 'Not found.' }, 404))
+  app.onError((err, c) => {
+    deps.log.log('error', 'unhandled error', { request_id: c.var.requestId, path: c.req.path, ...describeError(err) })
+    c.header('X-Request-Id', c.var.requestId)
+    c.header('Cache-Control', 'no-store')
+    return c.json({ error: 'server_error', request_id: c.var.requestId }, 500)
+  })
+  return app
+}

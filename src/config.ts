@@ -1,0 +1,49 @@
+import * as z from 'zod'
+
+const optionalString = z.string().trim().optional().transform((v) => (v === '' ? undefined : v))
+
+/** The environment edge-oidc reads. Parsed once at start-up; unknown variables are ignored. */
+const ConfigSchema = z.object({
+  SECRET_KEY: z.string({ error: 'is required' }).min(32, 'must be at least 32 characters'),
+  ADMIN_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  PUBLIC_URL: optionalString.pipe(
+    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()
+      .transform((v) => v?.replace(/\/+$/, '')),
+  ),
+  DEFAULT_APPLICATION: optionalString,
+  PASSWORD_ITERATIONS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number')
+    .min(10_000, 'must be at least 10000').max(10_000_000, 'must be at most 10000000').default(600_000),
+  METADATA_CACHE_SECONDS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number')
+    .min(0, 'must not be negative').max(3600, 'must be at most 3600').default(60),
+})
+
+export type Config = {
+  secretKey: string
+  adminToken: string | undefined
+  publicUrl: string | undefined
+  defaultApplication: string | undefined
+  passwordIterations: number
+  metadataCacheSeconds: number
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Parse the environment; a bad value throws a `ConfigError` naming the variable. */
+export function parseConfig(env: Record<string, unknown>): Config {
+  const result = ConfigSchema.safeParse(env)
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`)
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`)
+  }
+  const e = result.data
+  return {
+    secretKey: e.SECRET_KEY,
+    adminToken: e.ADMIN_TOKEN,
+    publicUrl: e.PUBLIC_URL,
+    defaultApplication: e.DEFAULT_APPLICATION,
+    passwordIterations: e.PASSWORD_ITERATIONS,
+    metadataCacheSeconds: e.METADATA_CACHE_SECONDS,
+  }
+}

@@ -1,0 +1,59 @@
+import { eq } from 'drizzle-orm'
+import type { Db } from './client.ts'
+import { applications, providers, type keyPairs, type scopeMappings } from './schema.ts'
+
+export type ProviderRow = typeof providers.$inferSelect
+export type ApplicationRow = typeof applications.$inferSelect
+export type KeyPairRow = typeof keyPairs.$inferSelect
+export type ScopeMappingRow = typeof scopeMappings.$inferSelect
+
+/** A provider with everything a protocol request needs about it, read in one statement. */
+export interface ProviderBundle {
+  provider: ProviderRow
+  application: ApplicationRow | null
+  signingKey: KeyPairRow | null
+  encryptionKey: KeyPairRow | null
+  /** Ordered by scope name, as authentik evaluates them. */
+  scopeMappings: ScopeMappingRow[]
+}
+
+const withKeysAndMappings = {
+  signingKey: true,
+  encryptionKey: true,
+  scopeMappings: { with: { scopeMapping: true } },
+} as const
+
+type LoadedProvider = ProviderRow & {
+  signingKey: KeyPairRow | null
+  encryptionKey: KeyPairRow | null
+  scopeMappings: Array<{ scopeMapping: ScopeMappingRow }>
+}
+
+function toBundle(p: LoadedProvider, application: ApplicationRow | null): ProviderBundle {
+  const { signingKey, encryptionKey, scopeMappings: links, ...provider } = p
+  const mappings = links.map((l) => l.scopeMapping)
+    .sort((a, b) => a.scopeName.localeCompare(b.scopeName) || a.name.localeCompare(b.name))
+  return { provider, application, signingKey, encryptionKey, scopeMappings: mappings }
+}
+
+/** The provider behind the application `slug`, or null when there is none (one statement). */
+export async function loadProviderBySlug(db: Db, slug: string): Promise<ProviderBundle | null> {
+  const row = await db.query.applications.findFirst({
+    where: eq(applications.slug, slug),
+    with: { provider: { with: withKeysAndMappings } },
+  })
+  if (!row?.provider) return null
+  const { provider, ...application } = row
+  return toBundle(provider as LoadedProvider, application)
+}
+
+/** The provider with `client_id`, with its application if it has one (one statement). */
+export async function loadProviderByClientId(db: Db, clientId: string): Promise<ProviderBundle | null> {
+  const row = await db.query.providers.findFirst({
+    where: eq(providers.clientId, clientId),
+    with: { ...withKeysAndMappings, application: true },
+  })
+  if (!row) return null
+  const { application, ...provider } = row
+  return toBundle(provider as LoadedProvider, application ?? null)
+}

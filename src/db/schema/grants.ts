@@ -1,0 +1,85 @@
+import { sql } from 'drizzle-orm'
+import { boolean, check, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
+import { authenticatedSessions, users } from './core.ts'
+import { expiringColumns, expiringIndex } from './expiring.ts'
+import { applications, providers } from './providers.ts'
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
+const created = () => at('created').notNull().defaultNow()
+const expiresSet = (t: { expires: unknown; expiring: unknown }, name: string) =>
+  check(`${name}_expires_set`, sql`not ${t.expiring} or ${t.expires} is not null`)
+
+/** authentik `BaseGrantModel`. `grant_id` ties every artefact of one authorization together (its family). */
+function grantColumns() {
+  return {
+    providerId: integer('provider_id').notNull().references(() => providers.id, { onDelete: 'cascade' }),
+    userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    grantId: uuid('grant_id').notNull(),
+    revoked: boolean('revoked').notNull().default(false),
+    scope: text('scope').notNull().default(''),
+    authTime: at('auth_time').notNull(),
+    created: created(),
+    ...expiringColumns(),
+  }
+}
+
+/** authentik `UserConsent`, keyed by user, application and the consented scope set. */
+export const consents = pgTable('consents', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  applicationId: uuid('application_id').notNull().references(() => applications.id, { onDelete: 'cascade' }),
+  permissions: text('permissions').notNull().default(''),
+  created: created(),
+  ...expiringColumns(),
+}, (t) => [expiringIndex('consents', t), index('consents_user_app_idx').on(t.userId, t.applicationId),
+  expiresSet(t, 'consents')])
+
+/** authentik `AuthorizationCode`; only the SHA-256 of the code is kept, plus the redirect URI it was issued to. */
+export const authorizationCodes = pgTable('authorization_codes', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  codeHash: text('code_hash').notNull().unique(),
+  ...grantColumns(),
+  sessionId: uuid('session_id').references(() => authenticatedSessions.id, { onDelete: 'cascade' }),
+  redirectUri: text('redirect_uri').notNull(),
+  nonce: text('nonce'),
+  codeChallenge: text('code_challenge'),
+  codeChallengeMethod: text('code_challenge_method'),
+  consumed: at('consumed'),
+}, (t) => [expiringIndex('authorization_codes', t), index('authorization_codes_grant_idx').on(t.grantId),
+  expiresSet(t, 'authorization_codes')])
+
+/** authentik `AccessToken`: a JWT, looked up by the SHA-256 of its text or by its `jti`. */
+export const accessTokens = pgTable('access_tokens', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tokenHash: text('token_hash').notNull().unique(),
+  jti: text('jti').notNull().unique(),
+  ...grantColumns(),
+  sessionId: uuid('session_id').references(() => authenticatedSessions.id, { onDelete: 'cascade' }),
+  idToken: jsonb('id_token').$type<Record<string, unknown>>().notNull(),
+}, (t) => [expiringIndex('access_tokens', t), index('access_tokens_grant_idx').on(t.grantId),
+  index('access_tokens_session_idx').on(t.sessionId), index('access_tokens_user_idx').on(t.userId),
+  expiresSet(t, 'access_tokens')])
+
+/** authentik `RefreshToken`: opaque, only its SHA-256 kept; it outlives its browser session (set null). */
+export const refreshTokens = pgTable('refresh_tokens', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tokenHash: text('token_hash').notNull().unique(),
+  ...grantColumns(),
+  sessionId: uuid('session_id').references(() => authenticatedSessions.id, { onDelete: 'set null' }),
+  idToken: jsonb('id_token').$type<Record<string, unknown>>().notNull(),
+}, (t) => [expiringIndex('refresh_tokens', t), index('refresh_tokens_grant_idx').on(t.grantId),
+  index('refresh_tokens_user_idx').on(t.userId), expiresSet(t, 'refresh_tokens')])
+
+/** authentik `DeviceToken` (RFC 8628); the device code is kept as a hash, the user code as typed. */
+export const deviceTokens = pgTable('device_tokens', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  deviceCodeHash: text('device_code_hash').notNull().unique(),
+  userCode: text('user_code').notNull(),
+  providerId: integer('provider_id').notNull().references(() => providers.id, { onDelete: 'cascade' }),
+  userId: integer('user_id').references(() => users.id, { onDelete: 'cascade' }),
+  sessionId: uuid('session_id').references(() => authenticatedSessions.id, { onDelete: 'set null' }),
+  scope: text('scope').notNull().default(''),
+  created: created(),
+  ...expiringColumns(),
+}, (t) => [expiringIndex('device_tokens', t), index('device_tokens_user_code_idx').on(t.userCode),
+  expiresSet(t, 'device_tokens')])

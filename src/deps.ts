@@ -1,0 +1,46 @@
+import type { Context } from 'hono'
+import { TtlCache } from './cache.ts'
+import type { Clock } from './clock.ts'
+import type { Config } from './config.ts'
+import type { KeyCache } from './crypto/key-cache.ts'
+import type { Database, Db } from './db/client.ts'
+import type { ProviderBundle } from './db/providers.ts'
+import type { Logger } from './log.ts'
+
+/** Per-isolate caches of what discovery and JWKS serve, so warm requests run no statement. */
+export interface MetadataCache {
+  providers: TtlCache<string, ProviderBundle | null>
+  jwks: TtlCache<string, Record<string, unknown>>
+}
+
+/** Everything the app touches from outside, built by `worker.ts` or `node.ts`. */
+export interface Deps {
+  database: Database
+  clock: Clock
+  keys: KeyCache
+  config: Config
+  log: Logger
+  /** Outbound HTTP (back-channel logout, remote JWKS). */
+  fetch: typeof fetch
+  metadata: MetadataCache
+}
+
+export type AppEnv = {
+  Variables: {
+    deps: Deps
+    db: Db
+    requestId: string
+  }
+}
+
+export type AppContext = Context<AppEnv>
+
+export function createMetadataCache(config: Config): MetadataCache {
+  const ttl = config.metadataCacheSeconds * 1000
+  return { providers: new TtlCache(1000, ttl), jwks: new TtlCache(1000, ttl) }
+}
+
+/** The origin absolute URLs are built from: `PUBLIC_URL` when set, else the request's. */
+export function origin(c: AppContext): string {
+  return c.var.deps.config.publicUrl ?? new URL(c.req.url).origin
+}

@@ -1,0 +1,63 @@
+import type { ExecutionContext, ExportedHandler, ScheduledController } from '@cloudflare/workers-types'
+import type { Hono } from 'hono'
+import { createApp } from './app.ts'
+import { systemClock } from './clock.ts'
+import { parseConfig } from './config.ts'
+import { keyCache } from './crypto/key-cache.ts'
+import { neonDatabase } from './db/neon.ts'
+import { purgeExpired } from './db/purge.ts'
+import { createMetadataCache, type AppEnv, type Deps } from './deps.ts'
+import { consoleLogger } from './log.ts'
+
+interface Env {
+  DATABASE_URL: string
+  SECRET_KEY: string
+  ADMIN_TOKEN?: string
+  PUBLIC_URL?: string
+  DEFAULT_APPLICATION?: string
+  PASSWORD_ITERATIONS?: string
+  METADATA_CACHE_SECONDS?: string
+  /** Local development and tests only: see `NeonOptions.wsProxy`. */
+  NEON_WS_PROXY?: string
+}
+
+// Per isolate: the parsed configuration, the app and its caches live as long as the isolate does.
+let isolate: { deps: Deps; app: Hono<AppEnv> } | undefined
+
+function setUp(env: Env): { deps: Deps; app: Hono<AppEnv> } {
+  if (isolate) return isolate
+  if (!env.DATABASE_URL) throw new Error('invalid configuration: DATABASE_URL: is required')
+  const config = parseConfig(env as unknown as Record<string, unknown>)
+  const deps: Deps = {
+    database: neonDatabase(env.DATABASE_URL, { wsProxy: env.NEON_WS_PROXY, log: consoleLogger }),
+    clock: systemClock,
+    keys: keyCache,
+    config,
+    log: consoleLogger,
+    fetch: (input, init) => fetch(input, init),
+    metadata: createMetadataCache(config),
+  }
+  isolate = { deps, app: createApp(deps) }
+  return isolate
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    const { app } = setUp(env)
+    return app.fetch(request as unknown as Request, env, ctx) as unknown as ReturnType<
+      NonNullable<ExportedHandler<Env>['fetch']>
+    >
+  },
+
+  /** Cron Trigger `2-59/5 * * * *`: authentik's `clean_expired_models`. */
+  async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext) {
+    const { deps } = setUp(env)
+    const handle = deps.database.open()
+    try {
+      const result = await purgeExpired(handle.db, new Date(controller.scheduledTime), { budgetMs: 20_000 })
+      deps.log.log('info', 'purged expired rows', { cron: controller.cron, ...result })
+    } finally {
+      ctx.waitUntil(handle.close())
+    }
+  },
+} satisfies ExportedHandler<Env>
