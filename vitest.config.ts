@@ -13,6 +13,8 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      // The Worker in workerd against a real PostgreSQL: its own config, because the pool is a Vite plugin.
+      'test/worker/vitest.config.ts',
     ],
   },
 })

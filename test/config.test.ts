@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, parseConfig } from '../src/config.ts'
+
+const SECRET_KEY = 's'.repeat(40)
+
+describe('configuration', () => {
+  it('applies the defaults', () => {
+    expect(parseConfig({ SECRET_KEY })).toEqual({
+      secretKey: SECRET_KEY, adminToken: undefined, publicUrl: undefined, defaultApplication: undefined,
+      passwordIterations: 600_000, metadataCacheSeconds: 60,
+    })
+  })
+
+  it('normalises PUBLIC_URL and treats empty values as unset', () => {
+    const config = parseConfig({ SECRET_KEY, PUBLIC_URL: 'https://id.example.com/', ADMIN_TOKEN: '' })
+    expect(config.publicUrl).toBe('https://id.example.com')
+    expect(config.adminToken).toBeUndefined()
+  })
+
+  it.each([
+    [{}, 'SECRET_KEY: is required'],
+    [{ SECRET_KEY: 'short' }, 'SECRET_KEY: must be at least 32 characters'],
+    [{ SECRET_KEY, ADMIN_TOKEN: 'abc' }, 'ADMIN_TOKEN: must be at least 16 characters'],
+    [{ SECRET_KEY, PUBLIC_URL: 'ftp://example.com' }, 'PUBLIC_URL: must be an http(s) URL'],
+    [{ SECRET_KEY, PASSWORD_ITERATIONS: 'many' }, 'PASSWORD_ITERATIONS: must be a number'],
+    [{ SECRET_KEY, PASSWORD_ITERATIONS: '100' }, 'PASSWORD_ITERATIONS: must be at least 10000'],
+    [{ SECRET_KEY, METADATA_CACHE_SECONDS: '-1' }, 'METADATA_CACHE_SECONDS: must not be negative'],
+  ])('stops on a bad value, naming the variable (%j)', (env, message) => {
+    expect(() => parseConfig(env)).toThrow(ConfigError)
+    expect(() => parseConfig(env)).toThrow(message)
+  })
+})
