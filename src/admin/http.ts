@@ -48,14 +48,14 @@ export async function parseBody<T extends z.ZodType>(c: Context<AppEnv>, schema:
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new AdminError(400, { non_field_errors: ['Invalid data. Expected a dictionary.'] })
   }
-  const result = await schema.safeParseAsync(raw)
+  const result = await schema.safeParseAsync(raw, { reportInput: true })
   if (!result.success) throw new AdminError(400, zodToFieldErrors(result.error))
   return result.data
 }
 
 /** Parse the query string with `schema` (filters and paging). */
 export function parseQuery<T extends z.ZodType>(c: Context<AppEnv>, schema: T): z.output<T> {
-  const result = schema.safeParse(c.req.query())
+  const result = schema.safeParse(c.req.query(), { reportInput: true })
   if (!result.success) throw new AdminError(400, zodToFieldErrors(result.error))
   return result.data
 }

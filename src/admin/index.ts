@@ -5,6 +5,16 @@ import { AdminError } from './http.ts'
 import { OpenAPIRegistry } from './openapi.ts'
 import { mountResource, type ResourceSpec } from './resource.ts'
 import { scopeMappingResource } from './scope-mappings.ts'
+import { keyPairResource, mountKeyPairActions } from './key-pairs.ts'
+import { oauthSourceResource } from './oauth-sources.ts'
+import { mountSetPassword, userResource } from './users.ts'
+import { groupResource } from './groups.ts'
+import { accessTokenResource, authorizationCodeResource, refreshTokenResource } from './issued-tokens.ts'
+import { appTokenResource, mountViewKey } from './app-tokens.ts'
+import { sessionResource } from './sessions.ts'
+import { eventResource } from './events.ts'
+import { providerResource } from './providers.ts'
+import { applicationResource } from './applications.ts'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnySpec = ResourceSpec<any, any, any, any>
@@ -12,10 +22,26 @@ type AnySpec = ResourceSpec<any, any, any, any>
 /** Every CRUD resource of the admin API: one module each, one line here. */
 const resources: AnySpec[] = [
   scopeMappingResource,
+  providerResource,
+  applicationResource,
+  keyPairResource,
+  oauthSourceResource,
+  userResource,
+  groupResource,
+  accessTokenResource,
+  refreshTokenResource,
+  authorizationCodeResource,
+  appTokenResource,
+  sessionResource,
+  eventResource,
 ]
 
 /** Extra actions that are not plain CRUD (`generate`, `set_password`): each module mounts its own. */
-const actions: Array<(app: Hono<AppEnv>, registry: OpenAPIRegistry) => void> = []
+const actions: Array<(app: Hono<AppEnv>, registry: OpenAPIRegistry) => void> = [
+  mountKeyPairActions,
+  mountSetPassword,
+  mountViewKey,
+]
 
 /** `/api/v3`: authentik's admin API shape, behind `Authorization: Bearer <ADMIN_TOKEN>`. */
 export function adminApi(): Hono<AppEnv> {

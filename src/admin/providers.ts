@@ -1,0 +1,156 @@
+import type { Context } from 'hono'
+import * as z from 'zod'
+import { randomId } from '../crypto/random.ts'
+import { deriveSecrets } from '../crypto/secret-box.ts'
+import { isUniqueViolation } from '../db/errors.ts'
+import {
+  checkProviderReferences, deleteProvider, getProvider, insertProvider, listProviders, updateProvider,
+  violatedConstraint, type ProviderChanges, type ProviderLinks, type ProviderRecord,
+} from '../db/provider-store.ts'
+import type { GrantType } from '../db/schema.ts'
+import type { AppEnv } from '../deps.ts'
+import { AdminError, notFound } from './http.ts'
+import { intLookup } from './lookups.ts'
+import { ProviderInput, ProviderOutput, providerToApi, type ProviderInputData, type ProviderOut } from './provider-schema.ts'
+import type { ResourceSpec } from './resource.ts'
+
+type C = Context<AppEnv>
+type Input = Partial<ProviderInputData>
+
+/** RFC 9700 §2.1.2 and §2.4: implicit, hybrid and password must be enabled explicitly (DESIGN.md). */
+export const DEFAULT_GRANT_TYPES: GrantType[] = ['authorization_code', 'refresh_token', 'client_credentials', 'device_code']
+
+const Filters = z.object({
+  name: z.string().optional(),
+  client_id: z.string().optional(),
+  application: z.string().optional(),
+  authorization_flow: z.string().optional(),
+})
+
+const invalidPk = (value: unknown) => `Invalid pk "${String(value)}" - object does not exist.`
+const NAME_TAKEN = 'Provider with this name already exists.'
+const CLIENT_ID_TAKEN = 'OAuth2/OpenID Provider with this Client ID already exists.'
+
+const secrets = (c: C) => deriveSecrets(c.var.deps.config.secretKey)
+
+async function toApi(c: C, record: ProviderRecord): Promise<ProviderOut> {
+  return providerToApi(record, await (await secrets(c)).open(record.clientSecretSealed))
+}
+
+async function mustLoad(c: C, id: number): Promise<ProviderOut> {
+  const record = await getProvider(c.var.db, id)
+  if (!record) throw notFound()
+  return toApi(c, record)
+}
+
+function linksOf(input: Input): ProviderLinks {
+  return {
+    scopeMappingIds: input.property_mappings,
+    federationSourceIds: input.jwt_federation_sources,
+    federationProviderIds: input.jwt_federation_providers,
+  }
+}
+
+/**
+ * Validate every reference of a write in one read, so that nothing is written when one is wrong. 404 when the
+ * provider being updated does not exist; else all field errors at once, in DRF's shape.
+ */
+async function checkReferences(c: C, input: Input, selfId?: number): Promise<void> {
+  const keyIds = [input.signing_key, input.encryption_key].filter((k): k is string => typeof k === 'string')
+  const found = await checkProviderReferences(c.var.db, {
+    ...linksOf(input), keyIds, name: input.name, clientId: input.client_id, ...(selfId !== undefined && { selfId }),
+  })
+  if (selfId !== undefined && !found.selfExists) throw notFound()
+  const errors: Record<string, string[]> = {}
+  const missing = <T>(field: string, given: readonly T[] | undefined, known: Set<T>, norm: (v: T) => T) => {
+    const bad = given?.find((v) => !known.has(norm(v)))
+    if (bad !== undefined) errors[field] = [invalidPk(bad)]
+  }
+  const lower = (v: string) => v.toLowerCase()
+  missing('property_mappings', input.property_mappings, found.scopeMappingIds, lower)
+  missing('jwt_federation_sources', input.jwt_federation_sources, found.federationSourceIds, lower)
+  missing('jwt_federation_providers', input.jwt_federation_providers, found.federationProviderIds, (v) => v)
+  if (typeof input.signing_key === 'string') {
+    const key = found.keys.get(input.signing_key.toLowerCase())
+    if (!key) errors.signing_key = [invalidPk(input.signing_key)]
+    else if (!key.hasPrivateKey) errors.signing_key = ['Only key pairs with a private key can be used for signing.']
+  }
+  if (typeof input.encryption_key === 'string') {
+    const key = found.keys.get(input.encryption_key.toLowerCase())
+    if (!key) errors.encryption_key = [invalidPk(input.encryption_key)]
+    else if (key.keyType !== 'rsa') errors.encryption_key = ['Only RSA keys can be used for encryption.']
+  }
+  if (found.nameTaken) errors.name = [NAME_TAKEN]
+  if (found.clientIdTaken) errors.client_id = [CLIENT_ID_TAKEN]
+  if (Object.keys(errors).length) throw new AdminError(400, errors)
+}
+
+/** The columns an input sets; the client secret is sealed at rest. */
+async function columnsOf(c: C, input: Input): Promise<ProviderChanges> {
+  const map: Array<[keyof Input, keyof ProviderChanges]> = [
+    ['name', 'name'], ['authorization_flow', 'authorizationFlow'], ['authentication_flow', 'authenticationFlow'],
+    ['invalidation_flow', 'invalidationFlow'], ['client_type', 'clientType'], ['client_id', 'clientId'],
+    ['access_code_validity', 'accessCodeValidity'], ['access_token_validity', 'accessTokenValidity'],
+    ['refresh_token_validity', 'refreshTokenValidity'], ['refresh_token_threshold', 'refreshTokenThreshold'],
+    ['include_claims_in_id_token', 'includeClaimsInIdToken'], ['signing_key', 'signingKeyId'],
+    ['encryption_key', 'encryptionKeyId'], ['redirect_uris', 'redirectUris'], ['logout_uri', 'logoutUri'],
+    ['logout_method', 'logoutMethod'], ['sub_mode', 'subMode'], ['issuer_mode', 'issuerMode'], ['grant_types', 'grantTypes'],
+  ]
+  const out: Record<string, unknown> = {}
+  for (const [field, column] of map) {
+    const value = input[field]
+    if (value !== undefined) out[column] = typeof value === 'string' && column.endsWith('KeyId') ? value.toLowerCase() : value
+  }
+  if (input.client_secret !== undefined) out.clientSecretSealed = await (await secrets(c)).seal(input.client_secret)
+  return out as ProviderChanges
+}
+
+/** A unique violation that slipped past the check (a concurrent write), as the field error it means. */
+async function writing<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write()
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err
+    const constraint = violatedConstraint(err) ?? ''
+    throw new AdminError(400, constraint.includes('client_id') ? { client_id: [CLIENT_ID_TAKEN] } : { name: [NAME_TAKEN] })
+  }
+}
+
+/** `/api/v3/providers/oauth2/`: authentik's OAuth2/OpenID providers. */
+export const providerResource: ResourceSpec<number, typeof ProviderInput, typeof Filters, ProviderOut> = {
+  path: '/providers/oauth2/',
+  tag: 'providers_oauth2',
+  lookup: intLookup('id'),
+  input: ProviderInput,
+  output: ProviderOutput,
+  filters: Filters,
+  async list(c, f, page) {
+    const { count, rows } = await listProviders(c.var.db, {
+      name: f.name, clientId: f.client_id, application: f.application, authorizationFlow: f.authorization_flow,
+      search: page.search,
+    }, page.pageSize, (page.page - 1) * page.pageSize)
+    return { count, results: await Promise.all(rows.map((r) => toApi(c, r))) }
+  },
+  async get(c, id) {
+    const record = await getProvider(c.var.db, id)
+    return record ? toApi(c, record) : null
+  },
+  async create(c, data) {
+    const input: ProviderInputData = {
+      ...data, client_id: data.client_id ?? randomId(40), client_secret: data.client_secret ?? randomId(128),
+      grant_types: data.grant_types ?? DEFAULT_GRANT_TYPES,
+    }
+    await checkReferences(c, input)
+    const values = { ...(await columnsOf(c, input)), created: c.var.deps.clock.now() }
+    const id = await writing(() => insertProvider(c.var.db, values as Parameters<typeof insertProvider>[1], linksOf(input)))
+    return mustLoad(c, id)
+  },
+  async update(c, id, input) {
+    await checkReferences(c, input, id)
+    const found = await writing(async () => updateProvider(c.var.db, id, await columnsOf(c, input), linksOf(input)))
+    return found ? mustLoad(c, id) : null
+  },
+  async remove(c, id) {
+    return deleteProvider(c.var.db, id)
+  },
+}

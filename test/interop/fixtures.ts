@@ -1,0 +1,106 @@
+import type { JWTPayload } from 'jose'
+import { KeyCache } from '../../src/crypto/key-cache.ts'
+import { deriveSecrets } from '../../src/crypto/secret-box.ts'
+import { loadKeyPairMaterial, type StoredKeyPair } from '../../src/db/key-store.ts'
+import { keyAlg } from '../../src/oauth/issuer.ts'
+import { encode, type SigningContext } from '../../src/tokens/encode.ts'
+import { SECRET_KEY, type TestContext } from '../support/app.ts'
+
+/** One token for verify.py to check, with everything a relying party would know. */
+export interface InteropCase {
+  name: string
+  token: string
+  /** The provider's JWKS exactly as `/application/o/<slug>/jwks/` served it. */
+  jwks: Record<string, unknown>
+  expected: { alg: string; kid: string | null; typ: string }
+  payload: JWTPayload
+  /** HS256 only: the client secret from the provider API's answer. */
+  client_secret?: string
+  /** JWE only: the encryption key pair's private key and the JWE header the token must carry. */
+  encryption?: { private_key_pem: string; header: Record<string, string> }
+}
+
+interface KeySpec { alg: 'rsa' | 'ecdsa'; key_size: number }
+interface ProviderSpec { name: string; alg: string; signing: KeySpec | null; encryption?: KeySpec; typ?: string }
+
+const FLOW = 'default-provider-authorization-implicit-consent'
+const ORIGIN = 'http://localhost'
+
+/** The providers of DESIGN.md "Tests": every signing algorithm, HS256 without a key, and a nested JWE. */
+export const PROVIDERS: ProviderSpec[] = [
+  { name: 'rs256-2048', alg: 'RS256', signing: { alg: 'rsa', key_size: 2048 } },
+  { name: 'rs256-4096', alg: 'RS256', signing: { alg: 'rsa', key_size: 4096 } },
+  { name: 'es256', alg: 'ES256', signing: { alg: 'ecdsa', key_size: 256 } },
+  { name: 'es384', alg: 'ES384', signing: { alg: 'ecdsa', key_size: 384 }, typ: 'logout+jwt' },
+  { name: 'es512', alg: 'ES512', signing: { alg: 'ecdsa', key_size: 521 } },
+  { name: 'hs256', alg: 'HS256', signing: null },
+  { name: 'rs256-jwe', alg: 'RS256', signing: { alg: 'rsa', key_size: 2048 }, encryption: { alg: 'rsa', key_size: 2048 } },
+]
+
+async function call<T>(t: TestContext, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await t.admin(method, path, body)
+  const text = await res.text()
+  if (res.status !== 200 && res.status !== 201) throw new Error(`${method} ${path}: ${res.status} ${text}`)
+  return JSON.parse(text) as T
+}
+
+async function keyPair(t: TestContext, name: string, spec: KeySpec): Promise<StoredKeyPair> {
+  const { pk } = await call<{ pk: string }>(t, 'POST', '/crypto/certificatekeypairs/generate/', {
+    common_name: `interop-${name}`, validity_days: 30, ...spec,
+  })
+  const material = await loadKeyPairMaterial(t.db, await deriveSecrets(SECRET_KEY), pk)
+  if (!material?.privateKeyPem) throw new Error(`key pair ${pk} has no private key`)
+  return material
+}
+
+/** Claims like an ID token's, with non-ASCII text so that UTF-8 handling is compared too. */
+function payloadFor(t: TestContext, slug: string, clientId: string): JWTPayload {
+  const iat = Math.floor(t.clock.now().getTime() / 1000)
+  return {
+    iss: `${ORIGIN}/application/o/${slug}/`, sub: 'b8f2c0e6d1a94f7e', aud: clientId, iat, exp: iat + 600,
+    auth_time: iat - 5, nonce: 'n-0S6_WzA2Mj', name: 'Zoë Ångström 日本語', email: 'zoe@example.com',
+    groups: ['admins', 'ünïcode'], amr: ['pwd'],
+  }
+}
+
+/** Creates each provider through the admin API and signs (and encrypts) one token with its stored keys. */
+export async function buildCases(t: TestContext): Promise<InteropCase[]> {
+  const keys = new KeyCache()
+  const cases: InteropCase[] = []
+  for (const spec of PROVIDERS) {
+    const signing = spec.signing && await keyPair(t, `${spec.name}-sig`, spec.signing)
+    const encryption = spec.encryption && await keyPair(t, `${spec.name}-enc`, spec.encryption)
+    const provider = await call<{ pk: number; client_id: string; client_secret: string }>(t, 'POST', '/providers/oauth2/', {
+      name: `interop-${spec.name}`, authorization_flow: FLOW,
+      ...(signing && { signing_key: signing.id }), ...(encryption && { encryption_key: encryption.id }),
+    })
+    const slug = `interop-${spec.name}`
+    await call(t, 'POST', '/core/applications/', { name: slug, slug, provider: provider.pk })
+    const res = await t.request(`/application/o/${slug}/jwks/`)
+    if (res.status !== 200) throw new Error(`JWKS of ${slug}: ${res.status} ${await res.text()}`)
+    const jwks = (await res.json()) as Record<string, unknown>
+
+    const ctx: SigningContext = {
+      clientSecret: provider.client_secret,
+      signingKey: signing ? { kid: signing.kid, jwsAlg: keyAlg(signing), privateKeyPem: signing.privateKeyPem ?? '' } : null,
+      encryptionKey: encryption ? { kid: encryption.kid, certificatePem: encryption.certificatePem } : null,
+    }
+    const payload = payloadFor(t, slug, provider.client_id)
+    const typ = spec.typ ?? 'JWT'
+    cases.push({
+      name: spec.name,
+      token: await encode(ctx, payload, { keys, typ }),
+      jwks,
+      expected: { alg: spec.alg, kid: signing?.kid ?? null, typ },
+      payload,
+      ...(!signing && { client_secret: provider.client_secret }),
+      ...(encryption && {
+        encryption: {
+          private_key_pem: encryption.privateKeyPem ?? '',
+          header: { alg: 'RSA-OAEP-256', enc: 'A256CBC-HS512', typ: 'JWE', kid: encryption.kid },
+        },
+      }),
+    })
+  }
+  return cases
+}
