@@ -2,8 +2,9 @@ import type { JWTPayload } from 'jose'
 import { KeyCache } from '../../src/crypto/key-cache.ts'
 import { deriveSecrets } from '../../src/crypto/secret-box.ts'
 import { loadKeyPairMaterial, type StoredKeyPair } from '../../src/db/key-store.ts'
-import { keyAlg } from '../../src/oauth/issuer.ts'
-import { encode, type SigningContext } from '../../src/tokens/encode.ts'
+import { loadProviderBySlug } from '../../src/db/providers.ts'
+import { encode } from '../../src/tokens/encode.ts'
+import { signingContext } from '../../src/tokens/signing-context.ts'
 import { SECRET_KEY, type TestContext } from '../support/app.ts'
 
 /** One token for verify.py to check, with everything a relying party would know. */
@@ -80,11 +81,10 @@ export async function buildCases(t: TestContext): Promise<InteropCase[]> {
     if (res.status !== 200) throw new Error(`JWKS of ${slug}: ${res.status} ${await res.text()}`)
     const jwks = (await res.json()) as Record<string, unknown>
 
-    const ctx: SigningContext = {
-      clientSecret: provider.client_secret,
-      signingKey: signing ? { kid: signing.kid, jwsAlg: keyAlg(signing), privateKeyPem: signing.privateKeyPem ?? '' } : null,
-      encryptionKey: encryption ? { kid: encryption.kid, certificatePem: encryption.certificatePem } : null,
-    }
+    // The provider's own signing context, as the token endpoint builds it from the stored (sealed) keys.
+    const bundle = await loadProviderBySlug(t.db, slug)
+    if (!bundle) throw new Error(`no provider behind ${slug}`)
+    const ctx = await signingContext(bundle, await deriveSecrets(SECRET_KEY))
     const payload = payloadFor(t, slug, provider.client_id)
     const typ = spec.typ ?? 'JWT'
     cases.push({

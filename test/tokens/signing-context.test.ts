@@ -1,0 +1,58 @@
+import { compactDecrypt, decodeProtectedHeader, importPKCS8, importX509, jwtVerify } from 'jose'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { deriveSecrets } from '../../src/crypto/secret-box.ts'
+import { loadKeyPairMaterial } from '../../src/db/key-store.ts'
+import { loadProviderBySlug } from '../../src/db/providers.ts'
+import { encode } from '../../src/tokens/encode.ts'
+import { signingContext } from '../../src/tokens/signing-context.ts'
+import { createTestContext, SECRET_KEY, type TestContext } from '../support/app.ts'
+
+let t: TestContext
+const keys: Record<string, string> = {}
+const payload = { iss: 'http://localhost/application/o/x/', sub: 'alice', aud: 'client', iat: 1780315200 }
+
+async function provider(slug: string, fields: Record<string, unknown>): Promise<{ client_secret: string }> {
+  const res = await t.admin('POST', '/providers/oauth2/', { name: slug, authorization_flow: 'f', ...fields })
+  const body = (await res.json()) as { pk: number; client_secret: string }
+  await t.admin('POST', '/core/applications/', { name: slug, slug, provider: body.pk })
+  return body
+}
+
+beforeAll(async () => {
+  t = await createTestContext()
+  for (const [name, alg, key_size] of [['rsa', 'rsa', 2048], ['ec', 'ecdsa', 384]] as const) {
+    const res = await t.admin('POST', '/crypto/certificatekeypairs/generate/', { common_name: name, alg, key_size })
+    keys[name] = ((await res.json()) as { pk: string }).pk
+  }
+}, 60_000)
+afterAll(() => t.close())
+
+describe('a stored provider\'s signing context', () => {
+  it('signs HS256 with the unsealed client secret', async () => {
+    const { client_secret } = await provider('hs', {})
+    const bundle = await loadProviderBySlug(t.db, 'hs')
+    const ctx = await signingContext(bundle!, await deriveSecrets(SECRET_KEY))
+    expect(ctx).toEqual({ clientSecret: client_secret, signingKey: null, encryptionKey: null })
+    const token = await encode(ctx, payload, { keys: t.deps.keys })
+    const { protectedHeader } = await jwtVerify(token, new TextEncoder().encode(client_secret),
+      { currentDate: t.clock.now() })
+    expect(protectedHeader).toEqual({ alg: 'HS256', typ: 'JWT' })
+  })
+
+  it('signs ES384 with the stored key and encrypts to the RSA encryption key', async () => {
+    await provider('es', { signing_key: keys.ec, encryption_key: keys.rsa })
+    const bundle = await loadProviderBySlug(t.db, 'es')
+    const ctx = await signingContext(bundle!, await deriveSecrets(SECRET_KEY))
+    expect(ctx.signingKey).toMatchObject({ jwsAlg: 'ES384', kid: bundle!.signingKey!.kid })
+    const jwe = await encode(ctx, payload, { keys: t.deps.keys })
+    expect(decodeProtectedHeader(jwe)).toEqual({
+      alg: 'RSA-OAEP-256', enc: 'A256CBC-HS512', typ: 'JWE', kid: bundle!.encryptionKey!.kid,
+    })
+    const secrets = await deriveSecrets(SECRET_KEY)
+    const enc = await loadKeyPairMaterial(t.db, secrets, keys.rsa!)
+    const { plaintext } = await compactDecrypt(jwe, await importPKCS8(enc!.privateKeyPem!, 'RSA-OAEP-256'))
+    const verified = await jwtVerify(new TextDecoder().decode(plaintext),
+      await importX509(bundle!.signingKey!.certificateData, 'ES384'), { currentDate: t.clock.now() })
+    expect(verified.payload).toEqual(payload)
+  })
+})
