@@ -47,3 +47,18 @@ export function parseConfig(env: Record<string, unknown>): Config {
     metadataCacheSeconds: e.METADATA_CACHE_SECONDS,
   }
 }
+
+/**
+ * Cloudflare's WebCrypto refuses PBKDF2 above 100000 iterations (local workerd does not enforce it, see
+ * test/worker/pbkdf2.test.ts), so on Workers that is the default and the ceiling; `npm start` keeps 600000.
+ */
+export const WORKERS_PBKDF2_LIMIT = 100_000
+
+/** `parseConfig` with the Workers runtime's limits. */
+export function parseWorkerConfig(env: Record<string, unknown>): Config {
+  const config = parseConfig({ PASSWORD_ITERATIONS: String(WORKERS_PBKDF2_LIMIT), ...env })
+  if (config.passwordIterations > WORKERS_PBKDF2_LIMIT) {
+    throw new ConfigError(`invalid configuration: PASSWORD_ITERATIONS: must be at most ${WORKERS_PBKDF2_LIMIT} on Workers`)
+  }
+  return config
+}

@@ -25,5 +25,11 @@ export class MemoryLogger implements Logger {
 /** Describe an unknown thrown value for a log line without its message leaking anywhere else. */
 export function describeError(err: unknown): Record<string, unknown> {
   if (err instanceof Error) return { error: err.name, error_message: err.message, stack: err.stack }
+  // workerd hands the Neon pool ErrorEvents, whose text is in `message` (or the wrapped `error`).
+  if (err && typeof err === 'object') {
+    const e = err as { type?: unknown; message?: unknown; error?: unknown }
+    if (e.error instanceof Error) return describeError(e.error)
+    if (typeof e.message === 'string') return { error: String(e.type ?? 'error'), error_message: e.message }
+  }
   return { error: String(err) }
 }

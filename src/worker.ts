@@ -2,7 +2,7 @@ import type { ExecutionContext, ExportedHandler, ScheduledController } from '@cl
 import type { Hono } from 'hono'
 import { createApp } from './app.ts'
 import { systemClock } from './clock.ts'
-import { parseConfig } from './config.ts'
+import { parseWorkerConfig } from './config.ts'
 import { keyCache } from './crypto/key-cache.ts'
 import { neonDatabase } from './db/neon.ts'
 import { purgeExpired } from './db/purge.ts'
@@ -27,7 +27,7 @@ let isolate: { deps: Deps; app: Hono<AppEnv> } | undefined
 function setUp(env: Env): { deps: Deps; app: Hono<AppEnv> } {
   if (isolate) return isolate
   if (!env.DATABASE_URL) throw new Error('invalid configuration: DATABASE_URL: is required')
-  const config = parseConfig(env as unknown as Record<string, unknown>)
+  const config = parseWorkerConfig({ ...env })
   const deps: Deps = {
     database: neonDatabase(env.DATABASE_URL, { wsProxy: env.NEON_WS_PROXY, log: consoleLogger }),
     clock: systemClock,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, parseConfig } from '../src/config.ts'
+import { ConfigError, parseConfig, parseWorkerConfig } from '../src/config.ts'
 
 const SECRET_KEY = 's'.repeat(40)
 
@@ -28,5 +28,17 @@ describe('configuration', () => {
   ])('stops on a bad value, naming the variable (%j)', (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError)
     expect(() => parseConfig(env)).toThrow(message)
+  })
+})
+
+describe('configuration on Workers', () => {
+  it('defaults PBKDF2 to the 100000 iterations Cloudflare allows', () => {
+    expect(parseWorkerConfig({ SECRET_KEY }).passwordIterations).toBe(100_000)
+    expect(parseWorkerConfig({ SECRET_KEY, PASSWORD_ITERATIONS: '50000' }).passwordIterations).toBe(50_000)
+  })
+
+  it('refuses more iterations than Cloudflare\'s WebCrypto accepts', () => {
+    expect(() => parseWorkerConfig({ SECRET_KEY, PASSWORD_ITERATIONS: '600000' }))
+      .toThrow('PASSWORD_ITERATIONS: must be at most 100000 on Workers')
   })
 })

