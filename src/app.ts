@@ -26,10 +26,15 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     c.set('deps', deps)
     const handle = deps.database.open()
     c.set('db', handle.db)
+    const started = Date.now()
     try {
       await next()
     } finally {
       c.res.headers.set('X-Request-Id', requestId)
+      // The path only: query strings carry codes, tokens and credentials.
+      deps.log.log('info', 'request', {
+        request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Date.now() - started,
+      })
       const closing = handle.close().catch((err) => deps.log.log('warn', 'database close failed', describeError(err)))
       try {
         c.executionCtx.waitUntil(closing)

@@ -16,6 +16,14 @@ describe('every response', () => {
     expect(a.headers.get('X-Request-Id')).not.toBe(b.headers.get('X-Request-Id'))
   })
 
+  it('is logged as one line without its query string', async () => {
+    const res = await t.request('/application/o/nope/jwks/?code=secret-code&client_secret=hunter2')
+    const line = t.log.lines.find((l) => l.request_id === res.headers.get('X-Request-Id'))
+    expect(line).toMatchObject({ level: 'info', msg: 'request', method: 'GET', path: '/application/o/nope/jwks/', status: 404 })
+    expect(JSON.stringify(t.log.lines)).not.toContain('secret-code')
+    expect(JSON.stringify(t.log.lines)).not.toContain('hunter2')
+  })
+
   it('answers unknown paths with 404', async () => {
     const res = await t.request('/nowhere')
     expect(res.status).toBe(404)
