@@ -5,6 +5,7 @@ import type { Config } from './config.ts'
 import type { KeyCache } from './crypto/key-cache.ts'
 import type { Database, Db } from './db/client.ts'
 import type { ProviderBundle } from './db/providers.ts'
+import type { ActiveSession } from './db/sessions.ts'
 import type { Logger } from './log.ts'
 
 /** Per-isolate caches of what discovery and JWKS serve, so warm requests run no statement. */
@@ -30,6 +31,8 @@ export type AppEnv = {
     deps: Deps
     db: Db
     requestId: string
+    /** The browser session, once `currentSession` has read it (null: none). */
+    session: ActiveSession | null | undefined
   }
 }
 

@@ -1,0 +1,50 @@
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import { sha256Hex } from '../crypto/hash.ts'
+import { base64urlEncode } from '../crypto/encoding.ts'
+import { createSession, endSession, findSession, type ActiveSession } from '../db/sessions.ts'
+import { origin, type AppContext } from '../deps.ts'
+
+/** How long a browser session lives after sign-in (authentik's default session duration). */
+export const SESSION_TTL_MS = 24 * 3_600_000
+
+/** `__Host-` prefixed (Secure, path /, no Domain) whenever the provider is served over https. */
+export function secureCookies(c: AppContext): boolean {
+  return origin(c).startsWith('https:')
+}
+
+export function sessionCookieName(c: AppContext): string {
+  return secureCookies(c) ? '__Host-edge_oidc_session' : 'edge_oidc_session'
+}
+
+/** The request's live session, read once per request (one statement) and remembered on the context. */
+export async function currentSession(c: AppContext): Promise<ActiveSession | null> {
+  const cached = c.var.session
+  if (cached !== undefined) return cached
+  const value = getCookie(c, sessionCookieName(c))
+  const session = value ? await findSession(c.var.db, await sha256Hex(value), c.var.deps.clock.now()) : null
+  c.set('session', session)
+  return session
+}
+
+/** Start a session for `userId` after a successful sign-in: a new random cookie, only its hash stored. */
+export async function beginSession(c: AppContext, userId: number, amr: string[]): Promise<void> {
+  const now = c.var.deps.clock.now()
+  const value = base64urlEncode(crypto.getRandomValues(new Uint8Array(32)))
+  await createSession(c.var.db, {
+    sessionKeyHash: await sha256Hex(value), userId, loginTime: now, amr,
+    lastIp: c.req.header('CF-Connecting-IP') ?? null, lastUserAgent: c.req.header('User-Agent') ?? '',
+    expires: new Date(now.getTime() + SESSION_TTL_MS),
+  })
+  setCookie(c, sessionCookieName(c), value, {
+    httpOnly: true, sameSite: 'Lax', path: '/', secure: secureCookies(c), maxAge: SESSION_TTL_MS / 1000,
+  })
+  c.set('session', undefined)
+}
+
+/** End the request's session, if any, and clear its cookie. */
+export async function endCurrentSession(c: AppContext): Promise<void> {
+  const session = await currentSession(c)
+  if (session) await endSession(c.var.db, session.id, c.var.deps.clock.now())
+  deleteCookie(c, sessionCookieName(c), { path: '/', secure: secureCookies(c) })
+  c.set('session', null)
+}
