@@ -2,13 +2,23 @@ import { Hono, type Handler } from 'hono'
 import { adminApi } from './admin/index.ts'
 import type { AppEnv, Deps } from './deps.ts'
 import { describeError } from './log.ts'
+import { login, loginPage } from './routes/login.ts'
+import { logout, logoutPage } from './routes/logout.ts'
 import { discovery, jwks, providerRoot, webfinger } from './routes/metadata.ts'
+import { userinfo } from './routes/userinfo.ts'
 
 type Route = [method: 'GET' | 'POST' | 'OPTIONS', path: string, handler: Handler<AppEnv>]
 
 /** Endpoint paths of authentik's layout (DESIGN.md). Fixed paths come before the `:slug` patterns. */
 const routes: Route[] = [
   ['GET', '/.well-known/webfinger', webfinger],
+  ['GET', '/login', loginPage],
+  ['POST', '/login', login],
+  ['GET', '/logout', logoutPage],
+  ['POST', '/logout', logout],
+  ['GET', '/application/o/userinfo/', userinfo],
+  ['POST', '/application/o/userinfo/', userinfo],
+  ['OPTIONS', '/application/o/userinfo/', userinfo],
   ['GET', '/.well-known/oauth-authorization-server/application/o/:slug/', discovery],
   ['GET', '/.well-known/oauth-authorization-server/application/o/:slug', discovery],
   ['GET', '/application/o/:slug/.well-known/openid-configuration', discovery],

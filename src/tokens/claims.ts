@@ -1,10 +1,20 @@
-import type { ProviderBundle } from '../db/providers.ts'
+import type { ApplicationRow, ProviderRow, ScopeMappingRow } from '../db/providers.ts'
 import type { ClaimUser } from '../db/user-claims.ts'
 import { sha256Hex } from '../crypto/hash.ts'
 import { evaluateExpression, type ClaimContext } from '../oauth/claims.ts'
 
+/**
+ * What claims read of a provider: a `ProviderBundle` satisfies it, and so does the lighter shape the userinfo
+ * lookup reads in its one statement. `scopeMappings` must be ordered by scope name.
+ */
+export interface ClaimProvider {
+  provider: Pick<ProviderRow, 'id' | 'name' | 'clientId'>
+  application: Pick<ApplicationRow, 'id' | 'name' | 'slug' | 'metaLaunchUrl'> | null
+  scopeMappings: ReadonlyArray<Pick<ScopeMappingRow, 'scopeName' | 'expression'>>
+}
+
 /** The data scope mappings read (`user.*`, `provider.*`, `application.*` paths). */
-export function claimContext(user: ClaimUser, bundle: ProviderBundle): ClaimContext {
+export function claimContext(user: ClaimUser, bundle: ClaimProvider): ClaimContext {
   const entitlements = user.attributes.entitlements
   return {
     user: {
@@ -37,7 +47,7 @@ export function deepMerge(target: Record<string, unknown>, source: Record<string
 }
 
 /** authentik `get_claims` (§6): the mappings whose scope was granted, by scope name, deep-merged. */
-export function scopeClaims(bundle: ProviderBundle, scopes: readonly string[], user: ClaimUser): Record<string, unknown> {
+export function scopeClaims(bundle: ClaimProvider, scopes: readonly string[], user: ClaimUser): Record<string, unknown> {
   const granted = new Set(scopes)
   const context = claimContext(user, bundle)
   let claims: Record<string, unknown> = {}

@@ -1,0 +1,55 @@
+import { sql } from 'drizzle-orm'
+import { rowsOf, type Db } from './client.ts'
+import { accessTokens, applications, isLive, providers, providerScopeMappings, scopeMappings } from './schema.ts'
+import type { RedirectURI, ScopeExpression } from './schema.ts'
+import { claimUserJson, type ClaimUser } from './user-claims.ts'
+
+/**
+ * A live access token as a bearer-protected endpoint needs it: its grant, its user and what claims read of its
+ * provider. `provider`, `application` and `scopeMappings` have the shape `scopeClaims` takes (`ClaimProvider`).
+ */
+export interface BearerAccessToken {
+  id: string
+  /** Still returned when revoked: presenting a revoked token is itself worth an event. */
+  revoked: boolean
+  scopes: string[]
+  /** The ID token claims issued with it (`sub`, `nonce`, ...). */
+  idToken: Record<string, unknown>
+  user: ClaimUser | null
+  provider: { id: number; name: string; clientId: string; subMode: string; redirectUris: RedirectURI[] }
+  application: { id: string; name: string; slug: string; metaLaunchUrl: string } | null
+  /** Ordered by scope name, then mapping name, as `loadProvider*` orders them. */
+  scopeMappings: Array<{ name: string; scopeName: string; expression: ScopeExpression }>
+}
+
+type Row = Omit<BearerAccessToken, 'scopes'> & { scope: string }
+
+/** The live access token whose SHA-256 is `tokenHash`, revoked or not, with all userinfo reads: one statement. */
+export async function findBearerAccessToken(db: Db, tokenHash: string, now: Date): Promise<BearerAccessToken | null> {
+  const rows = rowsOf<Row>(await db.execute(sql`select ${accessTokens.id} as "id", ${accessTokens.revoked} as "revoked",
+      ${accessTokens.scope} as "scope", ${accessTokens.idToken} as "idToken",
+      ${claimUserJson(sql`${accessTokens.userId}`)} as "user",
+      json_build_object('id', ${providers.id}, 'name', ${providers.name}, 'clientId', ${providers.clientId},
+        'subMode', ${providers.subMode}, 'redirectUris', ${providers.redirectUris}) as "provider",
+      (select json_build_object('id', a.id, 'name', a.name, 'slug', a.slug, 'metaLaunchUrl', a.meta_launch_url)
+        from ${applications} a where a.provider_id = ${providers.id}) as "application",
+      coalesce((select json_agg(json_build_object('name', m.name, 'scopeName', m.scope_name, 'expression', m.expression)
+          order by m.scope_name, m.name)
+        from ${providerScopeMappings} l join ${scopeMappings} m on m.id = l.scope_mapping_id
+        where l.provider_id = ${providers.id}), '[]'::json) as "scopeMappings"
+    from ${accessTokens} join ${providers} on ${providers.id} = ${accessTokens.providerId}
+    where ${accessTokens.tokenHash} = ${tokenHash} and ${isLive(accessTokens, now)}`))
+  const row = rows[0]
+  if (!row) return null
+  const { scope, ...token } = row
+  // The database's collation may order names differently from JS; claims must merge as in the ID token.
+  token.scopeMappings.sort((a, b) => a.scopeName.localeCompare(b.scopeName) || a.name.localeCompare(b.name))
+  return { ...token, scopes: scope.split(' ').filter((s) => s !== '') }
+}
+
+/** Every registered redirect URI of every provider: what a CORS preflight, which carries no token, can check. */
+export async function allRedirectUris(db: Db): Promise<RedirectURI[]> {
+  const rows = rowsOf<{ uris: RedirectURI[] }>(await db.execute(sql`select coalesce(json_agg(e), '[]'::json) as "uris"
+    from ${providers}, jsonb_array_elements(${providers.redirectUris}) e`))
+  return rows[0]?.uris ?? []
+}

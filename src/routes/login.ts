@@ -1,0 +1,125 @@
+import type { Handler } from 'hono'
+import { verifyPassword, verifyPasswordDummy } from '../crypto/password.ts'
+import { recordEvent } from '../db/events.ts'
+import { MAX_FAILED_ATTEMPTS, attemptWindow, beginSignIn, recordSignIn, type SignInUser } from '../db/login-attempts.ts'
+import { loadProviderByClientId } from '../db/providers.ts'
+import type { AppContext, AppEnv } from '../deps.ts'
+import { describeError } from '../log.ts'
+import { LoginPage } from '../pages/login.tsx'
+import { MessagePage } from '../pages/layout.tsx'
+import { CSRF_FIELD, csrfToken, verifyCsrf } from './csrf.ts'
+import { beginSession } from './session.ts'
+
+const INVALID = 'Invalid username or password.'
+const AUTHORIZE_PATH = '/application/o/authorize/'
+
+/** Headers of every page that acts on a session: never framed (clickjacking), cached or leaked via Referer. */
+export function protectPage(c: AppContext): void {
+  c.header('Content-Security-Policy', "frame-ancestors 'none'")
+  c.header('X-Frame-Options', 'DENY')
+  c.header('Cache-Control', 'no-store')
+  c.header('Referrer-Policy', 'no-referrer')
+}
+
+/** The client's address: Cloudflare's `CF-Connecting-IP`, else the first `X-Forwarded-For` entry. */
+export function clientIp(c: AppContext): string | undefined {
+  const ip = c.req.header('CF-Connecting-IP')?.trim() || c.req.header('X-Forwarded-For')?.split(',')[0]?.trim()
+  return ip ? ip.slice(0, 64) : undefined
+}
+
+/**
+ * `next` when it is a relative path on this origin (starts with one `/`, no `//` or `/\`, no scheme, no
+ * whitespace or control characters that browsers strip), else '' (an open redirect otherwise).
+ */
+export function safeNext(next: unknown): string {
+  if (typeof next !== 'string' || !next.startsWith('/') || /^\/[/\\]/.test(next)) return ''
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\u0000-\u001f\u007f]/.test(next)) return ''
+  const base = 'http://next.invalid'
+  try {
+    return new URL(next, base).origin === base ? next : ''
+  } catch {
+    return ''
+  }
+}
+
+/** "Sign in to <app>" when `next` continues an authorization request (one statement), else null. */
+async function appNameFor(c: AppContext, next: string): Promise<string | null> {
+  if (!next) return null
+  const url = new URL(next, 'http://next.invalid')
+  const clientId = url.searchParams.get('client_id')
+  if (url.pathname !== AUTHORIZE_PATH || !clientId) return null
+  const bundle = await loadProviderByClientId(c.var.db, clientId)
+  return bundle?.application?.name ?? null
+}
+
+async function renderForm(c: AppContext, next: string, username: string, error?: string): Promise<Response> {
+  protectPage(c)
+  const [appName, token] = await Promise.all([appNameFor(c, next), csrfToken(c, 'login')])
+  return c.html(LoginPage({ appName, username, next, csrfToken: token, error }))
+}
+
+/** The sign-in page; `login_hint` pre-fills the username (OIDC Core §3.1.2.1). */
+export const loginPage: Handler<AppEnv> = (c) =>
+  renderForm(c, safeNext(c.req.query('next')), c.req.query('login_hint') ?? '')
+
+/** A 403 page for a form that failed its CSRF check (foreign origin, missing or wrong token). */
+export async function csrfFailed(c: AppContext): Promise<Response> {
+  protectPage(c)
+  return c.html(MessagePage({ title: 'Forbidden',
+    message: 'This form has expired or was sent from another site. Go back, reload the page and try again.' }), 403)
+}
+
+/** Constant-time PBKDF2 check; unknown users and users without a password spend the same work. */
+async function passwordMatches(c: AppContext, user: SignInUser | null, password: string): Promise<boolean> {
+  const { config, log } = c.var.deps
+  if (!user?.passwordHash) return verifyPasswordDummy(password, config.passwordIterations)
+  try {
+    return await verifyPassword(password, user.passwordHash)
+  } catch (err) {
+    // Cloudflare refuses PBKDF2 above 100000 iterations (NotSupportedError): a failed sign-in, not a 500.
+    const { error, error_message } = describeError(err)
+    log.log('warn', 'password hash could not be verified', { request_id: c.var.requestId, user_id: user.id,
+      error, error_message })
+    return false
+  }
+}
+
+/**
+ * Sign-in: CSRF, then the attempt is counted and the limit checked, then the constant-time password check;
+ * success starts a session and answers 303 to `next`, failure re-renders the form with one generic message.
+ */
+export const login: Handler<AppEnv> = async (c) => {
+  const form = await c.req.parseBody()
+  if (!(await verifyCsrf(c, 'login', form[CSRF_FIELD]))) return csrfFailed(c)
+  // Postgres text cannot hold NUL, and no stored username contains one.
+  const field = (name: string) => (typeof form[name] === 'string' ? form[name].replace(/\u0000/g, '') : '')
+  const username = field('username')
+  const password = field('password')
+  const next = safeNext(form.next)
+  const { db, deps } = c.var
+  const now = deps.clock.now()
+  const ip = clientIp(c)
+  const keys = [`user:${username.toLowerCase().slice(0, 256)}`, ...(ip ? [`ip:${ip}`] : [])]
+  const window = attemptWindow(now)
+
+  const { attempts, user } = await beginSignIn(db, username, keys, window)
+  if (attempts > MAX_FAILED_ATTEMPTS) {
+    protectPage(c)
+    c.header('Retry-After', String(Math.ceil((window.end.getTime() - now.getTime()) / 1000)))
+    const message = 'Too many sign-in attempts. Try again later.'
+    return c.html(MessagePage({ title: 'Too many attempts', message }), 429)
+  }
+  const verified = await passwordMatches(c, user, password)
+  if (!user || !verified || !user.isActive) {
+    // The attempt stays counted; the event holds the attempted name, never the password.
+    await recordEvent(db, { action: 'login_failed', context: { username }, clientIp: ip }, now)
+    return renderForm(c, next, username, INVALID)
+  }
+
+  await beginSession(c, user.id, ['pwd'])
+  await recordSignIn(db, user.id, keys, window, { action: 'login', user: { pk: user.id, username: user.username },
+    context: { auth_method: 'password' }, clientIp: ip }, now)
+  protectPage(c)
+  return c.redirect(next || '/', 303)
+}

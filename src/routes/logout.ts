@@ -1,0 +1,32 @@
+import type { Handler } from 'hono'
+import { recordEvent } from '../db/events.ts'
+import type { AppEnv } from '../deps.ts'
+import { LogoutConfirmPage, SignedOutPage } from '../pages/logout.tsx'
+import { CSRF_FIELD, csrfToken, verifyCsrf } from './csrf.ts'
+import { clientIp, csrfFailed, protectPage } from './login.ts'
+import { currentSession, endCurrentSession } from './session.ts'
+
+/** Asks a signed-in user to confirm; a GET never signs anyone out (a link or image could trigger it). */
+export const logoutPage: Handler<AppEnv> = async (c) => {
+  protectPage(c)
+  const session = await currentSession(c)
+  if (!session) return c.html(SignedOutPage())
+  return c.html(LogoutConfirmPage({ username: session.user.username, csrfToken: await csrfToken(c, 'logout') }))
+}
+
+/**
+ * Ends the browser session: its row goes, and with it (by cascade) its authorization codes and access
+ * tokens; refresh tokens outlive it (authentik §7.3). Writes a `logout` event.
+ */
+export const logout: Handler<AppEnv> = async (c) => {
+  const form = await c.req.parseBody()
+  if (!(await verifyCsrf(c, 'logout', form[CSRF_FIELD]))) return csrfFailed(c)
+  const session = await currentSession(c)
+  await endCurrentSession(c)
+  if (session) {
+    const user = { pk: session.user.id, username: session.user.username }
+    await recordEvent(c.var.db, { action: 'logout', user, clientIp: clientIp(c) }, c.var.deps.clock.now())
+  }
+  protectPage(c)
+  return c.html(SignedOutPage())
+}

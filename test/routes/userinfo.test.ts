@@ -1,0 +1,205 @@
+import { eq } from 'drizzle-orm'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { sha256Hex } from '../../src/crypto/hash.ts'
+import { accessTokens, events, users } from '../../src/db/schema.ts'
+import { createTestContext, START, type TestContext } from '../support/app.ts'
+
+const URL = '/application/o/userinfo/'
+const RP = 'https://rp.example.com'
+const HOUR = 3_600_000
+const INVALID = 'Bearer error="invalid_token", error_description="The access token is invalid, expired or revoked"'
+const PROFILE = { name: 'Jane Doe', given_name: 'Jane Doe', preferred_username: 'jane', nickname: 'jane', groups: ['staff'] }
+
+let t: TestContext
+let userId: number
+let providerId: number
+
+async function json<T>(res: Response, status = 200): Promise<T> {
+  expect(res.status, await res.clone().text()).toBe(status)
+  return (await res.json()) as T
+}
+
+async function mapping(name: string, scope: string, expression: Record<string, unknown>): Promise<string> {
+  const body = { name, scope_name: scope, expression }
+  return (await json<{ pk: string }>(await t.admin('POST', '/propertymappings/provider/scope/', body), 201)).pk
+}
+
+beforeAll(async () => {
+  t = await createTestContext()
+  const group = await json<{ pk: string }>(await t.admin('POST', '/core/groups/', { name: 'staff' }), 201)
+  const user = await json<{ pk: number }>(await t.admin('POST', '/core/users/', {
+    username: 'jane', name: 'Jane Doe', email: 'jane@example.com', groups: [group.pk],
+    attributes: { org: { department: 'R&D' } },
+  }), 201)
+  userId = user.pk
+  const managed = await json<{ results: Array<{ pk: string; managed: string | null }> }>(
+    await t.admin('GET', '/propertymappings/provider/scope/?page_size=100'))
+  const custom = [
+    await mapping('sub override', 'pseudonym', { sub: { path: 'user.username' } }),
+    await mapping('department', 'org', { department: { path: 'user.attributes.org.department' }, missing: { path: 'user.attributes.nope' } }),
+  ]
+  const provider = await json<{ pk: number }>(await t.admin('POST', '/providers/oauth2/', {
+    name: 'userinfo', authorization_flow: 'default-provider-authorization-implicit-consent',
+    redirect_uris: [{ url: `${RP}/callback` }],
+    property_mappings: [...managed.results.filter((m) => m.managed).map((m) => m.pk), ...custom],
+  }), 201)
+  providerId = provider.pk
+  await json(await t.admin('POST', '/core/applications/', { name: 'Userinfo App', slug: 'userinfo-app', provider: providerId }), 201)
+})
+afterAll(() => t.close())
+afterEach(() => t.clock.set(START))
+
+/** An access_tokens row as the token endpoint stores it; userinfo only looks at the hash of the value. */
+async function token(values: { scope?: string; idToken?: Record<string, unknown>; revoked?: boolean; expiresIn?: number;
+  user?: number } = {}): Promise<string> {
+  const value = `at-${crypto.randomUUID()}`
+  const now = t.clock.now()
+  await t.db.insert(accessTokens).values({
+    tokenHash: await sha256Hex(value), jti: crypto.randomUUID(), providerId, userId: values.user ?? userId,
+    grantId: crypto.randomUUID(), scope: values.scope ?? 'openid profile email', authTime: now,
+    expires: new Date(now.getTime() + (values.expiresIn ?? HOUR)), idToken: values.idToken ?? { sub: 'bar' },
+    revoked: values.revoked ?? false,
+  })
+  return value
+}
+
+const get = (value: string, headers: Record<string, string> = {}) =>
+  t.request(URL, { headers: { Authorization: `Bearer ${value}`, ...headers } })
+
+function expectBearerError(res: Response, status: number, challenge: string): void {
+  expect(res.status).toBe(status)
+  expect(res.headers.get('WWW-Authenticate')).toBe(challenge)
+  expect(res.headers.get('Cache-Control')).toBe('no-store')
+}
+
+describe('userinfo claims', () => {
+  it('answers test_userinfo.py: sub from the ID token plus the profile claims, no-store, in one statement', async () => {
+    const value = await token({ scope: 'openid user profile' })
+    t.counter.reset()
+    const res = await get(value)
+    expect(t.counter.count).toBe(1)
+    expect(await json(res)).toEqual({ ...PROFILE, sub: 'bar' })
+    expect(res.headers.get('Content-Type')).toBe('application/json')
+    expect(res.headers.get('Cache-Control')).toBe('no-store')
+    expect(res.headers.get('Access-Control-Allow-Origin')).toBeNull()
+  })
+
+  it('adds the email scope claims with email_verified false', async () => {
+    expect(await json(await get(await token()))).toEqual({
+      ...PROFILE, sub: 'bar', email: 'jane@example.com', email_verified: false,
+    })
+  })
+
+  it('lets a mapping override sub', async () => {
+    expect(await json(await get(await token({ scope: 'openid pseudonym' })))).toEqual({ sub: 'jane' })
+  })
+
+  it('reads user.attributes paths and leaves out claims whose source is missing', async () => {
+    expect(await json(await get(await token({ scope: 'openid org' })))).toEqual({ sub: 'bar', department: 'R&D' })
+  })
+
+  it('includes the nonce of the stored ID token, as authentik does', async () => {
+    const value = await token({ scope: 'openid', idToken: { sub: 'bar', nonce: 'n-0S6_WzA2Mj' } })
+    expect(await json(await get(value))).toEqual({ sub: 'bar', nonce: 'n-0S6_WzA2Mj' })
+  })
+
+  it('accepts a lowercase scheme and a token in a form-encoded POST body', async () => {
+    const value = await token({ scope: 'openid' })
+    expect(await json(await t.request(URL, { headers: { Authorization: `bearer ${value}` } }))).toEqual({ sub: 'bar' })
+    expect(await json(await t.request(URL, { method: 'POST', headers: { Authorization: `Bearer ${value}` } })))
+      .toEqual({ sub: 'bar' })
+    const res = await t.request(URL, { method: 'POST', body: new URLSearchParams({ access_token: value }) })
+    expect(await json(res)).toEqual({ sub: 'bar' })
+  })
+})
+
+describe('userinfo errors', () => {
+  it('challenges a request without a token with a bare realm (RFC 6750 §3.1)', async () => {
+    expectBearerError(await t.request(URL), 401, 'Bearer realm="edge-oidc"')
+    expectBearerError(await t.request(URL, { headers: { Authorization: 'Basic Zm9vOmJhcg==' } }), 401,
+      'Bearer realm="edge-oidc"')
+    const res = await t.request(URL, { method: 'POST' })
+    expectBearerError(res, 401, 'Bearer realm="edge-oidc"')
+    expect(await res.text()).toBe('')
+  })
+
+  it('refuses a token in the query string (RFC 9700), unlike authentik', async () => {
+    const value = await token()
+    expectBearerError(await t.request(`${URL}?access_token=${value}`), 401,
+      'Bearer error="invalid_token", error_description="Access tokens are not accepted in the query string"')
+  })
+
+  it('answers an unknown token with invalid_token and an empty body', async () => {
+    const res = await get('not-a-token')
+    expectBearerError(res, 401, INVALID)
+    expect(await res.text()).toBe('')
+  })
+
+  it('answers an expired token with invalid_token', async () => {
+    const value = await token({ expiresIn: 60_000 })
+    t.clock.advance(60_000)
+    expectBearerError(await get(value), 401, INVALID)
+  })
+
+  it('answers a revoked token with invalid_token and records a suspicious_request', async () => {
+    const value = await token({ revoked: true })
+    t.counter.reset()
+    expectBearerError(await get(value, { 'CF-Connecting-IP': '192.0.2.7' }), 401, INVALID)
+    expect(t.counter.count).toBe(2)
+    const [row] = await t.db.select().from(events).where(eq(events.action, 'suspicious_request'))
+    const [stored] = await t.db.select({ id: accessTokens.id }).from(accessTokens)
+      .where(eq(accessTokens.tokenHash, await sha256Hex(value)))
+    expect(row).toMatchObject({
+      user: { pk: userId, username: 'jane' }, clientIp: '192.0.2.7',
+      context: { message: 'Revoked access token was used', token: { pk: stored!.id }, provider: { pk: providerId, name: 'userinfo' } },
+    })
+    expect(JSON.stringify(row)).not.toContain(value)
+  })
+
+  it('answers a token of an inactive user with invalid_token', async () => {
+    const other = await json<{ pk: number }>(await t.admin('POST', '/core/users/', { username: 'gone' }), 201)
+    const value = await token({ user: other.pk })
+    await t.db.update(users).set({ isActive: false }).where(eq(users.id, other.pk))
+    expectBearerError(await get(value), 401, INVALID)
+  })
+
+  it('answers a token without openid with insufficient_scope (403)', async () => {
+    expectBearerError(await get(await token({ scope: 'profile email' })), 403,
+      'Bearer error="insufficient_scope", error_description="The request requires higher privileges than provided by the access token"')
+  })
+})
+
+describe('userinfo CORS', () => {
+  it('lets an origin of a registered redirect URI read the answer, and no other', async () => {
+    const value = await token({ scope: 'openid' })
+    const allowed = await get(value, { Origin: RP })
+    expect(allowed.status).toBe(200)
+    expect(allowed.headers.get('Access-Control-Allow-Origin')).toBe(RP)
+    expect(allowed.headers.get('Access-Control-Allow-Credentials')).toBe('true')
+    const other = await get(value, { Origin: 'https://evil.example.com' })
+    expect(other.status).toBe(200)
+    expect(other.headers.get('Access-Control-Allow-Origin')).toBeNull()
+    expect(other.headers.get('Access-Control-Allow-Credentials')).toBeNull()
+  })
+
+  it('lets a matching origin read a bearer error of its provider', async () => {
+    const res = await get(await token({ scope: 'email' }), { Origin: RP })
+    expect(res.status).toBe(403)
+    expect(res.headers.get('Access-Control-Allow-Origin')).toBe(RP)
+    expect(res.headers.get('Access-Control-Expose-Headers')).toBe('WWW-Authenticate')
+  })
+
+  it('answers a preflight from a registered origin with the allowed methods and headers', async () => {
+    const preflight = { 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' }
+    const res = await t.request(URL, { method: 'OPTIONS', headers: { Origin: RP, ...preflight } })
+    expect(res.status).toBe(204)
+    expect(res.headers.get('Access-Control-Allow-Origin')).toBe(RP)
+    expect(res.headers.get('Access-Control-Allow-Credentials')).toBe('true')
+    expect(res.headers.get('Access-Control-Allow-Methods')).toBe('GET, POST, OPTIONS')
+    expect(res.headers.get('Access-Control-Allow-Headers')).toBe('Authorization, Content-Type')
+    const other = await t.request(URL, { method: 'OPTIONS', headers: { Origin: 'https://evil.example.com', ...preflight } })
+    expect(other.status).toBe(204)
+    expect(other.headers.get('Access-Control-Allow-Origin')).toBeNull()
+    expect(other.headers.get('Access-Control-Allow-Methods')).toBeNull()
+  })
+})
