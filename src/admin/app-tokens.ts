@@ -1,15 +1,13 @@
-import { and, asc, eq, ilike, not, or, sql, type SQL } from 'drizzle-orm'
-import type { Hono } from 'hono'
+import { and, asc, eq, not, sql } from 'drizzle-orm'
 import * as z from 'zod'
 import { sha256Hex } from '../crypto/hash.ts'
 import { randomId } from '../crypto/random.ts'
-import { isForeignKeyViolation } from '../db/errors.ts'
 import { appTokens, isLive } from '../db/schema.ts'
-import type { AppEnv } from '../deps.ts'
-import { AdminError, fieldError, notFound } from './http.ts'
-import { pkFilter } from './issued-tokens.ts'
-import type { OpenAPIRegistry } from './openapi.ts'
+import { columnsFrom } from './columns.ts'
+import { fieldError } from './http.ts'
+import { pkFilter, searchAny, tablePage, whereEquals } from './list.ts'
 import type { ResourceSpec } from './resource.ts'
+import { invalidPk, withFieldErrors } from './violations.ts'
 
 type Row = typeof appTokens.$inferSelect
 
@@ -20,7 +18,7 @@ const DEFAULT_VALIDITY_MS = 365 * 86_400_000
 const DATETIME_FORMAT = 'Datetime has wrong format. Use one of these formats instead: '
   + 'YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].'
 
-const noSuchUser = (iss: { input: unknown }) => `Invalid pk "${String(iss.input)}" - object does not exist.`
+const noSuchUser = (iss: { input: unknown }) => invalidPk(iss.input)
 
 const Input = z.object({
   identifier: z.string().min(1, 'This field may not be blank.')
@@ -58,7 +56,7 @@ const Filters = z.object({
 })
 
 /** Identifiers in the URL: anything that could not have been created is simply not found. */
-const lookup = {
+export const identifierLookup = {
   name: 'identifier', schema: z.string(),
   parse: (raw: string): string | null => (IDENTIFIER.test(raw) ? raw : null),
 }
@@ -70,41 +68,39 @@ function toApi(row: Row): Out {
   }
 }
 
+// identifier, user and intent are fixed once created; only these can change.
+const columnsOf = columnsFrom<z.output<typeof Input>, typeof appTokens.$inferInsert>({
+  description: 'description', expiring: 'expiring', expires: 'expires',
+})
+
 const defaultExpiry = (now: Date) => new Date(now.getTime() + DEFAULT_VALIDITY_MS)
 
 function futureOnly(expires: Date | undefined, now: Date): void {
   if (expires && expires.getTime() <= now.getTime()) throw fieldError('expires', 'Expiry must be in the future.')
 }
 
-const live = (identifier: string, now: Date) => and(eq(appTokens.identifier, identifier), isLive(appTokens, now))
+/** The live token with this identifier (an expired one is absent). */
+export const liveToken = (identifier: string, now: Date) => and(eq(appTokens.identifier, identifier), isLive(appTokens, now))
 
 /** `/api/v3/core/tokens/`: app passwords. Only the SHA-256 of a key is stored; the key is shown once. */
 export const appTokenResource: ResourceSpec<string, typeof Input, typeof Filters, Out> = {
   path: '/core/tokens/',
   tag: 'core_tokens',
-  lookup,
+  lookup: identifierLookup,
   input: Input,
   output: Output,
   filters: Filters,
   async list(c, f, page) {
-    const where: SQL[] = [isLive(appTokens, c.var.deps.clock.now())]
-    if (f.identifier !== undefined) where.push(eq(appTokens.identifier, f.identifier))
-    if (f.intent !== undefined) where.push(eq(appTokens.intent, f.intent))
-    if (f.user !== undefined) where.push(eq(appTokens.userId, f.user))
-    if (f.description !== undefined) where.push(eq(appTokens.description, f.description))
-    if (page.search) {
-      const like = `%${page.search}%`
-      where.push(or(ilike(appTokens.identifier, like), ilike(appTokens.description, like))!)
-    }
-    const cond = and(...where)
-    const rows = await c.var.db.select({ row: appTokens, total: sql<number>`count(*) over ()`.mapWith(Number) })
-      .from(appTokens).where(cond).orderBy(asc(appTokens.identifier))
-      .limit(page.pageSize).offset((page.page - 1) * page.pageSize)
-    const count = rows[0]?.total ?? (page.page > 1 ? await c.var.db.$count(appTokens, cond) : 0)
-    return { count, results: rows.map((r) => toApi(r.row)) }
+    const where = and(
+      isLive(appTokens, c.var.deps.clock.now()),
+      whereEquals(f, { identifier: appTokens.identifier, intent: appTokens.intent, user: appTokens.userId,
+        description: appTokens.description }),
+      searchAny(page.search, appTokens.identifier, appTokens.description),
+    )
+    return tablePage(c.var.db, appTokens, where, [asc(appTokens.identifier)], page, toApi)
   },
   async get(c, identifier) {
-    const [row] = await c.var.db.select().from(appTokens).where(live(identifier, c.var.deps.clock.now()))
+    const [row] = await c.var.db.select().from(appTokens).where(liveToken(identifier, c.var.deps.clock.now()))
     return row ? toApi(row) : null
   },
   async create(c, input) {
@@ -117,62 +113,32 @@ export const appTokenResource: ResourceSpec<string, typeof Input, typeof Filters
       description: input.description ?? '', expiring, created: now,
       expires: input.expires ?? (expiring ? defaultExpiry(now) : null),
     }
-    try {
-      // An expired token is absent: its identifier is taken over (until the purge it still holds the unique slot).
-      const [row] = await c.var.db.insert(appTokens).values(values).onConflictDoUpdate({
-        target: appTokens.identifier,
-        set: { ...values, id: sql`gen_random_uuid()` },
-        setWhere: not(isLive(appTokens, now)),
-      }).returning()
-      if (!row) throw fieldError('identifier', 'token with this identifier already exists.')
-      return { ...toApi(row), key }
-    } catch (err) {
-      if (isForeignKeyViolation(err)) throw fieldError('user', `Invalid pk "${input.user}" - object does not exist.`)
-      throw err
-    }
+    // An expired token is absent: its identifier is taken over (until the purge it still holds the unique slot).
+    const [row] = await withFieldErrors(() => c.var.db.insert(appTokens).values(values).onConflictDoUpdate({
+      target: appTokens.identifier,
+      set: { ...values, id: sql`gen_random_uuid()` },
+      setWhere: not(isLive(appTokens, now)),
+    }).returning(), { foreignKey: () => fieldError('user', invalidPk(input.user)) })
+    if (!row) throw fieldError('identifier', 'token with this identifier already exists.')
+    return { ...toApi(row), key }
   },
   async update(c, identifier, input) {
     const now = c.var.deps.clock.now()
     futureOnly(input.expires, now)
-    // identifier, user and intent are fixed once created; only these can change.
     const values = {
-      ...(input.description !== undefined && { description: input.description }),
-      ...(input.expiring !== undefined && { expiring: input.expiring }),
-      ...(input.expires !== undefined && { expires: input.expires }),
+      ...columnsOf(input),
       // Turning expiry on for a token that had none gives it the default lifetime.
       ...(input.expiring === true && input.expires === undefined && {
         expires: sql`coalesce(${appTokens.expires}, ${defaultExpiry(now).toISOString()}::timestamptz)`,
       }),
     }
     if (!Object.keys(values).length) return this.get(c, identifier)
-    const [row] = await c.var.db.update(appTokens).set(values).where(live(identifier, now)).returning()
+    const [row] = await c.var.db.update(appTokens).set(values).where(liveToken(identifier, now)).returning()
     return row ? toApi(row) : null
   },
   async remove(c, identifier) {
-    const gone = await c.var.db.delete(appTokens).where(live(identifier, c.var.deps.clock.now()))
+    const gone = await c.var.db.delete(appTokens).where(liveToken(identifier, c.var.deps.clock.now()))
       .returning({ id: appTokens.id })
     return gone.length > 0
   },
-}
-
-/**
- * `GET /api/v3/core/tokens/<identifier>/view_key/`. authentik shows the stored key again; we keep only its
- * SHA-256, so we cannot, and deliberately so: a leaked admin token must not reveal every app password.
- */
-export function mountViewKey(app: Hono<AppEnv>, registry: OpenAPIRegistry): void {
-  const path = '/core/tokens/:identifier/view_key/'
-  app.get(path, async (c) => {
-    const identifier = lookup.parse(c.req.param('identifier') ?? '')
-    if (identifier === null) throw notFound()
-    const [row] = await c.var.db.select({ id: appTokens.id }).from(appTokens)
-      .where(live(identifier, c.var.deps.clock.now()))
-    if (!row) throw notFound()
-    throw new AdminError(403, { detail: 'Keys are shown only when the token is created.' })
-  })
-  registry.add('get', path, {
-    tags: ['core_tokens'], operationId: 'core_tokens_view_key_retrieve',
-    parameters: [{ name: 'identifier', in: 'path', required: true, schema: { type: 'string' } }],
-    responses: { 403: { description: 'Keys are shown only when the token is created' },
-      404: { description: 'Not found' } },
-  })
 }

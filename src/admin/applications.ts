@@ -1,16 +1,20 @@
 import type { Context } from 'hono'
 import * as z from 'zod'
-import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.ts'
+import { and } from 'drizzle-orm'
 import {
-  checkApplicationReferences, deleteApplication, getApplication, insertApplication, listApplications, updateApplication,
-  violatedConstraint, type ApplicationRecord, type NewApplication,
-} from '../db/provider-store.ts'
+  checkApplicationReferences, deleteApplication, findApplications, getApplication, insertApplication, updateApplication,
+  type ApplicationRecord, type NewApplication,
+} from '../db/application-store.ts'
+import { applications } from '../db/schema.ts'
 import type { AppEnv } from '../deps.ts'
 import { isForbiddenScheme } from '../oauth/redirect-uri.ts'
-import { AdminError, notFound } from './http.ts'
+import { columnsFrom } from './columns.ts'
+import { AdminError, fieldError, notFound } from './http.ts'
+import { pageOf, searchAny, whereEquals } from './list.ts'
 import { slugLookup } from './lookups.ts'
 import { bool, intRef, nonBlank, ProviderBaseOutput, providerBaseToApi, str, uuidRef } from './provider-schema.ts'
 import type { ResourceSpec } from './resource.ts'
+import { invalidPk, withFieldErrors } from './violations.ts'
 
 type C = Context<AppEnv>
 
@@ -84,7 +88,6 @@ async function mustLoad(c: C, slug: string): Promise<Out> {
   return toApi(record)
 }
 
-const invalidPk = (value: unknown) => `Invalid pk "${String(value)}" - object does not exist.`
 const SLUG_TAKEN = 'Application with this slug already exists.'
 const PROVIDER_TAKEN = 'Application with this provider already exists.'
 
@@ -104,34 +107,24 @@ async function checkReferences(c: C, input: Input, selfSlug?: string): Promise<v
   if (Object.keys(errors).length) throw new AdminError(400, errors)
 }
 
+const plainColumnsOf = columnsFrom<z.output<typeof Input>, NewApplication>({
+  name: 'name', slug: 'slug', provider: 'providerId', meta_launch_url: 'metaLaunchUrl',
+  meta_description: 'metaDescription', meta_publisher: 'metaPublisher', open_in_new_tab: 'openInNewTab',
+})
+
+/** The columns an input sets; a group is stored by its lower-case uuid. */
 function columnsOf(input: Input): Partial<NewApplication> {
-  return {
-    ...(input.name !== undefined && { name: input.name }),
-    ...(input.slug !== undefined && { slug: input.slug }),
-    ...(input.provider !== undefined && { providerId: input.provider }),
-    ...(input.group !== undefined && { groupId: input.group?.toLowerCase() ?? null }),
-    ...(input.meta_launch_url !== undefined && { metaLaunchUrl: input.meta_launch_url }),
-    ...(input.meta_description !== undefined && { metaDescription: input.meta_description }),
-    ...(input.meta_publisher !== undefined && { metaPublisher: input.meta_publisher }),
-    ...(input.open_in_new_tab !== undefined && { openInNewTab: input.open_in_new_tab }),
-  }
+  return { ...plainColumnsOf(input), ...(input.group !== undefined && { groupId: input.group?.toLowerCase() ?? null }) }
 }
 
 /** A constraint violation that slipped past the check (a concurrent write), as the field error it means. */
-async function writing<T>(input: Input, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write()
-  } catch (err) {
-    const constraint = violatedConstraint(err) ?? ''
-    if (isUniqueViolation(err)) {
-      throw new AdminError(400, constraint.includes('provider') ? { provider: [PROVIDER_TAKEN] } : { slug: [SLUG_TAKEN] })
-    }
-    if (isForeignKeyViolation(err)) {
-      throw new AdminError(400, constraint.includes('group')
-        ? { group: [invalidPk(input.group)] } : { provider: [invalidPk(input.provider)] })
-    }
-    throw err
-  }
+function writing<T>(input: Input, write: () => Promise<T>): Promise<T> {
+  return withFieldErrors(write, {
+    unique: (constraint) => constraint.includes('provider')
+      ? fieldError('provider', PROVIDER_TAKEN) : fieldError('slug', SLUG_TAKEN),
+    foreignKey: (constraint) => constraint.includes('group')
+      ? fieldError('group', invalidPk(input.group)) : fieldError('provider', invalidPk(input.provider)),
+  })
 }
 
 /** `/api/v3/core/applications/`: authentik's applications, looked up by slug. */
@@ -143,10 +136,13 @@ export const applicationResource: ResourceSpec<string, typeof Input, typeof Filt
   output: Output,
   filters: Filters,
   async list(c, f, page) {
-    const { count, rows } = await listApplications(c.var.db, {
-      name: f.name, slug: f.slug, groupId: f.group?.toLowerCase(), search: page.search,
-    }, page.pageSize, (page.page - 1) * page.pageSize)
-    return { count, results: rows.map(toApi) }
+    const { db } = c.var
+    const where = and(
+      whereEquals({ ...f, group: f.group?.toLowerCase() },
+        { name: applications.name, slug: applications.slug, group: applications.groupId }),
+      searchAny(page.search, applications.name, applications.slug),
+    )
+    return pageOf(db, applications, where, page, (range) => findApplications(db, where, range), (r) => toApi(r))
   },
   async get(c, slug) {
     const record = await getApplication(c.var.db, slug)

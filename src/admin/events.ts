@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, ilike, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, sql } from 'drizzle-orm'
 import * as z from 'zod'
 import { events, isLive } from '../db/schema.ts'
-import { pkFilter } from './issued-tokens.ts'
+import { pkFilter, searchAny, tablePage, whereEquals } from './list.ts'
 import { uuidLookup } from './lookups.ts'
 import type { ResourceSpec } from './resource.ts'
 
@@ -45,20 +45,16 @@ export const eventResource: ResourceSpec<string, typeof NoInput, typeof Filters,
   output: Output,
   filters: Filters,
   async list(c, f, page) {
-    const where: SQL[] = [isLive(events, c.var.deps.clock.now())]
-    if (f.action !== undefined) where.push(eq(events.action, f.action))
-    if (f.client_id !== undefined) where.push(eq(events.clientId, f.client_id))
-    if (f.user !== undefined) where.push(sql`${events.user}->>'pk' = ${String(f.user)}`)
-    if (f.username !== undefined) where.push(sql`${events.user}->>'username' = ${f.username}`)
-    if (page.search) where.push(ilike(events.action, `%${page.search}%`))
-    const cond = and(...where)
+    const where = and(
+      isLive(events, c.var.deps.clock.now()),
+      whereEquals(f, { action: events.action, client_id: events.clientId }),
+      f.user === undefined ? undefined : sql`${events.user}->>'pk' = ${String(f.user)}`,
+      f.username === undefined ? undefined : sql`${events.user}->>'username' = ${f.username}`,
+      searchAny(page.search, events.action),
+    )
     // Unknown ordering fields are ignored, as DRF's OrderingFilter does.
     const order = page.ordering === 'created' ? asc : desc
-    const rows = await c.var.db.select({ row: events, total: sql<number>`count(*) over ()`.mapWith(Number) })
-      .from(events).where(cond).orderBy(order(events.created), order(events.id))
-      .limit(page.pageSize).offset((page.page - 1) * page.pageSize)
-    const count = rows[0]?.total ?? (page.page > 1 ? await c.var.db.$count(events, cond) : 0)
-    return { count, results: rows.map((r) => toApi(r.row)) }
+    return tablePage(c.var.db, events, where, [order(events.created), order(events.id)], page, toApi)
   },
   async get(c, id) {
     const [row] = await c.var.db.select().from(events)

@@ -1,15 +1,16 @@
-import { and, asc, count, eq, ilike, type SQL } from 'drizzle-orm'
+import { and, asc, eq } from 'drizzle-orm'
 import type { Context } from 'hono'
 import * as z from 'zod'
 import type { Db } from '../db/client.ts'
-import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.ts'
 import { groups } from '../db/schema.ts'
 import { createGroup, missingUser, updateGroup, type NewGroup } from '../db/user-store.ts'
 import type { AppEnv } from '../deps.ts'
-import { queryBool } from './choice.ts'
+import { columnsFrom } from './columns.ts'
 import { fieldError, notFound } from './http.ts'
+import { pageOf, queryBool, searchAny, whereEquals, windowTotal } from './list.ts'
 import { uuidLookup } from './lookups.ts'
 import type { ResourceSpec } from './resource.ts'
+import { missingReference, withFieldErrors } from './violations.ts'
 
 const Input = z.object({
   name: z.string().trim().min(1, 'This field may not be blank.'),
@@ -54,27 +55,17 @@ function toApi(row: Loaded): Out {
   }
 }
 
-function columnsOf(input: Partial<z.output<typeof Input>>): Partial<NewGroup> {
-  return {
-    ...(input.name !== undefined && { name: input.name }),
-    ...(input.is_superuser !== undefined && { isSuperuser: input.is_superuser }),
-    ...(input.attributes !== undefined && { attributes: input.attributes }),
-  }
-}
+const columnsOf = columnsFrom<z.output<typeof Input>, NewGroup>({
+  name: 'name', is_superuser: 'isSuperuser', attributes: 'attributes',
+})
 
 const nameTaken = () => fieldError('name', 'Group with this name already exists.')
 
-async function writing<T>(c: Context<AppEnv>, userIds: readonly number[] | undefined, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write()
-  } catch (err) {
-    if (isUniqueViolation(err)) throw nameTaken()
-    if (isForeignKeyViolation(err) && userIds) {
-      const missing = await missingUser(c.var.db, userIds)
-      throw fieldError('users', `Invalid pk "${missing ?? ''}" - object does not exist.`)
-    }
-    throw err
-  }
+/** Run a write; a taken name and a member that does not exist become DRF field errors. */
+function writing<T>(c: Context<AppEnv>, userIds: readonly number[] | undefined, write: () => Promise<T>): Promise<T> {
+  return withFieldErrors(write, {
+    unique: nameTaken, foreignKey: missingReference('users', userIds, (ids) => missingUser(c.var.db, ids)),
+  })
 }
 
 async function mustLoad(c: Context<AppEnv>, id: string): Promise<Out> {
@@ -92,17 +83,12 @@ export const groupResource: ResourceSpec<string, typeof Input, typeof Filters, O
   output: Output,
   filters: Filters,
   async list(c, f, page) {
-    const where: SQL[] = []
-    if (f.name !== undefined) where.push(eq(groups.name, f.name))
-    if (f.is_superuser !== undefined) where.push(eq(groups.isSuperuser, f.is_superuser))
-    if (page.search) where.push(ilike(groups.name, `%${page.search}%`))
-    const cond = and(...where)
-    const [rows, [total]] = await Promise.all([
-      c.var.db.query.groups.findMany({ where: cond, orderBy: asc(groups.name), limit: page.pageSize,
-        offset: (page.page - 1) * page.pageSize, ...withUsers }),
-      c.var.db.select({ n: count() }).from(groups).where(cond),
-    ])
-    return { count: total?.n ?? 0, results: rows.map(toApi) }
+    const { db } = c.var
+    const where = and(
+      whereEquals(f, { name: groups.name, is_superuser: groups.isSuperuser }), searchAny(page.search, groups.name))
+    return pageOf(db, groups, where, page, (range) => db.query.groups.findMany({
+      where, orderBy: asc(groups.name), ...range, ...withUsers, extras: { total: windowTotal().as('total') },
+    }), (r) => toApi(r))
   },
   async get(c, id) {
     const row = await loadGroup(c.var.db, id)

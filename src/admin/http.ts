@@ -29,7 +29,10 @@ export function zodToFieldErrors(error: z.ZodError): Record<string, string[]> {
     const field = issue.path.length ? String(issue.path[0]) : 'non_field_errors'
     let message = issue.message
     if (issue.code === 'invalid_type' && issue.input === undefined) message = REQUIRED
-    else if (issue.code === 'invalid_value' && issue.values.length > 1) message = `"${String(issue.input)}" is not a valid choice.`
+    // A `z.enum` (DRF's `ChoiceField`): parseBody and parseQuery ask zod to report the input.
+    else if (issue.code === 'invalid_value' && issue.values.length > 1) {
+      message = issue.input === undefined ? REQUIRED : `"${String(issue.input)}" is not a valid choice.`
+    }
     else if (issue.code === 'unrecognized_keys') continue
     ;(out[field] ??= []).push(message)
   }

@@ -1,6 +1,7 @@
-import { and, asc, eq, sql, type SQL } from 'drizzle-orm'
+import { and, asc, eq, sql } from 'drizzle-orm'
 import * as z from 'zod'
 import { accessTokens, authorizationCodes, isLive, providers, refreshTokens, users } from '../db/schema.ts'
+import { pageOf, pkFilter, whereEquals, windowTotal } from './list.ts'
 import { uuidLookup } from './lookups.ts'
 import type { ResourceSpec } from './resource.ts'
 
@@ -22,11 +23,6 @@ const CodeOutput = z.object({
 /** authentik `TokenModelSerializer`: `id_token` is the stored claims as a JSON string (`json.dumps(..., indent=4)`). */
 const TokenOutput = CodeOutput.extend({ id_token: z.string() })
 type Out = z.output<typeof CodeOutput> & { id_token?: string }
-
-/** An integer pk in a filter (django-filter's `ModelChoiceFilter` wording for anything else). */
-export const pkFilter = z.string()
-  .regex(/^\d{1,9}$/, 'Select a valid choice. That choice is not one of the available choices.')
-  .transform(Number)
 
 const Filters = z.object({ user: pkFilter.optional(), provider: pkFilter.optional() })
 const NoInput = z.object({})
@@ -69,7 +65,7 @@ function issuedResource(path: string, tag: string, table: GrantTable, output: z.
   const withIdToken = 'idToken' in table
   // `total` is the window count of the filtered rows, so a page and its count come in one statement.
   const joined = (c: Parameters<Spec['get']>[0]) =>
-    c.var.db.select({ ...selection(table), total: sql<number>`count(*) over ()`.mapWith(Number) })
+    c.var.db.select({ ...selection(table), total: windowTotal() })
       .from(table as typeof accessTokens)
       .innerJoin(users, eq(users.id, table.userId))
       .innerJoin(providers, eq(providers.id, table.providerId))
@@ -81,16 +77,11 @@ function issuedResource(path: string, tag: string, table: GrantTable, output: z.
     output,
     filters: Filters,
     async list(c, f, page) {
-      const where: SQL[] = [isLive(table, c.var.deps.clock.now())]
-      if (f.user !== undefined) where.push(eq(table.userId, f.user))
-      if (f.provider !== undefined) where.push(eq(table.providerId, f.provider))
-      const cond = and(...where)
-      const rows = await joined(c).where(cond)
-        .orderBy(asc(table.providerId), asc(table.expires), asc(table.id))
-        .limit(page.pageSize).offset((page.page - 1) * page.pageSize)
-      // Only a page past the end, which has no row to carry the count, needs a second statement.
-      const count = rows[0]?.total ?? (page.page > 1 ? await c.var.db.$count(table, cond) : 0)
-      return { count, results: rows.map((r) => toApi(r as Row, withIdToken)) }
+      const where = and(
+        isLive(table, c.var.deps.clock.now()), whereEquals(f, { user: table.userId, provider: table.providerId }))
+      return pageOf(c.var.db, table, where, page, (range) => joined(c).where(where)
+        .orderBy(asc(table.providerId), asc(table.expires), asc(table.id)).limit(range.limit).offset(range.offset),
+      (r) => toApi(r as Row, withIdToken))
     },
     async get(c, id) {
       const [row] = await joined(c).where(and(eq(table.id, id), isLive(table, c.var.deps.clock.now())))

@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { choice, queryBool } from './choice.ts'
+import { queryBool } from './list.ts'
 
 const BLANK = 'This field may not be blank.'
 const KEY_TYPES = ['rsa', 'ecdsa'] as const
@@ -32,7 +32,7 @@ export type KeyPairOut = z.output<typeof KeyPairOutput>
 
 export const KeyPairFilters = z.object({
   name: z.string().optional(),
-  key_type: choice(KEY_TYPES).optional(),
+  key_type: z.enum(KEY_TYPES).optional(),
   has_key: queryBool().optional(),
 })
 
@@ -42,7 +42,7 @@ export const GenerateInput = z.object({
   subject_alt_name: z.string().optional(),
   validity_days: z.number().int().min(1, 'Ensure this value is greater than or equal to 1.')
     .max(MAX_VALIDITY_DAYS, `Ensure this value is less than or equal to ${MAX_VALIDITY_DAYS}.`).default(365),
-  alg: choice(KEY_TYPES).default('rsa'),
+  alg: z.enum(KEY_TYPES).default('rsa'),
   key_size: z.number().int().optional(),
 }).transform((input, ctx) => {
   const keySize = input.key_size ?? DEFAULT_SIZE[input.alg]

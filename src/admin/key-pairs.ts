@@ -1,16 +1,17 @@
-import { and, asc, count, eq, ilike, isNotNull, isNull, type SQL } from 'drizzle-orm'
+import { and, asc, eq, isNotNull, isNull } from 'drizzle-orm'
 import type { Context, Hono } from 'hono'
 import { generateKeyPair, importKeyPair, KeyPairError, type KeyMaterial } from '../crypto/keypair.ts'
 import { deriveSecrets } from '../crypto/secret-box.ts'
-import { isUniqueViolation } from '../db/errors.ts'
 import { insertKeyPair, loadKeyPairMaterial, updateKeyPair, type KeyPairRow } from '../db/key-store.ts'
 import { keyPairs } from '../db/schema.ts'
 import type { AppEnv } from '../deps.ts'
 import { AdminError, fieldError, notFound, parseBody } from './http.ts'
+import { searchAny, tablePage, whereEquals } from './list.ts'
 import { uuidLookup } from './lookups.ts'
 import type { OpenAPIRegistry } from './openapi.ts'
 import type { ResourceSpec } from './resource.ts'
 import { GenerateInput, KeyPairFilters, KeyPairInput, KeyPairOutput, type KeyPairOut } from './key-pairs-schema.ts'
+import { withFieldErrors } from './violations.ts'
 
 const PATH = '/crypto/certificatekeypairs/'
 const TAG = 'crypto_certificatekeypairs'
@@ -46,18 +47,12 @@ export const keyPairResource: ResourceSpec<string, typeof KeyPairInput, typeof K
   output: KeyPairOutput,
   filters: KeyPairFilters,
   async list(c, f, page) {
-    const where: SQL[] = []
-    if (f.name !== undefined) where.push(eq(keyPairs.name, f.name))
-    if (f.key_type !== undefined) where.push(eq(keyPairs.keyType, f.key_type))
-    if (f.has_key !== undefined) where.push(f.has_key ? isNotNull(keyPairs.keyDataSealed) : isNull(keyPairs.keyDataSealed))
-    if (page.search) where.push(ilike(keyPairs.name, `%${page.search}%`))
-    const cond = and(...where)
-    const [rows, [total]] = await Promise.all([
-      c.var.db.select().from(keyPairs).where(cond).orderBy(asc(keyPairs.name))
-        .limit(page.pageSize).offset((page.page - 1) * page.pageSize),
-      c.var.db.select({ n: count() }).from(keyPairs).where(cond),
-    ])
-    return { count: total?.n ?? 0, results: rows.map(toApi) }
+    const where = and(
+      whereEquals(f, { name: keyPairs.name, key_type: keyPairs.keyType }),
+      f.has_key === undefined ? undefined : f.has_key ? isNotNull(keyPairs.keyDataSealed) : isNull(keyPairs.keyDataSealed),
+      searchAny(page.search, keyPairs.name),
+    )
+    return tablePage(c.var.db, keyPairs, where, [asc(keyPairs.name)], page, toApi)
   },
   async get(c, id) {
     const [row] = await c.var.db.select().from(keyPairs).where(eq(keyPairs.id, id))
@@ -80,13 +75,9 @@ export const keyPairResource: ResourceSpec<string, typeof KeyPairInput, typeof K
       material = await validated(input.certificate_data ?? current.certificatePem,
         input.key_data ?? current.privateKeyPem ?? '')
     }
-    try {
-      const row = await updateKeyPair(c.var.db, secrets, id, { name: input.name, material })
-      return row ? toApi(row) : null
-    } catch (err) {
-      if (isUniqueViolation(err)) throw nameTaken()
-      throw err
-    }
+    const row = await withFieldErrors(() => updateKeyPair(c.var.db, secrets, id, { name: input.name, material }),
+      { unique: nameTaken })
+    return row ? toApi(row) : null
   },
   async remove(c, id) {
     const rows = await c.var.db.delete(keyPairs).where(eq(keyPairs.id, id)).returning({ id: keyPairs.id })

@@ -1,10 +1,12 @@
-import { and, asc, count, eq, ilike, or, type SQL } from 'drizzle-orm'
+import { and, asc, eq } from 'drizzle-orm'
 import * as z from 'zod'
-import { isUniqueViolation } from '../db/errors.ts'
 import { oauthSources } from '../db/schema.ts'
+import { columnsFrom } from './columns.ts'
 import { fieldError } from './http.ts'
+import { searchAny, tablePage, whereEquals } from './list.ts'
 import { slugLookup } from './lookups.ts'
 import type { ResourceSpec } from './resource.ts'
+import { withFieldErrors } from './violations.ts'
 
 type Row = typeof oauthSources.$inferSelect
 type JWKSet = { keys?: Array<Record<string, unknown>> }
@@ -64,29 +66,15 @@ function toApi(row: Row): Out {
   }
 }
 
-/** The constraint a unique violation names (drivers put it on the error or its `cause`). */
-function violatedConstraint(err: unknown): string {
-  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const constraint = (e as { constraint?: unknown }).constraint
-    if (typeof constraint === 'string') return constraint
-  }
-  return ''
-}
-
-function uniqueError(err: unknown): Error {
-  const field = violatedConstraint(err).includes('slug') ? 'slug' : 'name'
+/** A unique violation names its constraint: the slug's, or else the name's. */
+const taken = { unique: (constraint: string) => {
+  const field = constraint.includes('slug') ? 'slug' : 'name'
   return fieldError(field, `source with this ${field} already exists.`)
-}
+} }
 
-function columnsOf(input: Partial<z.output<typeof Input>>): Partial<typeof oauthSources.$inferInsert> {
-  return {
-    ...(input.name !== undefined && { name: input.name }),
-    ...(input.slug !== undefined && { slug: input.slug }),
-    ...(input.enabled !== undefined && { enabled: input.enabled }),
-    ...(input.oidc_jwks !== undefined && { oidcJwks: input.oidc_jwks }),
-    ...(input.oidc_jwks_url !== undefined && { oidcJwksUrl: input.oidc_jwks_url }),
-  }
-}
+const columnsOf = columnsFrom<z.output<typeof Input>, typeof oauthSources.$inferInsert>({
+  name: 'name', slug: 'slug', enabled: 'enabled', oidc_jwks: 'oidcJwks', oidc_jwks_url: 'oidcJwksUrl',
+})
 
 /** `/api/v3/sources/oauth/`: OAuth sources, kept for their JWKS (trust roots for JWT client assertions). */
 export const oauthSourceResource: ResourceSpec<string, typeof Input, typeof Filters, Out> = {
@@ -97,44 +85,25 @@ export const oauthSourceResource: ResourceSpec<string, typeof Input, typeof Filt
   output: Output,
   filters: Filters,
   async list(c, f, page) {
-    const where: SQL[] = []
-    if (f.name !== undefined) where.push(eq(oauthSources.name, f.name))
-    if (f.slug !== undefined) where.push(eq(oauthSources.slug, f.slug))
-    if (page.search) {
-      where.push(or(ilike(oauthSources.name, `%${page.search}%`), ilike(oauthSources.slug, `%${page.search}%`))!)
-    }
-    const cond = and(...where)
-    const [rows, [total]] = await Promise.all([
-      c.var.db.select().from(oauthSources).where(cond).orderBy(asc(oauthSources.name))
-        .limit(page.pageSize).offset((page.page - 1) * page.pageSize),
-      c.var.db.select({ n: count() }).from(oauthSources).where(cond),
-    ])
-    return { count: total?.n ?? 0, results: rows.map(toApi) }
+    const where = and(whereEquals(f, { name: oauthSources.name, slug: oauthSources.slug }),
+      searchAny(page.search, oauthSources.name, oauthSources.slug))
+    return tablePage(c.var.db, oauthSources, where, [asc(oauthSources.name)], page, toApi)
   },
   async get(c, slug) {
     const [row] = await c.var.db.select().from(oauthSources).where(eq(oauthSources.slug, slug))
     return row ? toApi(row) : null
   },
   async create(c, input) {
-    try {
-      const [row] = await c.var.db.insert(oauthSources)
-        .values({ ...columnsOf(input), name: input.name, slug: input.slug, created: c.var.deps.clock.now() }).returning()
-      return toApi(row!)
-    } catch (err) {
-      if (isUniqueViolation(err)) throw uniqueError(err)
-      throw err
-    }
+    const values = { ...columnsOf(input), name: input.name, slug: input.slug, created: c.var.deps.clock.now() }
+    const [row] = await withFieldErrors(() => c.var.db.insert(oauthSources).values(values).returning(), taken)
+    return toApi(row!)
   },
   async update(c, slug, input) {
     const values = columnsOf(input)
     if (!Object.keys(values).length) return this.get(c, slug)
-    try {
-      const [row] = await c.var.db.update(oauthSources).set(values).where(eq(oauthSources.slug, slug)).returning()
-      return row ? toApi(row) : null
-    } catch (err) {
-      if (isUniqueViolation(err)) throw uniqueError(err)
-      throw err
-    }
+    const [row] = await withFieldErrors(
+      () => c.var.db.update(oauthSources).set(values).where(eq(oauthSources.slug, slug)).returning(), taken)
+    return row ? toApi(row) : null
   },
   async remove(c, slug) {
     const rows = await c.var.db.delete(oauthSources).where(eq(oauthSources.slug, slug)).returning({ id: oauthSources.id })

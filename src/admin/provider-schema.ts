@@ -3,7 +3,6 @@ import type { ProviderRecord, ProviderRow } from '../db/provider-store.ts'
 import { GRANT_TYPES } from '../db/schema.ts'
 import { DurationError, isDuration } from '../oauth/duration.ts'
 import { compileRedirectPattern, RedirectURISchema } from '../oauth/redirect-uri.ts'
-import { choice } from './choice.ts'
 
 /** Python's name for the type of a JSON value, as DRF words its type errors. */
 export function pyType(value: unknown): string {
@@ -45,9 +44,9 @@ const url = (v: string) => {
 
 /** `RedirectURISchema` with DRF's wording for a bad choice. */
 const RedirectURIInput = z.object({
-  matching_mode: choice(['strict', 'regex']).default('strict'),
+  matching_mode: z.enum(['strict', 'regex']).default('strict'),
   url: str(),
-  redirect_uri_type: choice(['authorization', 'logout']).default('authorization'),
+  redirect_uri_type: z.enum(['authorization', 'logout']).default('authorization'),
 })
 
 /** authentik `OAuth2ProviderSerializer` input; every field but `name` and `authorization_flow` is optional. */
@@ -57,7 +56,7 @@ export const ProviderInput = z.object({
   authentication_flow: optionalRef().optional(),
   invalidation_flow: optionalRef().optional(),
   property_mappings: list(uuidRef()).optional(),
-  client_type: choice(['confidential', 'public']).optional(),
+  client_type: z.enum(['confidential', 'public']).optional(),
   client_id: nonBlank().max(255, maxLength(255)).optional(),
   client_secret: str().max(255, maxLength(255))
     // eslint-disable-next-line no-control-regex
@@ -74,12 +73,12 @@ export const ProviderInput = z.object({
     if (bad) ctx.addIssue({ code: 'custom', message: `Invalid Regex Pattern: ${bad.url}` })
   }).optional(),
   logout_uri: str().refine((v) => v === '' || url(v), 'Enter a valid URL.').optional(),
-  logout_method: choice(['backchannel', 'frontchannel']).optional(),
-  sub_mode: choice(['hashed_user_id', 'user_id', 'user_uuid', 'user_username', 'user_email', 'user_upn']).optional(),
-  issuer_mode: choice(['global', 'per_provider']).optional(),
+  logout_method: z.enum(['backchannel', 'frontchannel']).optional(),
+  sub_mode: z.enum(['hashed_user_id', 'user_id', 'user_uuid', 'user_username', 'user_email', 'user_upn']).optional(),
+  issuer_mode: z.enum(['global', 'per_provider']).optional(),
   jwt_federation_sources: list(uuidRef()).optional(),
   jwt_federation_providers: list(intRef()).optional(),
-  grant_types: list(choice(GRANT_TYPES)).refine((v) => new Set(v).size === v.length, 'Duplicate grant types are not allowed.')
+  grant_types: list(z.enum(GRANT_TYPES)).refine((v) => new Set(v).size === v.length, 'Duplicate grant types are not allowed.')
     .optional(),
 })
 export type ProviderInputData = z.output<typeof ProviderInput>

@@ -1,18 +1,21 @@
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { Context } from 'hono'
 import * as z from 'zod'
 import { randomId } from '../crypto/random.ts'
 import { deriveSecrets } from '../crypto/secret-box.ts'
-import { isUniqueViolation } from '../db/errors.ts'
 import {
-  checkProviderReferences, deleteProvider, getProvider, insertProvider, listProviders, updateProvider,
-  violatedConstraint, type ProviderChanges, type ProviderLinks, type ProviderRecord,
+  checkProviderReferences, deleteProvider, findProviders, getProvider, insertProvider, updateProvider,
+  type ProviderChanges, type ProviderLinks, type ProviderRecord,
 } from '../db/provider-store.ts'
-import type { GrantType } from '../db/schema.ts'
+import { applications, providers, type GrantType } from '../db/schema.ts'
 import type { AppEnv } from '../deps.ts'
-import { AdminError, notFound } from './http.ts'
+import { columnsFrom } from './columns.ts'
+import { AdminError, fieldError, notFound } from './http.ts'
+import { pageOf, searchAny, whereEquals } from './list.ts'
 import { intLookup } from './lookups.ts'
 import { ProviderInput, ProviderOutput, providerToApi, type ProviderInputData, type ProviderOut } from './provider-schema.ts'
 import type { ResourceSpec } from './resource.ts'
+import { invalidPk, withFieldErrors } from './violations.ts'
 
 type C = Context<AppEnv>
 type Input = Partial<ProviderInputData>
@@ -27,7 +30,6 @@ const Filters = z.object({
   authorization_flow: z.string().optional(),
 })
 
-const invalidPk = (value: unknown) => `Invalid pk "${String(value)}" - object does not exist.`
 const NAME_TAKEN = 'Provider with this name already exists.'
 const CLIENT_ID_TAKEN = 'OAuth2/OpenID Provider with this Client ID already exists.'
 
@@ -85,36 +87,28 @@ async function checkReferences(c: C, input: Input, selfId?: number): Promise<voi
   if (Object.keys(errors).length) throw new AdminError(400, errors)
 }
 
-/** The columns an input sets; the client secret is sealed at rest. */
+const plainColumnsOf = columnsFrom<ProviderInputData, ProviderChanges>({
+  name: 'name', authorization_flow: 'authorizationFlow', authentication_flow: 'authenticationFlow',
+  invalidation_flow: 'invalidationFlow', client_type: 'clientType', client_id: 'clientId',
+  access_code_validity: 'accessCodeValidity', access_token_validity: 'accessTokenValidity',
+  refresh_token_validity: 'refreshTokenValidity', refresh_token_threshold: 'refreshTokenThreshold',
+  include_claims_in_id_token: 'includeClaimsInIdToken', redirect_uris: 'redirectUris', logout_uri: 'logoutUri',
+  logout_method: 'logoutMethod', sub_mode: 'subMode', issuer_mode: 'issuerMode', grant_types: 'grantTypes',
+})
+
+/** The columns an input sets; key pairs are referred to by their lower-case uuid, the client secret is sealed at rest. */
 async function columnsOf(c: C, input: Input): Promise<ProviderChanges> {
-  const map: Array<[keyof Input, keyof ProviderChanges]> = [
-    ['name', 'name'], ['authorization_flow', 'authorizationFlow'], ['authentication_flow', 'authenticationFlow'],
-    ['invalidation_flow', 'invalidationFlow'], ['client_type', 'clientType'], ['client_id', 'clientId'],
-    ['access_code_validity', 'accessCodeValidity'], ['access_token_validity', 'accessTokenValidity'],
-    ['refresh_token_validity', 'refreshTokenValidity'], ['refresh_token_threshold', 'refreshTokenThreshold'],
-    ['include_claims_in_id_token', 'includeClaimsInIdToken'], ['signing_key', 'signingKeyId'],
-    ['encryption_key', 'encryptionKeyId'], ['redirect_uris', 'redirectUris'], ['logout_uri', 'logoutUri'],
-    ['logout_method', 'logoutMethod'], ['sub_mode', 'subMode'], ['issuer_mode', 'issuerMode'], ['grant_types', 'grantTypes'],
-  ]
-  const out: Record<string, unknown> = {}
-  for (const [field, column] of map) {
-    const value = input[field]
-    if (value !== undefined) out[column] = typeof value === 'string' && column.endsWith('KeyId') ? value.toLowerCase() : value
+  return {
+    ...plainColumnsOf(input),
+    ...(input.signing_key !== undefined && { signingKeyId: input.signing_key?.toLowerCase() ?? null }),
+    ...(input.encryption_key !== undefined && { encryptionKeyId: input.encryption_key?.toLowerCase() ?? null }),
+    ...(input.client_secret !== undefined && { clientSecretSealed: await (await secrets(c)).seal(input.client_secret) }),
   }
-  if (input.client_secret !== undefined) out.clientSecretSealed = await (await secrets(c)).seal(input.client_secret)
-  return out as ProviderChanges
 }
 
 /** A unique violation that slipped past the check (a concurrent write), as the field error it means. */
-async function writing<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write()
-  } catch (err) {
-    if (!isUniqueViolation(err)) throw err
-    const constraint = violatedConstraint(err) ?? ''
-    throw new AdminError(400, constraint.includes('client_id') ? { client_id: [CLIENT_ID_TAKEN] } : { name: [NAME_TAKEN] })
-  }
-}
+const taken = { unique: (constraint: string) => constraint.includes('client_id')
+  ? fieldError('client_id', CLIENT_ID_TAKEN) : fieldError('name', NAME_TAKEN) }
 
 /** `/api/v3/providers/oauth2/`: authentik's OAuth2/OpenID providers. */
 export const providerResource: ResourceSpec<number, typeof ProviderInput, typeof Filters, ProviderOut> = {
@@ -125,11 +119,15 @@ export const providerResource: ResourceSpec<number, typeof ProviderInput, typeof
   output: ProviderOutput,
   filters: Filters,
   async list(c, f, page) {
-    const { count, rows } = await listProviders(c.var.db, {
-      name: f.name, clientId: f.client_id, application: f.application, authorizationFlow: f.authorization_flow,
-      search: page.search,
-    }, page.pageSize, (page.page - 1) * page.pageSize)
-    return { count, results: await Promise.all(rows.map((r) => toApi(c, r))) }
+    const { db } = c.var
+    const assignedTo = (slug: string) => inArray(providers.id, db.select({ id: sql<number>`${applications.providerId}` })
+      .from(applications).where(eq(applications.slug, slug)))
+    const where = and(
+      whereEquals(f, { name: providers.name, client_id: providers.clientId, authorization_flow: providers.authorizationFlow }),
+      f.application === undefined ? undefined : assignedTo(f.application),
+      searchAny(page.search, providers.name, providers.clientId),
+    )
+    return pageOf(db, providers, where, page, (range) => findProviders(db, where, range), (r) => toApi(c, r))
   },
   async get(c, id) {
     const record = await getProvider(c.var.db, id)
@@ -142,12 +140,14 @@ export const providerResource: ResourceSpec<number, typeof ProviderInput, typeof
     }
     await checkReferences(c, input)
     const values = { ...(await columnsOf(c, input)), created: c.var.deps.clock.now() }
-    const id = await writing(() => insertProvider(c.var.db, values as Parameters<typeof insertProvider>[1], linksOf(input)))
+    const id = await withFieldErrors(
+      () => insertProvider(c.var.db, values as Parameters<typeof insertProvider>[1], linksOf(input)), taken)
     return mustLoad(c, id)
   },
   async update(c, id, input) {
     await checkReferences(c, input, id)
-    const found = await writing(async () => updateProvider(c.var.db, id, await columnsOf(c, input), linksOf(input)))
+    const found = await withFieldErrors(
+      async () => updateProvider(c.var.db, id, await columnsOf(c, input), linksOf(input)), taken)
     return found ? mustLoad(c, id) : null
   },
   async remove(c, id) {

@@ -58,7 +58,17 @@ function readPage(c: Context<AppEnv>): Page {
   return { page: q.page, pageSize: q.page_size, search: q.search, ordering: q.ordering }
 }
 
-/** Mount list, create, retrieve, update (PUT and PATCH) and delete for `spec`, and describe them. */
+/** DRF's answer to a method the resource does not have, with the methods it does have in `Allow`. */
+function notAllowed(app: Hono<AppEnv>, path: string, methods: string[], allow: string[]): void {
+  if (!methods.length) return
+  app.on(methods, path, (c) =>
+    c.json({ detail: `Method "${c.req.method}" not allowed.` }, 405, { Allow: allow.join(', ') }))
+}
+
+/**
+ * Mount list, create, retrieve, update (PUT and PATCH) and delete for `spec`, and describe them; a method the spec
+ * leaves out is answered 405.
+ */
 export function mountResource<Key, In extends z.ZodObject, Filters extends z.ZodObject, Out>(
   app: Hono<AppEnv>,
   registry: OpenAPIRegistry,
@@ -85,6 +95,9 @@ export function mountResource<Key, In extends z.ZodObject, Filters extends z.Zod
   registry.retrieve(item, spec.tag, spec.lookup, spec.output)
 
   const { create, update, remove } = spec
+  if (!create) notAllowed(app, spec.path, ['POST'], ['GET', 'HEAD'])
+  notAllowed(app, item, [...(update ? [] : ['PUT', 'PATCH']), ...(remove ? [] : ['DELETE'])],
+    ['GET', ...(update ? ['PUT', 'PATCH'] : []), ...(remove ? ['DELETE'] : []), 'HEAD'])
   if (create) {
     app.post(spec.path, async (c) => {
       const created = await create(c, await parseBody(c, spec.input))

@@ -1,11 +1,13 @@
-import { and, asc, count, eq, ilike, or, type SQL } from 'drizzle-orm'
+import { and, asc, eq } from 'drizzle-orm'
 import * as z from 'zod'
-import { isUniqueViolation } from '../db/errors.ts'
 import { scopeMappings } from '../db/schema.ts'
 import { ScopeExpressionSchema } from '../oauth/claims.ts'
+import { columnsFrom } from './columns.ts'
 import { AdminError } from './http.ts'
+import { searchAny, tablePage, whereEquals } from './list.ts'
 import type { ResourceSpec } from './resource.ts'
 import { uuidLookup } from './lookups.ts'
+import { withFieldErrors } from './violations.ts'
 
 type Row = typeof scopeMappings.$inferSelect
 
@@ -43,6 +45,10 @@ function toApi(row: Row): Out {
   }
 }
 
+const columnsOf = columnsFrom<z.output<typeof Input>, typeof scopeMappings.$inferInsert>({
+  name: 'name', scope_name: 'scopeName', description: 'description', expression: 'expression',
+})
+
 const uniqueName = () => new AdminError(400, { name: ['property mapping with this name already exists.'] })
 
 /** `/api/v3/propertymappings/provider/scope/`: authentik's scope mappings, with declarative expressions. */
@@ -54,20 +60,11 @@ export const scopeMappingResource: ResourceSpec<string, typeof Input, typeof Fil
   output: Output,
   filters: Filters,
   async list(c, f, page) {
-    const where: SQL[] = []
-    if (f.name !== undefined) where.push(eq(scopeMappings.name, f.name))
-    if (f.scope_name !== undefined) where.push(eq(scopeMappings.scopeName, f.scope_name))
-    if (f.managed !== undefined) where.push(eq(scopeMappings.managed, f.managed))
-    if (page.search) {
-      where.push(or(ilike(scopeMappings.name, `%${page.search}%`), ilike(scopeMappings.scopeName, `%${page.search}%`))!)
-    }
-    const cond = and(...where)
-    const [rows, [total]] = await Promise.all([
-      c.var.db.select().from(scopeMappings).where(cond).orderBy(asc(scopeMappings.name))
-        .limit(page.pageSize).offset((page.page - 1) * page.pageSize),
-      c.var.db.select({ n: count() }).from(scopeMappings).where(cond),
-    ])
-    return { count: total?.n ?? 0, results: rows.map(toApi) }
+    const where = and(
+      whereEquals(f, { name: scopeMappings.name, scope_name: scopeMappings.scopeName, managed: scopeMappings.managed }),
+      searchAny(page.search, scopeMappings.name, scopeMappings.scopeName),
+    )
+    return tablePage(c.var.db, scopeMappings, where, [asc(scopeMappings.name)], page, toApi)
   },
   async get(c, pk) {
     const [row] = await c.var.db.select().from(scopeMappings).where(eq(scopeMappings.id, pk))
@@ -81,20 +78,11 @@ export const scopeMappingResource: ResourceSpec<string, typeof Input, typeof Fil
     return toApi(row)
   },
   async update(c, pk, input) {
-    const values = {
-      ...(input.name !== undefined && { name: input.name }),
-      ...(input.scope_name !== undefined && { scopeName: input.scope_name }),
-      ...(input.description !== undefined && { description: input.description }),
-      ...(input.expression !== undefined && { expression: input.expression }),
-    }
+    const values = columnsOf(input)
     if (!Object.keys(values).length) return this.get(c, pk)
-    try {
-      const [row] = await c.var.db.update(scopeMappings).set(values).where(eq(scopeMappings.id, pk)).returning()
-      return row ? toApi(row) : null
-    } catch (err) {
-      if (isUniqueViolation(err)) throw uniqueName()
-      throw err
-    }
+    const [row] = await withFieldErrors(
+      () => c.var.db.update(scopeMappings).set(values).where(eq(scopeMappings.id, pk)).returning(), { unique: uniqueName })
+    return row ? toApi(row) : null
   },
   async remove(c, pk) {
     const rows = await c.var.db.delete(scopeMappings).where(eq(scopeMappings.id, pk)).returning({ id: scopeMappings.id })

@@ -1,8 +1,9 @@
-import { and, desc, eq, ilike, or, sql, type SQL } from 'drizzle-orm'
+import { and, desc, eq, sql } from 'drizzle-orm'
 import * as z from 'zod'
+import type { Db } from '../db/client.ts'
 import { endSession } from '../db/sessions.ts'
 import { authenticatedSessions, isLive, users } from '../db/schema.ts'
-import { pkFilter } from './issued-tokens.ts'
+import { pageOf, pkFilter, searchAny, whereEquals, windowTotal } from './list.ts'
 import { uuidLookup } from './lookups.ts'
 import type { ResourceSpec } from './resource.ts'
 
@@ -28,8 +29,13 @@ const NoInput = z.object({})
 const columns = {
   id: s.id, lastIp: s.lastIp, lastUserAgent: s.lastUserAgent, created: s.created, loginTime: s.loginTime,
   amr: s.amr, expires: s.expires, user: { pk: users.id, username: users.username },
-  total: sql<number>`count(*) over ()`.mapWith(Number),
+  total: windowTotal(),
 }
+
+/** Every session read is one statement: the session joined with its user. */
+const joined = (db: Db) => db.select(columns).from(s).innerJoin(users, eq(users.id, s.userId))
+/** The same join, for the count of a page past the end. */
+const joinedSql = sql`${s} inner join ${users} on ${users.id} = ${s.userId}`
 
 function toApi(row: {
   id: string; lastIp: string | null; lastUserAgent: string; created: Date; loginTime: Date; amr: string[]
@@ -52,25 +58,16 @@ export const sessionResource: ResourceSpec<string, typeof NoInput, typeof Filter
   output: Output,
   filters: Filters,
   async list(c, f, page) {
-    const where: SQL[] = [isLive(s, c.var.deps.clock.now())]
-    if (f.user !== undefined) where.push(eq(s.userId, f.user))
-    if (f.user__username !== undefined) where.push(eq(users.username, f.user__username))
-    if (page.search) {
-      const like = `%${page.search}%`
-      where.push(or(ilike(users.username, like), ilike(s.lastIp, like), ilike(s.lastUserAgent, like))!)
-    }
-    const cond = and(...where)
-    const rows = await c.var.db.select(columns).from(s).innerJoin(users, eq(users.id, s.userId)).where(cond)
-      .orderBy(desc(s.created), desc(s.id)).limit(page.pageSize).offset((page.page - 1) * page.pageSize)
-    const count = rows[0]?.total ?? (page.page > 1
-      ? (await c.var.db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(s)
-          .innerJoin(users, eq(users.id, s.userId)).where(cond))[0]?.n ?? 0
-      : 0)
-    return { count, results: rows.map(toApi) }
+    const where = and(
+      isLive(s, c.var.deps.clock.now()),
+      whereEquals(f, { user: s.userId, user__username: users.username }),
+      searchAny(page.search, users.username, s.lastIp, s.lastUserAgent),
+    )
+    return pageOf(c.var.db, joinedSql, where, page, (range) => joined(c.var.db).where(where)
+      .orderBy(desc(s.created), desc(s.id)).limit(range.limit).offset(range.offset), (r) => toApi(r))
   },
   async get(c, id) {
-    const [row] = await c.var.db.select(columns).from(s).innerJoin(users, eq(users.id, s.userId))
-      .where(and(eq(s.id, id), isLive(s, c.var.deps.clock.now())))
+    const [row] = await joined(c.var.db).where(and(eq(s.id, id), isLive(s, c.var.deps.clock.now())))
     return row ? toApi(row) : null
   },
   async remove(c, id) {

@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { choice, queryBool } from './choice.ts'
+import { queryBool } from './list.ts'
 
 const BLANK = 'This field may not be blank.'
 const USER_TYPES = ['internal', 'external', 'service_account', 'internal_service_account'] as const
@@ -20,7 +20,7 @@ export const UserInput = z.object({
   is_active: z.boolean().optional(),
   attributes: z.record(z.string(), z.unknown()).optional(),
   groups: z.array(z.uuid().transform((v) => v.toLowerCase())).transform((v) => [...new Set(v)]).optional(),
-  type: choice(USER_TYPES).optional(),
+  type: z.enum(USER_TYPES).optional(),
   path: UserPath.optional(),
 })
 
@@ -50,7 +50,7 @@ export const UserFilters = z.object({
   email: z.string().optional(),
   name: z.string().optional(),
   is_active: queryBool().optional(),
-  type: choice(USER_TYPES).optional(),
+  type: z.enum(USER_TYPES).optional(),
 })
 
 export const PasswordInput = z.object({ password: z.string().min(1, BLANK) })

@@ -1,18 +1,20 @@
-import { and, asc, count, eq, ilike, or, type SQL } from 'drizzle-orm'
+import { and, asc, eq } from 'drizzle-orm'
 import type { Context, Hono } from 'hono'
 import * as z from 'zod'
 import { hashPassword } from '../crypto/password.ts'
 import type { Db } from '../db/client.ts'
-import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.ts'
 import { recordEvent } from '../db/events.ts'
 import { users } from '../db/schema.ts'
 import { createUser, missingGroup, setPassword, updateUser, type NewUser } from '../db/user-store.ts'
 import type { AppEnv } from '../deps.ts'
+import { columnsFrom } from './columns.ts'
 import { fieldError, notFound, parseBody } from './http.ts'
+import { pageOf, searchAny, whereEquals, windowTotal } from './list.ts'
 import { intLookup } from './lookups.ts'
 import type { OpenAPIRegistry } from './openapi.ts'
 import type { ResourceSpec } from './resource.ts'
 import { PasswordInput, UserFilters, UserInput, UserOutput, type UserOut } from './users-schema.ts'
+import { missingReference, withFieldErrors } from './violations.ts'
 
 const withGroups = {
   columns: { passwordHash: false },
@@ -37,34 +39,18 @@ function toApi(row: Loaded): UserOut {
   }
 }
 
-type Input = z.output<typeof UserInput>
-
-function columnsOf(input: Partial<Input>): Partial<NewUser> {
-  return {
-    ...(input.username !== undefined && { username: input.username }),
-    ...(input.name !== undefined && { name: input.name }),
-    ...(input.email !== undefined && { email: input.email }),
-    ...(input.is_active !== undefined && { isActive: input.is_active }),
-    ...(input.attributes !== undefined && { attributes: input.attributes }),
-    ...(input.type !== undefined && { type: input.type }),
-    ...(input.path !== undefined && { path: input.path }),
-  }
-}
+const columnsOf = columnsFrom<z.output<typeof UserInput>, NewUser>({
+  username: 'username', name: 'name', email: 'email', is_active: 'isActive', attributes: 'attributes', type: 'type',
+  path: 'path',
+})
 
 const usernameTaken = () => fieldError('username', 'A user with that username already exists.')
 
 /** Run a write; unique and foreign-key violations become DRF field errors. */
-async function writing<T>(c: Context<AppEnv>, groupIds: readonly string[] | undefined, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write()
-  } catch (err) {
-    if (isUniqueViolation(err)) throw usernameTaken()
-    if (isForeignKeyViolation(err) && groupIds) {
-      const missing = await missingGroup(c.var.db, groupIds)
-      throw fieldError('groups', `Invalid pk "${missing ?? ''}" - object does not exist.`)
-    }
-    throw err
-  }
+function writing<T>(c: Context<AppEnv>, groupIds: readonly string[] | undefined, write: () => Promise<T>): Promise<T> {
+  return withFieldErrors(write, {
+    unique: usernameTaken, foreignKey: missingReference('groups', groupIds, (ids) => missingGroup(c.var.db, ids)),
+  })
 }
 
 async function mustLoad(c: Context<AppEnv>, id: number): Promise<UserOut> {
@@ -82,23 +68,15 @@ export const userResource: ResourceSpec<number, typeof UserInput, typeof UserFil
   output: UserOutput,
   filters: UserFilters,
   async list(c, f, page) {
-    const where: SQL[] = []
-    if (f.username !== undefined) where.push(eq(users.username, f.username))
-    if (f.email !== undefined) where.push(eq(users.email, f.email))
-    if (f.name !== undefined) where.push(eq(users.name, f.name))
-    if (f.is_active !== undefined) where.push(eq(users.isActive, f.is_active))
-    if (f.type !== undefined) where.push(eq(users.type, f.type))
-    if (page.search) {
-      const like = `%${page.search}%`
-      where.push(or(ilike(users.username, like), ilike(users.name, like), ilike(users.email, like))!)
-    }
-    const cond = and(...where)
-    const [rows, [total]] = await Promise.all([
-      c.var.db.query.users.findMany({ where: cond, orderBy: asc(users.username), limit: page.pageSize,
-        offset: (page.page - 1) * page.pageSize, ...withGroups }),
-      c.var.db.select({ n: count() }).from(users).where(cond),
-    ])
-    return { count: total?.n ?? 0, results: rows.map(toApi) }
+    const { db } = c.var
+    const where = and(
+      whereEquals(f, { username: users.username, email: users.email, name: users.name, is_active: users.isActive,
+        type: users.type }),
+      searchAny(page.search, users.username, users.name, users.email),
+    )
+    return pageOf(db, users, where, page, (range) => db.query.users.findMany({
+      where, orderBy: asc(users.username), ...range, ...withGroups, extras: { total: windowTotal().as('total') },
+    }), (r) => toApi(r))
   },
   async get(c, id) {
     const row = await loadUser(c.var.db, id)

@@ -1,15 +1,13 @@
-import { and, asc, count, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm'
+import { asc, eq, sql, type SQL } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
 import {
-  applications, groups, keyPairs, oauthSources, providerFederationProviders, providerFederationSources, providers,
-  providerScopeMappings, scopeMappings,
+  keyPairs, oauthSources, providerFederationProviders, providerFederationSources, providers, providerScopeMappings,
+  scopeMappings,
 } from './schema.ts'
 
 export type ProviderRow = typeof providers.$inferSelect
 export type NewProvider = typeof providers.$inferInsert
 export type ProviderChanges = Partial<Omit<NewProvider, 'id' | 'created'>>
-export type ApplicationRow = typeof applications.$inferSelect
-export type NewApplication = typeof applications.$inferInsert
 
 /** The provider's many-to-many links; on update, a list that is given replaces the stored one. */
 export interface ProviderLinks {
@@ -28,8 +26,10 @@ export type ProviderRecord = ProviderRow & {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const INT4_MAX = 2_147_483_647
-const uuids = (ids: readonly string[]) => [...new Set(ids.filter((id) => UUID.test(id)).map((id) => id.toLowerCase()))]
-const ints = (ids: readonly number[]) => [...new Set(ids.filter((id) => Number.isSafeInteger(id) && id > 0 && id <= INT4_MAX))]
+/** The distinct ids that can name a row (uuids, lower-cased); anything else names nothing. */
+export const uuids = (ids: readonly string[]) => [...new Set(ids.filter((id) => UUID.test(id)).map((id) => id.toLowerCase()))]
+/** The distinct ids that can be an int4 pk. */
+export const ints = (ids: readonly number[]) => [...new Set(ids.filter((id) => Number.isSafeInteger(id) && id > 0 && id <= INT4_MAX))]
 const uuidArray = (ids: readonly string[]) => sql`array[${sql.join(uuids(ids).map((id) => sql`${id}`), sql`, `)}]::uuid[]`
 const intArray = (ids: readonly number[]) => sql`array[${sql.join(ints(ids).map((id) => sql`${id}`), sql`, `)}]::int[]`
 
@@ -164,144 +164,18 @@ export async function getProvider(db: Db, id: number): Promise<ProviderRecord | 
   return row ? toRecord(row as LoadedProvider) : null
 }
 
-export interface ProviderFilters {
-  name?: string | undefined
-  clientId?: string | undefined
-  application?: string | undefined
-  authorizationFlow?: string | undefined
-  search?: string | undefined
-}
+/**
+ * `count(*) over ()`: on each row of a page, how many rows match the query in all (the window is computed after
+ * `where` and before `limit`), so a page and its total come in one statement.
+ */
+export const windowTotal = (): SQL<number> => sql<number>`count(*) over ()`.mapWith(Number)
 
-/** A page of providers ordered by name, and how many match in all. */
-export async function listProviders(
-  db: Db, f: ProviderFilters, limit: number, offset: number,
-): Promise<{ count: number; rows: ProviderRecord[] }> {
-  const where: SQL[] = []
-  if (f.name !== undefined) where.push(eq(providers.name, f.name))
-  if (f.clientId !== undefined) where.push(eq(providers.clientId, f.clientId))
-  if (f.authorizationFlow !== undefined) where.push(eq(providers.authorizationFlow, f.authorizationFlow))
-  if (f.application !== undefined) {
-    where.push(inArray(providers.id, db.select({ id: sql<number>`${applications.providerId}` }).from(applications)
-      .where(eq(applications.slug, f.application))))
-  }
-  if (f.search) where.push(or(ilike(providers.name, `%${f.search}%`), ilike(providers.clientId, `%${f.search}%`))!)
-  const cond = and(...where)
-  const [rows, [total]] = await Promise.all([
-    db.query.providers.findMany({ where: cond, orderBy: [asc(providers.name)], limit, offset, with: providerWith }),
-    db.select({ n: count() }).from(providers).where(cond),
-  ])
-  return { count: total?.n ?? 0, rows: rows.map((r) => toRecord(r as LoadedProvider)) }
-}
-
-/** The name of the constraint a failed statement violated, if the driver says (Postgres `constraint_name`). */
-export function violatedConstraint(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const name = (e as { constraint?: unknown }).constraint
-    if (typeof name === 'string' && name !== '') return name
-  }
-  return undefined
-}
-
-
-/** An application with the provider it serves (and that provider's scope mappings, for `provider_obj`). */
-export type ApplicationRecord = ApplicationRow & {
-  provider: (ProviderRow & { scopeMappingIds: string[] }) | null
-}
-
-export interface FoundApplicationReferences {
-  selfExists: boolean
-  providerExists: boolean
-  /** The slug of the application that already has the provider, if another one has. */
-  providerOwner: string | null
-  groupExists: boolean
-  slugTaken: boolean
-}
-
-/** What an application write refers to, read in one statement. `selfSlug` is the application being updated. */
-export async function checkApplicationReferences(db: Db, refs: {
-  selfSlug?: string; providerId?: number | null | undefined; groupId?: string | null | undefined; slug?: string | undefined
-}): Promise<FoundApplicationReferences> {
-  const self = refs.selfSlug ?? null
-  const pid = refs.providerId != null ? (ints([refs.providerId])[0] ?? null) : null
-  const gid = refs.groupId != null ? (uuids([refs.groupId])[0] ?? null) : null
-  const [row] = rowsOf<{ self: boolean; provider: boolean; owner: string | null; grp: boolean; slug: boolean }>(
-    await db.execute(sql`select
-      exists (select 1 from ${applications} where slug = ${self}) as self,
-      exists (select 1 from ${providers} where id = ${pid}::int) as provider,
-      (select slug from ${applications} where provider_id = ${pid}::int and slug is distinct from ${self}) as owner,
-      exists (select 1 from ${groups} where id = ${gid}::uuid) as grp,
-      exists (select 1 from ${applications} where slug = ${refs.slug ?? null} and slug is distinct from ${self}) as slug`))
-  if (!row) throw new Error('reference check returned no row')
-  return {
-    selfExists: row.self, providerExists: row.provider, providerOwner: row.owner, groupExists: row.grp, slugTaken: row.slug,
-  }
-}
-
-/** Insert an application; returns its slug. Unique violations (slug, provider) are thrown. */
-export async function insertApplication(db: Db, values: NewApplication): Promise<string> {
-  const [row] = await db.insert(applications).values(values).returning({ slug: applications.slug })
-  if (!row) throw new Error('insert returned no row')
-  return row.slug
-}
-
-/** Change an application; returns its (possibly new) slug, or null when there is none. */
-export async function updateApplication(
-  db: Db, slug: string, changes: Partial<Omit<NewApplication, 'id' | 'created'>>,
-): Promise<string | null> {
-  if (!Object.keys(changes).length) {
-    const [row] = await db.select({ slug: applications.slug }).from(applications).where(eq(applications.slug, slug))
-    return row?.slug ?? null
-  }
-  const [row] = await db.update(applications).set(changes).where(eq(applications.slug, slug))
-    .returning({ slug: applications.slug })
-  return row?.slug ?? null
-}
-
-export async function deleteApplication(db: Db, slug: string): Promise<boolean> {
-  return (await db.delete(applications).where(eq(applications.slug, slug)).returning({ id: applications.id })).length > 0
-}
-
-const applicationWith = { provider: { with: { scopeMappings: { columns: { scopeMappingId: true } } } } } as const
-
-type LoadedApplication = ApplicationRow & {
-  provider: (ProviderRow & { scopeMappings: Array<{ scopeMappingId: string }> }) | null
-}
-
-function toApplicationRecord(row: LoadedApplication): ApplicationRecord {
-  const { provider, ...application } = row
-  if (!provider) return { ...application, provider: null }
-  const { scopeMappings: m, ...rest } = provider
-  return { ...application, provider: { ...rest, scopeMappingIds: m.map((x) => x.scopeMappingId).sort() } }
-}
-
-/** One application with its provider (one statement). */
-export async function getApplication(db: Db, slug: string): Promise<ApplicationRecord | null> {
-  const row = await db.query.applications.findFirst({ where: eq(applications.slug, slug), with: applicationWith })
-  return row ? toApplicationRecord(row as LoadedApplication) : null
-}
-
-export interface ApplicationFilters {
-  name?: string | undefined
-  slug?: string | undefined
-  groupId?: string | undefined
-  search?: string | undefined
-}
-
-/** A page of applications ordered by name, and how many match in all. */
-export async function listApplications(
-  db: Db, f: ApplicationFilters, limit: number, offset: number,
-): Promise<{ count: number; rows: ApplicationRecord[] }> {
-  const where: SQL[] = []
-  if (f.name !== undefined) where.push(eq(applications.name, f.name))
-  if (f.slug !== undefined) where.push(eq(applications.slug, f.slug))
-  if (f.groupId !== undefined) where.push(eq(applications.groupId, f.groupId))
-  if (f.search) where.push(or(ilike(applications.name, `%${f.search}%`), ilike(applications.slug, `%${f.search}%`))!)
-  const cond = and(...where)
-  const [rows, [total]] = await Promise.all([
-    db.query.applications.findMany({
-      where: cond, orderBy: [asc(applications.name), asc(applications.slug)], limit, offset, with: applicationWith,
-    }),
-    db.select({ n: count() }).from(applications).where(cond),
-  ])
-  return { count: total?.n ?? 0, rows: rows.map((r) => toApplicationRecord(r as LoadedApplication)) }
+/** A page of providers ordered by name; each carries `total`, how many providers match `where` in all. */
+export async function findProviders(
+  db: Db, where: SQL | undefined, range: { limit: number; offset: number },
+): Promise<Array<ProviderRecord & { total: number }>> {
+  const rows = await db.query.providers.findMany({
+    where, orderBy: [asc(providers.name)], ...range, with: providerWith, extras: { total: windowTotal().as('total') },
+  })
+  return rows.map(({ total, ...row }) => ({ ...toRecord(row as LoadedProvider), total: Number(total) }))
 }
