@@ -2,7 +2,7 @@ import { and, eq, ilike, or, type Column, type SQL } from 'drizzle-orm'
 import type { PgTable } from 'drizzle-orm/pg-core'
 import * as z from 'zod'
 import type { Db } from '../db/client.ts'
-import { windowTotal } from '../db/provider-store.ts'
+import { windowTotal } from '../db/client.ts'
 import type { ListResult, Page } from './resource.ts'
 
 export { windowTotal }

@@ -1,6 +1,6 @@
 import { asc, eq, sql, type SQL } from 'drizzle-orm'
-import { rowsOf, type Db } from './client.ts'
-import { ints, uuids, windowTotal, type ProviderRow } from './provider-store.ts'
+import { rowsOf, windowTotal, type Db } from './client.ts'
+import { ints, uuids, type ProviderRow } from './provider-store.ts'
 import { applications, groups, providers } from './schema.ts'
 
 export type ApplicationRow = typeof applications.$inferSelect

@@ -1,3 +1,4 @@
+import { sql, type SQL } from 'drizzle-orm'
 import type { Logger as DrizzleLogger } from 'drizzle-orm/logger'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import type * as schema from './schema.ts'
@@ -37,3 +38,9 @@ export function rowsOf<T>(result: unknown): T[] {
   if (Array.isArray(result)) return result as T[]
   return ((result as { rows?: T[] }).rows ?? []) as T[]
 }
+
+/**
+ * `count(*) over ()`: on each row of a page, how many rows match the query in all (the window is computed after
+ * `where` and before `limit`), so a page and its total come in one statement.
+ */
+export const windowTotal = (): SQL<number> => sql<number>`count(*) over ()`.mapWith(Number)

@@ -1,5 +1,5 @@
 import { asc, eq, sql, type SQL } from 'drizzle-orm'
-import { rowsOf, type Db } from './client.ts'
+import { rowsOf, windowTotal, type Db } from './client.ts'
 import {
   keyPairs, oauthSources, providerFederationProviders, providerFederationSources, providers, providerScopeMappings,
   scopeMappings,
@@ -164,11 +164,6 @@ export async function getProvider(db: Db, id: number): Promise<ProviderRecord | 
   return row ? toRecord(row as LoadedProvider) : null
 }
 
-/**
- * `count(*) over ()`: on each row of a page, how many rows match the query in all (the window is computed after
- * `where` and before `limit`), so a page and its total come in one statement.
- */
-export const windowTotal = (): SQL<number> => sql<number>`count(*) over ()`.mapWith(Number)
 
 /** A page of providers ordered by name; each carries `total`, how many providers match `where` in all. */
 export async function findProviders(
