@@ -2,6 +2,8 @@ import { Hono, type Handler } from 'hono'
 import { adminApi } from './admin/index.ts'
 import type { AppEnv, Deps } from './deps.ts'
 import { describeError } from './log.ts'
+import { authorize } from './routes/authorize.ts'
+import { consent } from './routes/consent.ts'
 import { login, loginPage } from './routes/login.ts'
 import { logout, logoutPage } from './routes/logout.ts'
 import { discovery, jwks, providerRoot, webfinger } from './routes/metadata.ts'
@@ -19,6 +21,9 @@ const routes: Route[] = [
   ['GET', '/application/o/userinfo/', userinfo],
   ['POST', '/application/o/userinfo/', userinfo],
   ['OPTIONS', '/application/o/userinfo/', userinfo],
+  ['GET', '/application/o/authorize/', authorize],
+  ['POST', '/application/o/authorize/', authorize],
+  ['POST', '/consent', consent],
   ['GET', '/.well-known/oauth-authorization-server/application/o/:slug/', discovery],
   ['GET', '/.well-known/oauth-authorization-server/application/o/:slug', discovery],
   ['GET', '/application/o/:slug/.well-known/openid-configuration', discovery],

@@ -57,6 +57,7 @@ export function discoveryDocument(bundle: ProviderBundle, origin: string): Recor
     claims_supported: claims,
     claims_parameter_supported: false,
     code_challenge_methods_supported: ['plain', 'S256'],
+    authorization_response_iss_parameter_supported: true,
   }
   if (bundle.encryptionKey) {
     doc.id_token_encryption_alg_values_supported = ['RSA-OAEP-256']

@@ -81,6 +81,7 @@ describe('discovery (OIDC Discovery 1.0, RFC 8414)', () => {
         'preferred_username'],
       claims_parameter_supported: false,
       code_challenge_methods_supported: ['plain', 'S256'],
+      authorization_response_iss_parameter_supported: true,
     })
   })
 

@@ -1,0 +1,69 @@
+import { sql, type SQL } from 'drizzle-orm'
+import { rowsOf, type Db } from './client.ts'
+import { consentCovers, grantConsentCtes, type ConsentSubject } from './consents.ts'
+import { eventValues, type NewEvent } from './events.ts'
+import { authorizationCodes, events } from './schema.ts'
+
+/** One authorization code as stored: only the SHA-256 of the code, plus what the token endpoint checks. */
+export interface NewAuthorizationCode {
+  codeHash: string
+  providerId: number
+  userId: number
+  /** A fresh uuid per authorization: the family of every token issued from this code. */
+  grantId: string
+  /** The granted scope names, space-joined. */
+  scope: string
+  /** The session's login time. */
+  authTime: Date
+  sessionId: string | null
+  /** Exactly as sent to the authorization endpoint (RFC 6749 §4.1.3: the token request must repeat it). */
+  redirectUri: string
+  nonce: string | null
+  codeChallenge: string | null
+  codeChallengeMethod: 'plain' | 'S256' | null
+  expires: Date
+}
+
+/** RFC 6749 §4.1.2: store an authorization code (one statement). */
+export async function issueAuthorizationCode(db: Db, values: NewAuthorizationCode): Promise<void> {
+  await db.insert(authorizationCodes).values(values)
+}
+
+/** What decides, in the same statement, whether the code is issued, and what else is written with it. */
+export type ConsentClause =
+  /** Issue only when a live consent covers the scopes (explicit consent remembered earlier). */
+  | { kind: 'required'; subject: ConsentSubject }
+  /** The user has just consented: remember it (`expires` null: for good), then issue. */
+  | { kind: 'grant'; subject: ConsentSubject; expires: Date | null }
+  /** No consent involved (implicit consent, or shown and answered without remembering). */
+  | { kind: 'none' }
+
+const at = (date: Date) => sql`${date.toISOString()}::timestamptz`
+
+/**
+ * Issue a code together with its audit event and, per `consent`, the consent check or the consent write: one
+ * statement (a CTE), so the happy path of an authorization costs no extra round trip. False when a required
+ * consent is missing; then nothing was written.
+ */
+export async function issueAuthorizationCodeWith(
+  db: Db, values: NewAuthorizationCode, event: NewEvent, consent: ConsentClause, now: Date,
+): Promise<boolean> {
+  const v = values
+  const e = eventValues(event, now)
+  const condition: SQL = consent.kind === 'required' ? consentCovers(consent.subject, now) : sql`true`
+  const ctes: SQL[] = consent.kind === 'grant' ? grantConsentCtes(consent.subject, now, consent.expires) : []
+  ctes.push(sql`code as (insert into ${authorizationCodes} (code_hash, provider_id, user_id, grant_id, scope,
+      auth_time, session_id, redirect_uri, nonce, code_challenge, code_challenge_method, expires, created)
+    select ${v.codeHash}::text, ${v.providerId}::int, ${v.userId}::int, ${v.grantId}::uuid, ${v.scope}::text,
+      ${at(v.authTime)}, ${v.sessionId}::uuid, ${v.redirectUri}::text, ${v.nonce}::text, ${v.codeChallenge}::text,
+      ${v.codeChallengeMethod}::text, ${at(v.expires)}, ${at(now)}
+    where ${condition}
+    returning id)`)
+  ctes.push(sql`event as (insert into ${events} (action, "user", client_id, context, client_ip, created, expires)
+    select ${e.action}::text, ${JSON.stringify(e.user)}::jsonb, ${e.clientId ?? null}::text,
+      ${JSON.stringify(e.context)}::jsonb, ${e.clientIp ?? null}::text, ${at(now)}, ${e.expires ? at(e.expires) : sql`null`}
+    from code)`)
+  const [row] = rowsOf<{ issued: boolean }>(
+    await db.execute(sql`with ${sql.join(ctes, sql`, `)} select exists (select 1 from code) as issued`))
+  return row?.issued === true
+}

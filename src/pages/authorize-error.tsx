@@ -1,0 +1,29 @@
+import { MessagePage } from './layout.tsx'
+
+/** authentik `ClientIdError` / `RedirectUriError`: titles and descriptions, verbatim. */
+export const UNTRUSTED = {
+  client_id: { title: 'Client ID Error', message: 'The client identifier (client_id) is missing or invalid.' },
+  redirect_uri: {
+    title: 'Redirect URI Error',
+    message: 'The request fails due to a missing, invalid, or mismatching redirection URI (redirect_uri).',
+  },
+} as const
+
+/** The 400 page when the client or its redirect URI cannot be trusted: never a redirect. */
+export function UntrustedRequestPage(props: { kind: keyof typeof UNTRUSTED }) {
+  const { title, message } = UNTRUSTED[props.kind]
+  return <MessagePage title={title} message={message} />
+}
+
+/** authentik's policy denial: the user may not use this application. */
+export function PermissionDeniedPage(props: { application: string }) {
+  return <MessagePage title="Permission denied" message={`You are not allowed to access ${props.application}.`} />
+}
+
+/** A consent form that failed the CSRF check (another site, or an expired page). */
+export function ForbiddenFormPage() {
+  return (
+    <MessagePage title="Request refused"
+      message="This form was not sent from this site or has expired. Go back, reload the page and try again." />
+  )
+}

@@ -1,0 +1,19 @@
+import { raw } from 'hono/html'
+import { Layout } from './layout.tsx'
+
+/**
+ * OAuth 2.0 Form Post Response Mode §2: the response parameters as hidden fields, posted to the client by a
+ * one-line script (allowed by the page's CSP nonce) or, without JavaScript, by the visible button.
+ */
+export function FormPostPage(props: { application: string; action: string; fields: Array<[string, string]>; nonce: string }) {
+  return (
+    <Layout title={`Redirecting to ${props.application}...`}>
+      <h1>Redirecting to {props.application}...</h1>
+      <form method="post" action={props.action}>
+        {props.fields.map(([name, value]) => <input type="hidden" name={name} value={value} />)}
+        <button type="submit">Continue</button>
+      </form>
+      <script nonce={props.nonce}>{raw('document.forms[0].submit()')}</script>
+    </Layout>
+  )
+}
