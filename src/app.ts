@@ -7,6 +7,7 @@ import { consent } from './routes/consent.ts'
 import { login, loginPage } from './routes/login.ts'
 import { logout, logoutPage } from './routes/logout.ts'
 import { discovery, jwks, providerRoot, webfinger } from './routes/metadata.ts'
+import { token } from './routes/token.ts'
 import { userinfo } from './routes/userinfo.ts'
 
 type Route = [method: 'GET' | 'POST' | 'OPTIONS', path: string, handler: Handler<AppEnv>]
@@ -24,6 +25,7 @@ const routes: Route[] = [
   ['GET', '/application/o/authorize/', authorize],
   ['POST', '/application/o/authorize/', authorize],
   ['POST', '/consent', consent],
+  ['POST', '/application/o/token/', token], ['OPTIONS', '/application/o/token/', token],
   ['GET', '/.well-known/oauth-authorization-server/application/o/:slug/', discovery],
   ['GET', '/.well-known/oauth-authorization-server/application/o/:slug', discovery],
   ['GET', '/application/o/:slug/.well-known/openid-configuration', discovery],

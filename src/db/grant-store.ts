@@ -1,0 +1,198 @@
+import { and, eq, sql, type SQL, type SQLWrapper } from 'drizzle-orm'
+import type { PgColumn } from 'drizzle-orm/pg-core'
+import { rowsOf, type Db } from './client.ts'
+import { eventValues, type NewEvent } from './events.ts'
+import type { ApplicationRow, KeyPairRow, ProviderBundle, ProviderRow, ScopeMappingRow } from './providers.ts'
+import {
+  accessTokens, authenticatedSessions, authorizationCodes, events, isLive, providers, refreshTokens,
+} from './schema.ts'
+import { claimUserJson, type ClaimUser } from './user-claims.ts'
+
+/** A live authorization code of the client, consumed or not (a consumed one is a replay). */
+export interface CodeGrant {
+  id: string
+  grantId: string
+  scope: string
+  authTime: Date
+  redirectUri: string
+  nonce: string | null
+  codeChallenge: string | null
+  codeChallengeMethod: string | null
+  consumed: boolean
+  user: ClaimUser | null
+  /** The browser session the code was issued in: its `amr` and `sid` (sessionKeyHash). */
+  session: { amr: string[]; sid: string } | null
+}
+
+/** A live refresh token of the client, revoked or not (a revoked one is a replay). */
+export interface RefreshGrant {
+  id: string
+  grantId: string
+  scope: string
+  authTime: Date
+  expires: Date
+  revoked: boolean
+  /** The ID token claims stored with it (`amr`, `nonce`). */
+  idToken: Record<string, unknown>
+  user: ClaimUser | null
+  /** The sessionKeyHash of its browser session, while that session exists. */
+  sid: string | null
+}
+
+type Loaded = ProviderRow & {
+  signingKey: KeyPairRow | null
+  encryptionKey: KeyPairRow | null
+  scopeMappings: Array<{ scopeMapping: ScopeMappingRow }>
+  application: ApplicationRow | null
+  grant: Record<string, unknown> | null
+}
+
+/**
+ * The provider bundle (as `loadProviderByClientId` builds it) plus one correlated JSON subquery: one statement.
+ * The subquery is a query builder, not `sql`: drizzle rewrites every column inside an `extras` SQL to the root alias.
+ */
+async function loadWithGrant(
+  db: Db, clientId: string, grant: (providerId: PgColumn) => SQLWrapper,
+): Promise<{ bundle: ProviderBundle; found: unknown } | null> {
+  const row = await db.query.providers.findFirst({
+    where: eq(providers.clientId, clientId),
+    with: { signingKey: true, encryptionKey: true, scopeMappings: { with: { scopeMapping: true } }, application: true },
+    extras: (p) => ({ grant: sql`${grant(p.id)}`.as('grant') }),
+  }) as Loaded | undefined
+  if (!row) return null
+  const { signingKey, encryptionKey, scopeMappings: links, application, grant: found, ...provider } = row
+  const scopeMappings = links.map((l) => l.scopeMapping)
+    .sort((a, b) => a.scopeName.localeCompare(b.scopeName) || a.name.localeCompare(b.name))
+  const bundle: ProviderBundle = { provider, application: application ?? null, signingKey, encryptionKey, scopeMappings }
+  return { bundle, found }
+}
+
+/** RFC 6749 §4.1.3: the client's provider and the live code hashing to `codeHash` with its user and session. */
+export async function loadCodeGrant(
+  db: Db, clientId: string, codeHash: string, now: Date,
+): Promise<{ bundle: ProviderBundle; code: CodeGrant | null } | null> {
+  const c = authorizationCodes
+  const loaded = await loadWithGrant(db, clientId, (providerId) => db.select({ grant: sql`json_build_object(
+      'id', ${c.id}, 'grantId', ${c.grantId}, 'scope', ${c.scope}, 'authTime', ${c.authTime},
+      'redirectUri', ${c.redirectUri}, 'nonce', ${c.nonce}, 'codeChallenge', ${c.codeChallenge},
+      'codeChallengeMethod', ${c.codeChallengeMethod}, 'consumed', ${c.consumed} is not null,
+      'user', ${claimUserJson(sql`${c.userId}`)},
+      'session', (select json_build_object('amr', s.amr, 'sid', s.session_key_hash)
+        from ${authenticatedSessions} s where s.id = ${c.sessionId}))` })
+    .from(c).where(and(eq(c.codeHash, codeHash), eq(c.providerId, providerId), isLive(c, now))))
+  if (!loaded) return null
+  const found = loaded.found as (Omit<CodeGrant, 'authTime'> & { authTime: string }) | null
+  const code: CodeGrant | null = found ? { ...found, authTime: new Date(found.authTime) } : null
+  return { bundle: loaded.bundle, code }
+}
+
+/** RFC 6749 §6: the client's provider and the live refresh token hashing to `tokenHash`, with its user. */
+export async function loadRefreshGrant(
+  db: Db, clientId: string, tokenHash: string, now: Date,
+): Promise<{ bundle: ProviderBundle; token: RefreshGrant | null } | null> {
+  const r = refreshTokens
+  const loaded = await loadWithGrant(db, clientId, (providerId) => db.select({ grant: sql`json_build_object(
+      'id', ${r.id}, 'grantId', ${r.grantId}, 'scope', ${r.scope}, 'authTime', ${r.authTime}, 'expires', ${r.expires},
+      'revoked', ${r.revoked}, 'idToken', ${r.idToken}, 'user', ${claimUserJson(sql`${r.userId}`)},
+      'sid', (select s.session_key_hash from ${authenticatedSessions} s where s.id = ${r.sessionId}))` })
+    .from(r).where(and(eq(r.tokenHash, tokenHash), eq(r.providerId, providerId), isLive(r, now))))
+  if (!loaded) return null
+  const found = loaded.found as (Omit<RefreshGrant, 'authTime' | 'expires'> & { authTime: string; expires: string }) | null
+  const token: RefreshGrant | null = found
+    ? { ...found, authTime: new Date(found.authTime), expires: new Date(found.expires) }
+    : null
+  return { bundle: loaded.bundle, token }
+}
+
+const at = (date: Date): SQL => sql`${date.toISOString()}::timestamptz`
+const jsonb = (value: unknown): SQL => sql`${JSON.stringify(value)}::jsonb`
+
+/** What is stored of a new token: its hash, never the token. */
+export interface NewAccessToken { hash: string; jti: string; expires: Date; idToken: Record<string, unknown> }
+export interface NewRefreshToken { hash: string; expires: Date; idToken: Record<string, unknown> }
+
+// Each insert copies the grant (provider, user, family, scope, auth_time, session) from the row `source` returns,
+// so nothing is inserted unless that row was won by this request.
+function insertAccess(source: SQL, t: NewAccessToken, now: Date): SQL {
+  return sql`insert into ${accessTokens} (token_hash, jti, provider_id, user_id, grant_id, scope, auth_time, session_id,
+      id_token, created, expires)
+    select ${t.hash}::text, ${t.jti}::text, provider_id, user_id, grant_id, scope, auth_time, session_id,
+      ${jsonb(t.idToken)}, ${at(now)}, ${at(t.expires)} from ${source} returning id`
+}
+
+function insertRefresh(source: SQL, t: NewRefreshToken, now: Date): SQL {
+  return sql`insert into ${refreshTokens} (token_hash, provider_id, user_id, grant_id, scope, auth_time, session_id,
+      id_token, created, expires)
+    select ${t.hash}::text, provider_id, user_id, grant_id, scope, auth_time, session_id,
+      ${jsonb(t.idToken)}, ${at(now)}, ${at(t.expires)} from ${source} returning id`
+}
+
+const GRANT_COLUMNS = sql.raw('provider_id, user_id, grant_id, scope, auth_time, session_id')
+
+async function issued(db: Db, statement: SQL): Promise<boolean> {
+  const [row] = rowsOf<{ issued: boolean }>(await db.execute(statement))
+  return row?.issued === true
+}
+
+/**
+ * RFC 6749 §4.1.2 single use: consume the live, unconsumed code and store the tokens issued for it, in one
+ * statement. False when another request consumed it first; then nothing was written.
+ */
+export async function redeemCode(
+  db: Db, codeId: string, now: Date, access: NewAccessToken, refresh: NewRefreshToken | null,
+): Promise<boolean> {
+  const c = authorizationCodes
+  const source = sql.raw('consumed')
+  return issued(db, sql`with consumed as (
+      update ${c} set consumed = ${at(now)}
+      where ${c.id} = ${codeId}::uuid and ${c.consumed} is null and ${isLive(c, now)}
+      returning ${GRANT_COLUMNS}),
+    access as (${insertAccess(source, access, now)})
+    ${refresh ? sql`, refresh as (${insertRefresh(source, refresh, now)})` : sql``}
+    select exists (select 1 from access) as issued`)
+}
+
+/**
+ * RFC 9700 §4.14.2 rotation: revoke the live, unrevoked refresh token and store its successor and the new
+ * access token, in one statement. False when another request rotated it first; then nothing was written.
+ */
+export async function rotateRefreshToken(
+  db: Db, tokenId: string, now: Date, access: NewAccessToken, refresh: NewRefreshToken,
+): Promise<boolean> {
+  const r = refreshTokens
+  const source = sql.raw('rotated')
+  return issued(db, sql`with rotated as (
+      update ${r} set revoked = true
+      where ${r.id} = ${tokenId}::uuid and not ${r.revoked} and ${isLive(r, now)}
+      returning ${GRANT_COLUMNS}),
+    access as (${insertAccess(source, access, now)}),
+    refresh as (${insertRefresh(source, refresh, now)})
+    select exists (select 1 from access) as issued`)
+}
+
+/** Within `refresh_token_threshold`: only a new access token, while the refresh token is still live and unrevoked. */
+export async function issueFromRefreshToken(db: Db, tokenId: string, now: Date, access: NewAccessToken): Promise<boolean> {
+  const r = refreshTokens
+  return issued(db, sql`with current_token as (
+      select ${GRANT_COLUMNS} from ${r} where ${r.id} = ${tokenId}::uuid and not ${r.revoked} and ${isLive(r, now)}),
+    access as (${insertAccess(sql.raw('current_token'), access, now)})
+    select exists (select 1 from access) as issued`)
+}
+
+/**
+ * RFC 9700 §4.5 / §4.14.2: a replayed code or refresh token revokes its whole family (every access token deleted,
+ * every refresh token revoked) and leaves a `suspicious_request` event with the counts, in one statement.
+ */
+export async function revokeFamily(
+  db: Db, family: { providerId: number; grantId: string }, event: NewEvent, now: Date,
+): Promise<void> {
+  const e = eventValues(event, now)
+  const where = sql`grant_id = ${family.grantId}::uuid and provider_id = ${family.providerId}::int`
+  await db.execute(sql`with gone as (delete from ${accessTokens} where ${where} returning 1),
+    revoked as (update ${refreshTokens} set revoked = true where ${where} and not revoked returning 1)
+    insert into ${events} (action, "user", client_id, context, client_ip, created, expires)
+    select ${e.action}::text, ${jsonb(e.user)}, ${e.clientId ?? null}::text,
+      ${jsonb(e.context)} || jsonb_build_object('revoked_access_tokens', (select count(*) from gone),
+        'revoked_refresh_tokens', (select count(*) from revoked)),
+      ${e.clientIp ?? null}::text, ${at(now)}, ${e.expires ? at(e.expires) : sql`null`}`)
+}

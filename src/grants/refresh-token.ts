@@ -1,0 +1,84 @@
+import { sha256Hex } from '../crypto/hash.ts'
+import {
+  issueFromRefreshToken, loadRefreshGrant, revokeFamily, rotateRefreshToken, type RefreshGrant,
+} from '../db/grant-store.ts'
+import type { NewEvent } from '../db/events.ts'
+import type { ProviderBundle } from '../db/providers.ts'
+import { authenticateClient } from '../oauth/client-auth.ts'
+import { parseDuration } from '../oauth/duration.ts'
+import { OAuthError } from '../oauth/errors.ts'
+import { issueTokens } from '../tokens/issue.ts'
+import type { GrantContext, GrantRequest, GrantResult } from './index.ts'
+
+const invalidGrant = (why: string) => new OAuthError('invalid_grant', undefined, 400, why)
+const split = (scope: string | undefined): string[] => (scope ?? '').split(/\s+/).filter((s) => s !== '')
+
+/**
+ * authentik §4.3 steps 2-3: the requested scopes (those the provider knows; none: the token's) must lie within
+ * the refresh token's and include `offline_access`.
+ */
+function checkScopes(bundle: ProviderBundle, token: RefreshGrant, requested: string | undefined): void {
+  const known = new Set(bundle.scopeMappings.map((m) => m.scopeName))
+  const granted = split(token.scope)
+  const asked = split(requested).filter((s) => known.has(s))
+  const scopes = asked.length > 0 ? asked : granted
+  if (!scopes.every((s) => granted.includes(s))) throw new OAuthError('invalid_scope', undefined, 400, 'not granted')
+  if (!scopes.includes('offline_access')) throw new OAuthError('invalid_scope', undefined, 400, 'no offline_access')
+}
+
+function replayEvent(ctx: GrantContext, bundle: ProviderBundle, token: RefreshGrant): NewEvent {
+  const { provider } = bundle
+  return {
+    action: 'suspicious_request', clientId: provider.clientId, ...(ctx.clientIp && { clientIp: ctx.clientIp }),
+    ...(token.user && { user: { pk: token.user.id, username: token.user.username } }),
+    context: {
+      message: 'Revoked refresh token was used', provider: { pk: provider.id, name: provider.name },
+      grant_id: token.grantId,
+    },
+  }
+}
+
+const stringOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null)
+const stringList = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : [])
+
+/**
+ * RFC 6749 §6 / authentik §4.3 with rotation (RFC 9700 §4.14.2): bound to its client, and a rotated token
+ * presented again revokes its whole family. Two statements on success.
+ */
+export async function exchangeRefreshToken(ctx: GrantContext, { params, client }: GrantRequest): Promise<GrantResult> {
+  const value = params.get('refresh_token')
+  const loaded = client.clientId === ''
+    ? null
+    : await loadRefreshGrant(ctx.db, client.clientId, await sha256Hex(value ?? ''), ctx.now)
+  if (loaded) ctx.onProvider(loaded.bundle)
+  const bundle = await authenticateClient(loaded?.bundle ?? null, client, 'refresh_token', ctx.secrets)
+  const token = value ? loaded?.token : null
+  if (!token) throw invalidGrant('unknown, expired or foreign refresh token')
+  const family = { providerId: bundle.provider.id, grantId: token.grantId }
+  if (token.revoked) {
+    await revokeFamily(ctx.db, family, replayEvent(ctx, bundle, token), ctx.now)
+    throw invalidGrant('revoked refresh token')
+  }
+  checkScopes(bundle, token, params.get('scope'))
+  if (!token.user?.isActive) throw invalidGrant('inactive user')
+
+  // authentik #21537: rotate always at threshold 0, else once less than the threshold is left.
+  const threshold = parseDuration(bundle.provider.refreshTokenThreshold)
+  const rotate = threshold === 0 || token.expires.getTime() - ctx.now.getTime() < threshold
+  // The new tokens keep the refresh token's scopes: a narrower request does not narrow them (authentik §4.3 step 4).
+  const scopes = split(token.scope)
+  const tokens = await issueTokens(ctx, {
+    bundle, user: token.user, scopes, authTime: token.authTime,
+    amr: stringList(token.idToken.amr), sid: token.sid,
+  }, { nonce: null, refresh: rotate ? { nonce: stringOrNull(token.idToken.nonce) } : null })
+  if (tokens.refresh) {
+    if (!(await rotateRefreshToken(ctx.db, token.id, ctx.now, tokens.access, tokens.refresh))) {
+      // Another request rotated it between our two statements: this one is a replay.
+      await revokeFamily(ctx.db, family, replayEvent(ctx, bundle, token), ctx.now)
+      throw invalidGrant('refresh token rotated concurrently')
+    }
+  } else if (!(await issueFromRefreshToken(ctx.db, token.id, ctx.now, tokens.access))) {
+    throw invalidGrant('refresh token revoked concurrently')
+  }
+  return { tokens, scope: scopes.join(' ') }
+}

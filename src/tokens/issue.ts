@@ -1,0 +1,110 @@
+import { leftHalfHash, sha256Hex } from '../crypto/hash.ts'
+import type { KeyCache } from '../crypto/key-cache.ts'
+import { randomId } from '../crypto/random.ts'
+import type { Secrets } from '../crypto/secret-box.ts'
+import type { ProviderBundle } from '../db/providers.ts'
+import type { ClaimUser } from '../db/user-claims.ts'
+import { addDuration, parseDuration } from '../oauth/duration.ts'
+import { issuerOf } from '../oauth/issuer.ts'
+import { accessTokenClaims } from './access-token.ts'
+import { scopeClaims, subject } from './claims.ts'
+import { encode, signingAlg } from './encode.ts'
+import { idTokenClaims } from './id-token.ts'
+import { signingContext } from './signing-context.ts'
+
+/** What every grant needs beyond the database: time, where we are, and the keys. */
+export interface IssueContext {
+  now: Date
+  /** The origin absolute URLs (the issuer) are built from. */
+  origin: string
+  keys: KeyCache
+  secrets: Secrets
+}
+
+/** One authorization as a grant sees it: who, for which client, with what, since when. */
+export interface GrantSubject {
+  bundle: ProviderBundle
+  user: ClaimUser
+  scopes: readonly string[]
+  authTime: Date
+  amr: readonly string[]
+  /** The browser session's `sessionKeyHash`, when the grant is still bound to one. */
+  sid: string | null
+}
+
+export interface IssueOptions {
+  /** `nonce` of the returned ID token: the code's; a refreshed ID token has none (OIDC Core §12.2). */
+  nonce: string | null
+  /** Issue a refresh token as well, whose stored ID token keeps `refreshNonce` (authentik copies it). */
+  refresh: { nonce: string | null } | null
+}
+
+/** A token and the values its row is stored with (never the token itself). */
+export interface IssuedAccessToken {
+  jwt: string
+  hash: string
+  jti: string
+  expires: Date
+  /** The ID token claims, stored on the row for userinfo and introspection. */
+  idToken: Record<string, unknown>
+}
+
+export interface IssuedRefreshToken {
+  value: string
+  hash: string
+  expires: Date
+  idToken: Record<string, unknown>
+}
+
+export interface IssuedTokens {
+  access: IssuedAccessToken
+  /** The signed (optionally encrypted) ID token of the response. */
+  idToken: string
+  expiresIn: number
+  refresh: IssuedRefreshToken | null
+}
+
+/**
+ * authentik `create_code_response` / `create_refresh_response` (§3.4, §3.5): build and sign the ID token and
+ * the access token, and the refresh token whose stored ID token carries the access token's `at_hash`.
+ */
+export async function issueTokens(ctx: IssueContext, grant: GrantSubject, options: IssueOptions): Promise<IssuedTokens> {
+  const { bundle, user, scopes } = grant
+  const { provider } = bundle
+  const signing = await signingContext(bundle, ctx.secrets)
+  const claims = provider.includeClaimsInIdToken ? scopeClaims(bundle, scopes, user) : {}
+  const base = {
+    issuer: issuerOf(bundle, ctx.origin),
+    subject: await subject(provider.subMode, user, ctx.secrets.installId),
+    clientId: provider.clientId,
+    now: ctx.now,
+    authTime: grant.authTime,
+    amr: grant.amr,
+    sid: grant.sid,
+    claims,
+  }
+  const accessExpires = addDuration(ctx.now, provider.accessTokenValidity)
+  const idToken = idTokenClaims({ ...base, expires: accessExpires, nonce: options.nonce })
+  const accessPayload = accessTokenClaims(idToken, provider.clientId, scopes)
+  const accessJwt = await encode(signing, accessPayload, { keys: ctx.keys })
+  const access: IssuedAccessToken = {
+    jwt: accessJwt, hash: await sha256Hex(accessJwt), jti: String(accessPayload.jti), expires: accessExpires, idToken,
+  }
+  let refresh: IssuedRefreshToken | null = null
+  if (options.refresh) {
+    const value = randomId(128)
+    const expires = addDuration(ctx.now, provider.refreshTokenValidity)
+    refresh = {
+      value, hash: await sha256Hex(value), expires,
+      idToken: idTokenClaims({
+        ...base, expires, nonce: options.refresh.nonce, atHash: await leftHalfHash(accessJwt, signingAlg(signing)),
+      }),
+    }
+  }
+  return {
+    access,
+    idToken: await encode(signing, idToken, { keys: ctx.keys }),
+    expiresIn: Math.trunc(parseDuration(provider.accessTokenValidity) / 1000),
+    refresh,
+  }
+}

@@ -1,0 +1,51 @@
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { accessTokens, refreshTokens } from '../../../src/db/schema.ts'
+import { createTestContext, type TestContext } from '../../support/app.ts'
+import {
+  codeParams, createClient, createUser, insertCode, json, ok, refreshParams, refused, tokenRequest, type Client,
+  type User,
+} from './support.ts'
+
+let t: TestContext
+let client: Client
+let alice: User
+
+beforeAll(async () => {
+  t = await createTestContext()
+  client = await createClient(t, 'racing')
+  alice = await createUser(t, 'alice')
+}, 60_000)
+afterAll(() => t.close())
+
+const statuses = (responses: Response[]) => responses.map((r) => r.status).sort()
+
+// PGlite runs one statement at a time, so these interleave whole statements; what makes them correct is the
+// conditional UPDATE each redemption runs, the same SQL that settles the race on Postgres under row locks.
+describe('races (RFC 6749 §4.1.2 single use, RFC 9700 §4.14.2 rotation)', () => {
+  it('redeems a code 20 times in parallel exactly once', async () => {
+    const { code } = await insertCode(t, client, alice, { scope: 'openid offline_access' })
+    const responses = await Promise.all(Array.from({ length: 20 }, () => tokenRequest(t, codeParams(client, code))))
+    expect(statuses(responses)).toEqual([200, ...Array(19).fill(400)])
+    for (const res of responses.filter((r) => r.status === 400)) await refused(res, 400, 'invalid_grant')
+    // Some of them really raced: they read the code unconsumed and lost at the conditional UPDATE.
+    expect(t.log.lines.some((l) => l.reason === 'code redeemed concurrently')).toBe(true)
+  })
+
+  it('rotates a refresh token 20 times in parallel once, and the replays revoke the family', async () => {
+    const { code, grantId } = await insertCode(t, client, alice, { scope: 'openid offline_access' })
+    const first = await ok(await tokenRequest(t, codeParams(client, code)))
+    const responses = await Promise.all(Array.from({ length: 20 }, () =>
+      tokenRequest(t, refreshParams(client, first.refresh_token!))))
+    expect(statuses(responses)).toEqual([200, ...Array(19).fill(400)])
+    const winner = responses.find((r) => r.status === 200)!
+    const { refresh_token: rotated } = await json<{ refresh_token: string }>(winner)
+    for (const res of responses.filter((r) => r.status === 400)) await refused(res, 400, 'invalid_grant')
+    const family = await t.db.select().from(refreshTokens).where(eq(refreshTokens.grantId, grantId))
+    expect(family).toHaveLength(2)
+    expect(family.every((r) => r.revoked)).toBe(true)
+    expect(await t.db.select().from(accessTokens).where(eq(accessTokens.grantId, grantId))).toEqual([])
+    await refused(await tokenRequest(t, refreshParams(client, rotated)), 400, 'invalid_grant')
+    expect(t.log.lines.some((l) => l.reason === 'refresh token rotated concurrently')).toBe(true)
+  })
+})
