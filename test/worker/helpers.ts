@@ -30,3 +30,55 @@ export async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
     await handle.close()
   }
 }
+
+/** `path?query` of a `Location` on the Worker's origin (relative or absolute), for the next request. */
+export function localPath(location: string | null): string {
+  if (location === null) throw new Error('no Location header')
+  const url = new URL(location, ORIGIN)
+  if (url.origin !== ORIGIN) throw new Error(`Location ${location} leaves ${ORIGIN}`)
+  return `${url.pathname}${url.search}`
+}
+
+/**
+ * A minimal browser against the Worker: a cookie jar (by name; every cookie of this app is `Path=/`), redirects
+ * left to the test (`redirect: 'manual'`), and the `Origin` a browser sends on form posts.
+ */
+export class WorkerBrowser {
+  /** name → value; edit freely. */
+  readonly cookies = new Map<string, string>()
+
+  async request(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers)
+    if (this.cookies.size > 0) headers.set('Cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '))
+    const res = await workerFetch(path, { ...init, headers, redirect: 'manual' })
+    for (const line of res.headers.getSetCookie()) this.store(line)
+    return res
+  }
+
+  get(path: string): Promise<Response> {
+    return this.request(path)
+  }
+
+  /** A form POST (`application/x-www-form-urlencoded`), from a page of `origin` (the Worker's by default). */
+  post(path: string, fields: Record<string, string>, origin = ORIGIN): Promise<Response> {
+    return this.request(path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: origin },
+      body: new URLSearchParams(fields).toString(),
+    })
+  }
+
+  private store(line: string): void {
+    const [pair = '', ...attrs] = line.split(';')
+    const eq = pair.indexOf('=')
+    if (eq < 0) return
+    const name = pair.slice(0, eq).trim()
+    const value = pair.slice(eq + 1).trim()
+    const expired = attrs.some((a) => {
+      const [k = '', v = ''] = a.split('=').map((s) => s.trim())
+      return (k.toLowerCase() === 'max-age' && Number(v) <= 0) || (k.toLowerCase() === 'expires' && Date.parse(v) <= Date.now())
+    })
+    if (expired || value === '') this.cookies.delete(name)
+    else this.cookies.set(name, value)
+  }
+}
