@@ -6,6 +6,7 @@ import { authorize } from './routes/authorize.ts'
 import { consent } from './routes/consent.ts'
 import { login, loginPage } from './routes/login.ts'
 import { logout, logoutPage } from './routes/logout.ts'
+import { home } from './routes/home.ts'
 import { discovery, jwks, providerRoot, webfinger } from './routes/metadata.ts'
 import { token } from './routes/token.ts'
 import { userinfo } from './routes/userinfo.ts'
@@ -14,6 +15,7 @@ type Route = [method: 'GET' | 'POST' | 'OPTIONS', path: string, handler: Handler
 
 /** Endpoint paths of authentik's layout (DESIGN.md). Fixed paths come before the `:slug` patterns. */
 const routes: Route[] = [
+  ['GET', '/', home],
   ['GET', '/.well-known/webfinger', webfinger],
   ['GET', '/login', loginPage],
   ['POST', '/login', login],

@@ -24,11 +24,6 @@ export interface NewAuthorizationCode {
   expires: Date
 }
 
-/** RFC 6749 §4.1.2: store an authorization code (one statement). */
-export async function issueAuthorizationCode(db: Db, values: NewAuthorizationCode): Promise<void> {
-  await db.insert(authorizationCodes).values(values)
-}
-
 /** What decides, in the same statement, whether the code is issued, and what else is written with it. */
 export type ConsentClause =
   /** Issue only when a live consent covers the scopes (explicit consent remembered earlier). */
