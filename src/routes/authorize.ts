@@ -26,7 +26,7 @@ export function pageHeaders(c: AppContext, csp = PAGE_CSP): void {
   c.header('Cache-Control', 'no-store')
   c.header('X-Frame-Options', 'DENY')
   c.header('Content-Security-Policy', `${csp}; frame-ancestors 'none'`)
-  c.header('Referrer-Policy', 'no-referrer')
+  c.header('Referrer-Policy', 'same-origin')
 }
 
 /** The request's parameters: the query of a GET, the form body of a POST (OIDC Core §3.1.2.1). */

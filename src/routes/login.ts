@@ -13,12 +13,15 @@ import { beginSession } from './session.ts'
 const INVALID = 'Invalid username or password.'
 const AUTHORIZE_PATH = '/application/o/authorize/'
 
-/** Headers of every page that acts on a session: never framed (clickjacking), cached or leaked via Referer. */
+/**
+ * Headers of every page that acts on a session: never framed (clickjacking), never cached, no Referer to other
+ * sites. Not `no-referrer`: browsers then send `Origin: null` on the page's own form posts, failing the CSRF check.
+ */
 export function protectPage(c: AppContext): void {
   c.header('Content-Security-Policy', "frame-ancestors 'none'")
   c.header('X-Frame-Options', 'DENY')
   c.header('Cache-Control', 'no-store')
-  c.header('Referrer-Policy', 'no-referrer')
+  c.header('Referrer-Policy', 'same-origin')
 }
 
 /** The client's address: Cloudflare's `CF-Connecting-IP`, else the first `X-Forwarded-For` entry. */

@@ -15,7 +15,7 @@ function expectSessionPageHeaders(res: Response): void {
   expect(res.headers.get('Content-Security-Policy')).toBe("frame-ancestors 'none'")
   expect(res.headers.get('X-Frame-Options')).toBe('DENY')
   expect(res.headers.get('Cache-Control')).toBe('no-store')
-  expect(res.headers.get('Referrer-Policy')).toBe('no-referrer')
+  expect(res.headers.get('Referrer-Policy')).toBe('same-origin')
 }
 
 /** A signed-in browser and its session row's id. */
