@@ -47,9 +47,3 @@ export async function findBearerAccessToken(db: Db, tokenHash: string, now: Date
   return { ...token, scopes: scope.split(' ').filter((s) => s !== '') }
 }
 
-/** Every registered redirect URI of every provider: what a CORS preflight, which carries no token, can check. */
-export async function allRedirectUris(db: Db): Promise<RedirectURI[]> {
-  const rows = rowsOf<{ uris: RedirectURI[] }>(await db.execute(sql`select coalesce(json_agg(e), '[]'::json) as "uris"
-    from ${providers}, jsonb_array_elements(${providers.redirectUris}) e`))
-  return rows[0]?.uris ?? []
-}

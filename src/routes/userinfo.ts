@@ -1,6 +1,6 @@
 import type { Handler } from 'hono'
 import { sha256Hex } from '../crypto/hash.ts'
-import { allRedirectUris, findBearerAccessToken, type BearerAccessToken } from '../db/access-token-lookup.ts'
+import { findBearerAccessToken, type BearerAccessToken } from '../db/access-token-lookup.ts'
 import { recordEvent } from '../db/events.ts'
 import type { RedirectURI } from '../db/schema.ts'
 import type { ClaimUser } from '../db/user-claims.ts'
@@ -25,16 +25,19 @@ function corsHeaders(c: AppContext, uris: readonly RedirectURI[]): Record<string
 }
 
 /**
- * A preflight carries no token, so it cannot name a provider: any provider's redirect URI may vouch for the
- * Origin. The answer itself is still only readable by the origins of the token's own provider.
+ * A preflight carries no token, so it cannot name a provider, and scanning every provider's redirect URIs
+ * would cost a statement per preflight: like the token endpoint, it allows any Origin. The answer itself is
+ * only readable by the origins of the token's own provider.
  */
-async function preflight(c: AppContext): Promise<Response> {
-  const cors = c.req.header('Origin') ? corsHeaders(c, await allRedirectUris(c.var.db)) : {}
-  if (!cors['Access-Control-Allow-Origin']) return c.body(null, 204, { Vary: 'Origin' })
+function preflight(c: AppContext): Response {
+  const requestOrigin = c.req.header('Origin')
+  if (!requestOrigin) return c.body(null, 204, { Vary: 'Origin' })
   return c.body(null, 204, {
-    ...cors, Vary: 'Origin',
+    'Access-Control-Allow-Origin': requestOrigin,
+    'Access-Control-Allow-Credentials': 'true',
     'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
     'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+    Vary: 'Origin',
   })
 }
 
