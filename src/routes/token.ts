@@ -6,34 +6,13 @@ import { origin, type AppContext, type AppEnv } from '../deps.ts'
 import { grantHandler, type GrantResult } from '../grants/index.ts'
 import { clientCredentials } from '../oauth/client-auth.ts'
 import { OAuthError } from '../oauth/errors.ts'
-import { originMatchesRedirectUri } from '../oauth/redirect-uri.ts'
+import { corsHeaders, corsPreflight } from './cors.ts'
 import { clientIp } from './login.ts'
 
 /** RFC 6749 §5.1: token answers are never cached. `Vary`: the CORS headers depend on the Origin. */
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache', Vary: 'Origin' }
 
-/** authentik `cors_allow`: only an Origin matching one of the client's redirect URIs may read the answer. */
-function corsHeaders(c: AppContext, uris: readonly RedirectURI[]): Record<string, string> {
-  const requestOrigin = c.req.header('Origin')
-  if (!requestOrigin || !originMatchesRedirectUri(requestOrigin, uris)) return {}
-  return { 'Access-Control-Allow-Origin': requestOrigin, 'Access-Control-Allow-Credentials': 'true' }
-}
 
-/**
- * A preflight names no client, so authentik allows every Origin here; the answer to the POST itself is only
- * readable by the origins of the client's redirect URIs.
- */
-function preflight(c: AppContext): Response {
-  const requestOrigin = c.req.header('Origin')
-  if (!requestOrigin) return c.body(null, 204, { Vary: 'Origin' })
-  return c.body(null, 204, {
-    'Access-Control-Allow-Origin': requestOrigin,
-    'Access-Control-Allow-Credentials': 'true',
-    'Access-Control-Allow-Methods': 'POST, OPTIONS',
-    'Access-Control-Allow-Headers': c.req.header('Access-Control-Request-Headers') ?? 'Authorization, Content-Type',
-    Vary: 'Origin',
-  })
-}
 
 /** RFC 6749 §3.2: form parameters, each at most once; one sent without a value counts as omitted. */
 async function readParams(c: AppContext): Promise<Map<string, string>> {
@@ -79,7 +58,7 @@ function tokenError(c: AppContext, err: OAuthError, cors: Record<string, string>
 
 /** RFC 6749 §3.2 token endpoint: POST (grants by `grant_type`, see `grantHandlers`) and the CORS preflight. */
 export const token: Handler<AppEnv> = async (c) => {
-  if (c.req.method === 'OPTIONS') return preflight(c)
+  if (c.req.method === 'OPTIONS') return corsPreflight(c, 'POST, OPTIONS')
   const { deps, db } = c.var
   let redirectUris: readonly RedirectURI[] = []
   try {

@@ -2,44 +2,17 @@ import type { Handler } from 'hono'
 import { sha256Hex } from '../crypto/hash.ts'
 import { findBearerAccessToken, type BearerAccessToken } from '../db/access-token-lookup.ts'
 import { recordEvent } from '../db/events.ts'
-import type { RedirectURI } from '../db/schema.ts'
 import type { ClaimUser } from '../db/user-claims.ts'
 import type { AppContext, AppEnv } from '../deps.ts'
 import { bearerErrorResponse, bearerToken } from '../oauth/bearer.ts'
 import { OAuthError } from '../oauth/errors.ts'
-import { originMatchesRedirectUri } from '../oauth/redirect-uri.ts'
 import { scopeClaims } from '../tokens/claims.ts'
+import { corsHeaders, corsPreflight } from './cors.ts'
 import { clientIp } from './login.ts'
 
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache', Vary: 'Origin' }
 
-/** authentik `cors_allow`: only an Origin matching one of the provider's redirect URIs may read the answer. */
-function corsHeaders(c: AppContext, uris: readonly RedirectURI[]): Record<string, string> {
-  const requestOrigin = c.req.header('Origin')
-  if (!requestOrigin || !originMatchesRedirectUri(requestOrigin, uris)) return {}
-  return {
-    'Access-Control-Allow-Origin': requestOrigin,
-    'Access-Control-Allow-Credentials': 'true',
-    'Access-Control-Expose-Headers': 'WWW-Authenticate',
-  }
-}
 
-/**
- * A preflight carries no token, so it cannot name a provider, and scanning every provider's redirect URIs
- * would cost a statement per preflight: like the token endpoint, it allows any Origin. The answer itself is
- * only readable by the origins of the token's own provider.
- */
-function preflight(c: AppContext): Response {
-  const requestOrigin = c.req.header('Origin')
-  if (!requestOrigin) return c.body(null, 204, { Vary: 'Origin' })
-  return c.body(null, 204, {
-    'Access-Control-Allow-Origin': requestOrigin,
-    'Access-Control-Allow-Credentials': 'true',
-    'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-    'Access-Control-Allow-Headers': 'Authorization, Content-Type',
-    Vary: 'Origin',
-  })
-}
 
 /** authentik `protected_resource_view(["openid"])`: exists, live (the lookup), not revoked, `openid` granted. */
 async function checkToken(c: AppContext, token: BearerAccessToken): Promise<ClaimUser> {
@@ -64,13 +37,13 @@ async function checkToken(c: AppContext, token: BearerAccessToken): Promise<Clai
 
 /** OIDC Core §5.3 UserInfo (authentik §6), GET and POST; one statement on success. */
 export const userinfo: Handler<AppEnv> = async (c) => {
-  if (c.req.method === 'OPTIONS') return preflight(c)
+  if (c.req.method === 'OPTIONS') return corsPreflight(c, 'GET, POST, OPTIONS')
   let cors: Record<string, string> = {}
   try {
     const value = await bearerToken(c.req)
     const token = await findBearerAccessToken(c.var.db, await sha256Hex(value), c.var.deps.clock.now())
     if (!token) throw new OAuthError('invalid_token', undefined, 401, 'unknown or expired access token')
-    cors = corsHeaders(c, token.provider.redirectUris)
+    cors = corsHeaders(c, token.provider.redirectUris, 'WWW-Authenticate')
     const user = await checkToken(c, token)
     // authentik: `sub` from the stored ID token, then the mapping claims (which may override it), then `nonce`.
     const claims: Record<string, unknown> = { sub: token.idToken.sub, ...scopeClaims(token, token.scopes, user) }
