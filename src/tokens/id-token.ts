@@ -27,7 +27,7 @@ const seconds = (date: Date): number => Math.floor(date.getTime() / 1000)
 
 /**
  * authentik `IDToken.new` / `to_dict` (§3.4, OIDC Core §2): standard claims in authentik's order, absent ones
- * dropped, then the scope-mapping claims on top.
+ * dropped, then the scope-mapping claims on top (all but `jti`).
  */
 export function idTokenClaims(input: IdTokenInput): Record<string, unknown> {
   const standard: Record<string, unknown> = {
@@ -46,5 +46,7 @@ export function idTokenClaims(input: IdTokenInput): Record<string, unknown> {
     jti: randomId(40),
   }
   for (const key of Object.keys(standard)) if (standard[key] === undefined) delete standard[key]
-  return { ...standard, ...input.claims }
+  // Mappings override standard claims as in authentik, except `jti`: it identifies the stored access token
+  // (a unique column), so a mapping that fixed it would make every second token fail.
+  return { ...standard, ...input.claims, jti: standard.jti }
 }

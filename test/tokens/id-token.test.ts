@@ -33,7 +33,7 @@ beforeAll(async () => {
   global = await createClient(t, 'global', { signing_key: rsa, issuer_mode: 'global' })
   bare = await createClient(t, 'bare', { include_claims_in_id_token: false })
   const mapping = await json<{ pk: string }>(t.admin('POST', '/propertymappings/provider/scope/', {
-    name: 'sub override', scope_name: 'test', expression: { sub: { value: 'foo' } } }))
+    name: 'sub override', scope_name: 'test', expression: { sub: { value: 'foo' }, jti: { value: 'fixed' } } }))
   overriding = await createClient(t, 'overriding', { property_mappings: [...await defaultMappings(t), mapping.pk] })
   alice = await createUser(t, 'alice', { attributes: { upn: 'alice@corp.example' } })
   installId = (await deriveSecrets(SECRET_KEY)).installId
@@ -120,6 +120,15 @@ describe('ID token (authentik §3.4, OIDC Core §2)', () => {
     const { payload } = await jwtVerify(body.id_token, new TextEncoder().encode(overriding.client_secret),
       { currentDate: t.clock.now() })
     expect(payload.sub).toBe('foo')
+  })
+
+  it('keeps its own jti even when a mapping sets one: it identifies the stored access token', async () => {
+    const first = await exchange(overriding, 'openid test')
+    const second = await exchange(overriding, 'openid test')
+    const jtis = await Promise.all([first, second].map(async ({ body }) => (await jwtVerify(body.access_token,
+      new TextEncoder().encode(overriding.client_secret), { currentDate: t.clock.now() })).payload.jti))
+    expect(jtis[0]).toMatch(/^[A-Za-z0-9]{40}$/)
+    expect(jtis[1]).not.toBe(jtis[0])
   })
 })
 
