@@ -24,9 +24,17 @@ export function compileRedirectPattern(url: string): RegExp | null {
   }
 }
 
+/**
+ * The longest URI a regex entry is tried on. Patterns are the operator's, but the URI is the client's: a long
+ * crafted URI against a backtracking pattern could burn a Worker's CPU time, so longer ones simply don't match.
+ */
+export const MAX_REGEX_SUBJECT_LENGTH = 2048
+
 /** True when `uri` matches `entry`: exact string equality, or a full regex match (invalid regex: no match). */
 export function entryMatches(entry: RedirectURI, uri: string): boolean {
-  if (entry.matching_mode === 'regex') return compileRedirectPattern(entry.url)?.test(uri) ?? false
+  if (entry.matching_mode === 'regex') {
+    return uri.length <= MAX_REGEX_SUBJECT_LENGTH && (compileRedirectPattern(entry.url)?.test(uri) ?? false)
+  }
   return entry.url === uri
 }
 
@@ -64,7 +72,7 @@ export function originMatchesRedirectUri(origin: string, entries: readonly Redir
   const parsed = parseUrl(origin)
   if (!parsed || parsed.hostname === '') return false
   return entries.some((entry) => {
-    if (entry.matching_mode === 'regex') return compileRedirectPattern(entry.url)?.test(origin) ?? false
+    if (entry.matching_mode === 'regex') return entryMatches(entry, origin)
     const allowed = parseUrl(entry.url)
     return allowed !== null && allowed.hostname !== '' && allowed.protocol === parsed.protocol
       && allowed.hostname === parsed.hostname && allowed.port === parsed.port

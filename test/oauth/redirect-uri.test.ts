@@ -50,6 +50,15 @@ describe('compileRedirectPattern', () => {
 })
 
 describe('matchRedirectUri', () => {
+  it('does not try a regex entry on a URI longer than 2048 characters', () => {
+    // (a+)+$ backtracks exponentially on a near-miss; the length cap keeps the client from choosing the cost.
+    const entries = [regex('https://app\\.example/(a+)+')]
+    const long = `https://app.example/${'a'.repeat(3000)}`
+    expect(matchRedirectUri(entries, long, 'authorization')).toBeNull()
+    expect(matchRedirectUri(entries, 'https://app.example/aaa', 'authorization')).toEqual(entries[0])
+    expect(matchRedirectUri([strict(long)], long, 'authorization')).not.toBeNull()
+  })
+
   it('compares strict entries by exact string', () => {
     const entries = [strict('http://localhost')]
     expect(matchRedirectUri(entries, 'http://localhost', 'authorization')).toEqual(entries[0])
