@@ -1,11 +1,13 @@
 import { Hono, type Handler } from 'hono'
 import { adminApi } from './admin/index.ts'
 import type { AppEnv, Deps } from './deps.ts'
+import { isUnstorableText } from './db/errors.ts'
 import { describeError } from './log.ts'
 import { authorize } from './routes/authorize.ts'
 import { consent } from './routes/consent.ts'
 import { login, loginPage } from './routes/login.ts'
 import { logout, logoutPage } from './routes/logout.ts'
+import { UnreadableRequest } from './routes/form.ts'
 import { home } from './routes/home.ts'
 import { discovery, jwks, providerRoot, webfinger } from './routes/metadata.ts'
 import { token } from './routes/token.ts'
@@ -68,9 +70,14 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
   app.notFound((c) => c.json({ detail: 'Not found.' }, 404))
   app.onError((err, c) => {
-    deps.log.log('error', 'unhandled error', { request_id: c.var.requestId, path: c.req.path, ...describeError(err) })
     c.header('X-Request-Id', c.var.requestId)
     c.header('Cache-Control', 'no-store')
+    // Whatever an endpoint family renders, a request we cannot even read is the client's error, never a 500.
+    if (err instanceof UnreadableRequest || isUnstorableText(err)) {
+      const description = err instanceof UnreadableRequest ? err.message : 'the request contains text that cannot be stored'
+      return c.json({ error: 'invalid_request', error_description: description, request_id: c.var.requestId }, 400)
+    }
+    deps.log.log('error', 'unhandled error', { request_id: c.var.requestId, path: c.req.path, ...describeError(err) })
     return c.json({ error: 'server_error', request_id: c.var.requestId }, 500)
   })
   return app

@@ -21,6 +21,14 @@ export function fieldError(field: string, message: string): AdminError {
 }
 
 const REQUIRED = 'This field is required.'
+const NUL_MESSAGE = 'Null characters are not allowed.'
+
+/** Postgres text cannot hold NUL; DRF refuses it with this message too. Walks keys and values, bounded. */
+function containsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000')
+  if (value === null || typeof value !== 'object' || depth > 64) return false
+  return Object.entries(value).some(([k, v]) => k.includes('\u0000') || containsNul(v, depth + 1))
+}
 
 /** zod issues as DRF field errors, with DRF's wording for the common cases. */
 export function zodToFieldErrors(error: z.ZodError): Record<string, string[]> {
@@ -48,6 +56,7 @@ export async function parseBody<T extends z.ZodType>(c: Context<AppEnv>, schema:
   } catch {
     throw new AdminError(400, { detail: 'JSON parse error - request body is not valid JSON' })
   }
+  if (containsNul(raw)) throw new AdminError(400, { non_field_errors: [NUL_MESSAGE] })
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new AdminError(400, { non_field_errors: ['Invalid data. Expected a dictionary.'] })
   }
@@ -58,6 +67,7 @@ export async function parseBody<T extends z.ZodType>(c: Context<AppEnv>, schema:
 
 /** Parse the query string with `schema` (filters and paging). */
 export function parseQuery<T extends z.ZodType>(c: Context<AppEnv>, schema: T): z.output<T> {
+  if (containsNul(c.req.query())) throw new AdminError(400, { non_field_errors: [NUL_MESSAGE] })
   const result = schema.safeParse(c.req.query(), { reportInput: true })
   if (!result.success) throw new AdminError(400, zodToFieldErrors(result.error))
   return result.data

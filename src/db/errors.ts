@@ -9,3 +9,6 @@ export function sqlState(err: unknown): string | undefined {
 
 export const isUniqueViolation = (err: unknown): boolean => sqlState(err) === '23505'
 export const isForeignKeyViolation = (err: unknown): boolean => sqlState(err) === '23503'
+
+/** Text Postgres refuses to store (NUL in text, `\u0000` in jsonb): the request's fault, not the server's. */
+export const isUnstorableText = (err: unknown): boolean => ['22021', '22P05'].includes(sqlState(err) ?? '')

@@ -3,6 +3,7 @@ import type { PgColumn } from 'drizzle-orm/pg-core'
 import { rowsOf, type Db } from './client.ts'
 import { eventValues, type NewEvent } from './events.ts'
 import type { ApplicationRow, KeyPairRow, ProviderBundle, ProviderRow, ScopeMappingRow } from './providers.ts'
+import { attemptCounts, type AttemptCounts } from './rate-limits.ts'
 import {
   accessTokens, authenticatedSessions, authorizationCodes, events, isLive, providers, refreshTokens,
 } from './schema.ts'
@@ -45,34 +46,48 @@ type Loaded = ProviderRow & {
   scopeMappings: Array<{ scopeMapping: ScopeMappingRow }>
   application: ApplicationRow | null
   grant: Record<string, unknown> | null
+  failures: AttemptCounts | null
+}
+
+/** What every token request reads first: the client's provider, its artefact, and its failure counts. */
+export interface ClientGrant<T> {
+  bundle: ProviderBundle
+  grant: T | null
+  /** The current window's failure counts of the keys asked for (see src/db/rate-limits.ts). */
+  failures: AttemptCounts
 }
 
 /**
- * The provider bundle (as `loadProviderByClientId` builds it) plus one correlated JSON subquery: one statement.
- * The subquery is a query builder, not `sql`: drizzle rewrites every column inside an `extras` SQL to the root alias.
+ * The provider bundle (as `loadProviderByClientId` builds it) plus one correlated JSON subquery for the artefact
+ * and one for the failure counts of `failureKeys`: one statement, so checking the rate limit costs nothing.
+ * The subqueries are query builders, not `sql`: drizzle rewrites every column inside an `extras` SQL to the root alias.
  */
 async function loadWithGrant(
-  db: Db, clientId: string, grant: (providerId: PgColumn) => SQLWrapper,
-): Promise<{ bundle: ProviderBundle; found: unknown } | null> {
+  db: Db, clientId: string, now: Date, failureKeys: readonly string[], grant: (providerId: PgColumn) => SQLWrapper,
+): Promise<ClientGrant<unknown> | null> {
   const row = await db.query.providers.findFirst({
     where: eq(providers.clientId, clientId),
     with: { signingKey: true, encryptionKey: true, scopeMappings: { with: { scopeMapping: true } }, application: true },
-    extras: (p) => ({ grant: sql`${grant(p.id)}`.as('grant') }),
+    extras: (p) => ({
+      grant: sql`${grant(p.id)}`.as('grant'),
+      failures: sql`${attemptCounts(db, failureKeys, now)}`.as('failures'),
+    }),
   }) as Loaded | undefined
   if (!row) return null
-  const { signingKey, encryptionKey, scopeMappings: links, application, grant: found, ...provider } = row
+  const { signingKey, encryptionKey, scopeMappings: links, application, grant: found, failures, ...provider } = row
   const scopeMappings = links.map((l) => l.scopeMapping)
     .sort((a, b) => a.scopeName.localeCompare(b.scopeName) || a.name.localeCompare(b.name))
   const bundle: ProviderBundle = { provider, application: application ?? null, signingKey, encryptionKey, scopeMappings }
-  return { bundle, found }
+  return { bundle, grant: found, failures: failures ?? {} }
 }
 
 /** RFC 6749 §4.1.3: the client's provider and the live code hashing to `codeHash` with its user and session. */
 export async function loadCodeGrant(
-  db: Db, clientId: string, codeHash: string, now: Date,
-): Promise<{ bundle: ProviderBundle; code: CodeGrant | null } | null> {
+  db: Db, clientId: string, codeHash: string, now: Date, failureKeys: readonly string[],
+): Promise<ClientGrant<CodeGrant> | null> {
   const c = authorizationCodes
-  const loaded = await loadWithGrant(db, clientId, (providerId) => db.select({ grant: sql`json_build_object(
+  const loaded = await loadWithGrant(db, clientId, now, failureKeys, (providerId) =>
+    db.select({ grant: sql`json_build_object(
       'id', ${c.id}, 'grantId', ${c.grantId}, 'scope', ${c.scope}, 'authTime', ${c.authTime},
       'redirectUri', ${c.redirectUri}, 'nonce', ${c.nonce}, 'codeChallenge', ${c.codeChallenge},
       'codeChallengeMethod', ${c.codeChallengeMethod}, 'consumed', ${c.consumed} is not null,
@@ -81,27 +96,25 @@ export async function loadCodeGrant(
         from ${authenticatedSessions} s where s.id = ${c.sessionId}))` })
     .from(c).where(and(eq(c.codeHash, codeHash), eq(c.providerId, providerId), isLive(c, now))))
   if (!loaded) return null
-  const found = loaded.found as (Omit<CodeGrant, 'authTime'> & { authTime: string }) | null
-  const code: CodeGrant | null = found ? { ...found, authTime: new Date(found.authTime) } : null
-  return { bundle: loaded.bundle, code }
+  const found = loaded.grant as (Omit<CodeGrant, 'authTime'> & { authTime: string }) | null
+  return { ...loaded, grant: found ? { ...found, authTime: new Date(found.authTime) } : null }
 }
 
 /** RFC 6749 §6: the client's provider and the live refresh token hashing to `tokenHash`, with its user. */
 export async function loadRefreshGrant(
-  db: Db, clientId: string, tokenHash: string, now: Date,
-): Promise<{ bundle: ProviderBundle; token: RefreshGrant | null } | null> {
+  db: Db, clientId: string, tokenHash: string, now: Date, failureKeys: readonly string[],
+): Promise<ClientGrant<RefreshGrant> | null> {
   const r = refreshTokens
-  const loaded = await loadWithGrant(db, clientId, (providerId) => db.select({ grant: sql`json_build_object(
+  const loaded = await loadWithGrant(db, clientId, now, failureKeys, (providerId) =>
+    db.select({ grant: sql`json_build_object(
       'id', ${r.id}, 'grantId', ${r.grantId}, 'scope', ${r.scope}, 'authTime', ${r.authTime}, 'expires', ${r.expires},
       'revoked', ${r.revoked}, 'idToken', ${r.idToken}, 'user', ${claimUserJson(sql`${r.userId}`)},
       'sid', (select s.session_key_hash from ${authenticatedSessions} s where s.id = ${r.sessionId}))` })
     .from(r).where(and(eq(r.tokenHash, tokenHash), eq(r.providerId, providerId), isLive(r, now))))
   if (!loaded) return null
-  const found = loaded.found as (Omit<RefreshGrant, 'authTime' | 'expires'> & { authTime: string; expires: string }) | null
-  const token: RefreshGrant | null = found
-    ? { ...found, authTime: new Date(found.authTime), expires: new Date(found.expires) }
-    : null
-  return { bundle: loaded.bundle, token }
+  const found = loaded.grant as (Omit<RefreshGrant, 'authTime' | 'expires'> & { authTime: string; expires: string }) | null
+  const token = found ? { ...found, authTime: new Date(found.authTime), expires: new Date(found.expires) } : null
+  return { ...loaded, grant: token }
 }
 
 const at = (date: Date): SQL => sql`${date.toISOString()}::timestamptz`

@@ -1,23 +1,11 @@
 import { and, eq, inArray, sql, type SQL } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
 import { eventValues, type NewEvent } from './events.ts'
+import { bumpAttempts, type AttemptWindow } from './rate-limits.ts'
 import { events, loginAttempts, users } from './schema.ts'
 
-/** Failed sign-ins are counted per key in fixed windows of this length. */
-export const ATTEMPT_WINDOW_MS = 15 * 60_000
-/** Failed attempts allowed per key and window; the next one is refused before the password is checked. */
+/** Failed sign-ins allowed per key and window; the next one is refused before the password is checked. */
 export const MAX_FAILED_ATTEMPTS = 10
-
-export interface AttemptWindow {
-  start: Date
-  end: Date
-}
-
-/** The fixed window `now` falls in (time floored to {@link ATTEMPT_WINDOW_MS}). */
-export function attemptWindow(now: Date): AttemptWindow {
-  const start = Math.floor(now.getTime() / ATTEMPT_WINDOW_MS) * ATTEMPT_WINDOW_MS
-  return { start: new Date(start), end: new Date(start + ATTEMPT_WINDOW_MS) }
-}
 
 /** What sign-in needs of a user; `passwordHash` is null for users without a password. */
 export interface SignInUser {
@@ -38,13 +26,7 @@ const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`
 export async function beginSignIn(
   db: Db, username: string, keys: readonly string[], window: AttemptWindow,
 ): Promise<{ attempts: number; user: SignInUser | null }> {
-  const bump = db.insert(loginAttempts)
-    .values(keys.map((key) => ({ key, windowStart: window.start, count: 1, expires: window.end, expiring: true })))
-    .onConflictDoUpdate({
-      target: [loginAttempts.key, loginAttempts.windowStart],
-      set: { count: sql`${loginAttempts.count} + 1` },
-    })
-    .returning({ count: loginAttempts.count })
+  const bump = bumpAttempts(db, keys, window)
   const rows = rowsOf<{ attempts: number | string; id: number | null; username: string; is_active: boolean;
     password_hash: string | null }>(await db.execute(sql`with bumped as (${bump.getSQL()})
     select (select max(count) from bumped) as attempts, u.id, u.username, u.is_active, u.password_hash

@@ -7,6 +7,7 @@ import { OAuthError } from '../oauth/errors.ts'
 import { isForbiddenScheme, matchRedirectUri } from '../oauth/redirect-uri.ts'
 import { issueTokens } from '../tokens/issue.ts'
 import type { GrantContext, GrantRequest, GrantResult } from './index.ts'
+import { loadForClient } from './rate-limit.ts'
 
 const invalidGrant = (why: string) => new OAuthError('invalid_grant', undefined, 400, why)
 
@@ -53,15 +54,14 @@ function replayEvent(ctx: GrantContext, bundle: ProviderBundle, code: CodeGrant,
 /** RFC 6749 §4.1.3 / authentik §4.2: exchange an authorization code; two statements on success. */
 export async function exchangeAuthorizationCode(ctx: GrantContext, { params, client }: GrantRequest): Promise<GrantResult> {
   const value = params.get('code')
-  const loaded = client.clientId === ''
-    ? null
-    : await loadCodeGrant(ctx.db, client.clientId, await sha256Hex(value ?? ''), ctx.now)
-  if (loaded) ctx.onProvider(loaded.bundle)
+  const codeHash = await sha256Hex(value ?? '')
+  const loaded = await loadForClient(ctx, client,
+    (keys) => loadCodeGrant(ctx.db, client.clientId, codeHash, ctx.now, keys))
   const bundle = await authenticateClient(loaded?.bundle ?? null, client, 'authorization_code', ctx.secrets)
   if (!value) throw invalidGrant('code missing')
   const redirectUri = params.get('redirect_uri') ?? ''
   await checkRedirectUri(ctx, bundle, redirectUri)
-  const code = loaded?.code
+  const code = loaded?.grant
   if (!code) throw invalidGrant('unknown, expired or foreign code')
   const family = { providerId: bundle.provider.id, grantId: code.grantId }
   if (code.consumed) {

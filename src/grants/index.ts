@@ -3,6 +3,7 @@ import type { ProviderBundle } from '../db/providers.ts'
 import type { ClientCredentials } from '../oauth/client-auth.ts'
 import type { IssueContext, IssuedTokens } from '../tokens/issue.ts'
 import { exchangeAuthorizationCode } from './authorization-code.ts'
+import { countingFailures } from './rate-limit.ts'
 import { exchangeRefreshToken } from './refresh-token.ts'
 
 /** The `grant_type` values of the token endpoint (RFC 6749 §4, RFC 8628 §3.4). */
@@ -37,15 +38,20 @@ export type GrantHandler = (ctx: GrantContext, request: GrantRequest) => Promise
 
 /**
  * The token endpoint's grants, by `grant_type`; any other value is `unsupported_grant_type`. Each handler reads its
- * provider and artefact in one statement, then `authenticateClient` checks the client and that the provider allows
- * the grant (`unauthorized_client` per RFC 6749 §5.2, where authentik 2026.5 says `invalid_grant`).
+ * provider, artefact and failure counts in one statement (`loadForClient`), then `authenticateClient` checks the
+ * client and that the provider allows the grant (`unauthorized_client` per RFC 6749 §5.2, where authentik 2026.5
+ * says `invalid_grant`).
  */
 export const grantHandlers = {
   authorization_code: exchangeAuthorizationCode,
   refresh_token: exchangeRefreshToken,
 } satisfies Partial<Record<GrantTypeValue, GrantHandler>>
 
-/** The handler of `grantType`, or null (own keys only: `__proto__` or `toString` are not grants). */
+/**
+ * The handler of `grantType` with its failures counted against the brute-force limits (src/grants/rate-limit.ts),
+ * or null (own keys only: `__proto__` or `toString` are not grants).
+ */
 export function grantHandler(grantType: string): GrantHandler | null {
-  return Object.hasOwn(grantHandlers, grantType) ? grantHandlers[grantType as keyof typeof grantHandlers] : null
+  if (!Object.hasOwn(grantHandlers, grantType)) return null
+  return countingFailures(grantHandlers[grantType as keyof typeof grantHandlers])
 }

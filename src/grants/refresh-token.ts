@@ -9,6 +9,7 @@ import { parseDuration } from '../oauth/duration.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import { issueTokens } from '../tokens/issue.ts'
 import type { GrantContext, GrantRequest, GrantResult } from './index.ts'
+import { loadForClient } from './rate-limit.ts'
 
 const invalidGrant = (why: string) => new OAuthError('invalid_grant', undefined, 400, why)
 const split = (scope: string | undefined): string[] => (scope ?? '').split(/\s+/).filter((s) => s !== '')
@@ -47,12 +48,11 @@ const stringList = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) =>
  */
 export async function exchangeRefreshToken(ctx: GrantContext, { params, client }: GrantRequest): Promise<GrantResult> {
   const value = params.get('refresh_token')
-  const loaded = client.clientId === ''
-    ? null
-    : await loadRefreshGrant(ctx.db, client.clientId, await sha256Hex(value ?? ''), ctx.now)
-  if (loaded) ctx.onProvider(loaded.bundle)
+  const tokenHash = await sha256Hex(value ?? '')
+  const loaded = await loadForClient(ctx, client,
+    (keys) => loadRefreshGrant(ctx.db, client.clientId, tokenHash, ctx.now, keys))
   const bundle = await authenticateClient(loaded?.bundle ?? null, client, 'refresh_token', ctx.secrets)
-  const token = value ? loaded?.token : null
+  const token = value ? loaded?.grant : null
   if (!token) throw invalidGrant('unknown, expired or foreign refresh token')
   const family = { providerId: bundle.provider.id, grantId: token.grantId }
   if (token.revoked) {

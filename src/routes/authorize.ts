@@ -15,6 +15,7 @@ import { OAuthError } from '../oauth/errors.ts'
 import { PermissionDeniedPage, UntrustedRequestPage } from '../pages/authorize-error.tsx'
 import { ConsentPage, CONSENT_FIELDS } from '../pages/consent.tsx'
 import { FormPostPage } from '../pages/form-post.tsx'
+import { hasNul, readForm, UnreadableRequest } from './form.ts'
 import { CSRF_FIELD, csrfToken } from './csrf.ts'
 import { clientIp } from './login.ts'
 import { currentSession } from './session.ts'
@@ -31,10 +32,16 @@ export function pageHeaders(c: AppContext, csp = PAGE_CSP): void {
 
 /** The request's parameters: the query of a GET, the form body of a POST (OIDC Core §3.1.2.1). */
 export async function requestParams(c: AppContext): Promise<URLSearchParams> {
-  if (c.req.method !== 'POST') return new URL(c.req.url).searchParams
+  if (c.req.method !== 'POST') {
+    const query = new URL(c.req.url).searchParams
+    for (const [name, value] of query) {
+      if (hasNul(name) || hasNul(value)) throw new UnreadableRequest('the request contains NUL characters')
+    }
+    return query
+  }
   const params = new URLSearchParams()
-  for (const [name, value] of Object.entries(await c.req.parseBody({ all: true }))) {
-    for (const v of [value].flat()) if (typeof v === 'string') params.append(name, v)
+  for (const [name, value] of Object.entries(await readForm(c))) {
+    for (const v of [value].flat()) params.append(name, v)
   }
   return params
 }

@@ -1,12 +1,14 @@
 import type { Handler } from 'hono'
 import { verifyPassword, verifyPasswordDummy } from '../crypto/password.ts'
 import { recordEvent } from '../db/events.ts'
-import { MAX_FAILED_ATTEMPTS, attemptWindow, beginSignIn, recordSignIn, type SignInUser } from '../db/login-attempts.ts'
+import { MAX_FAILED_ATTEMPTS, beginSignIn, recordSignIn, type SignInUser } from '../db/login-attempts.ts'
+import { attemptWindow } from '../db/rate-limits.ts'
 import { loadProviderByClientId } from '../db/providers.ts'
 import type { AppContext, AppEnv } from '../deps.ts'
 import { describeError } from '../log.ts'
 import { LoginPage } from '../pages/login.tsx'
 import { MessagePage } from '../pages/layout.tsx'
+import { readForm } from './form.ts'
 import { CSRF_FIELD, csrfToken, verifyCsrf } from './csrf.ts'
 import { beginSession } from './session.ts'
 
@@ -93,10 +95,9 @@ async function passwordMatches(c: AppContext, user: SignInUser | null, password:
  * success starts a session and answers 303 to `next`, failure re-renders the form with one generic message.
  */
 export const login: Handler<AppEnv> = async (c) => {
-  const form = await c.req.parseBody()
+  const form = await readForm(c)
   if (!(await verifyCsrf(c, 'login', form[CSRF_FIELD]))) return csrfFailed(c)
-  // Postgres text cannot hold NUL, and no stored username contains one.
-  const field = (name: string) => (typeof form[name] === 'string' ? form[name].replace(/\u0000/g, '') : '')
+  const field = (name: string) => (typeof form[name] === 'string' ? form[name] : '')
   const username = field('username')
   const password = field('password')
   const next = safeNext(form.next)

@@ -2,6 +2,7 @@ import type { Handler } from 'hono'
 import { recordEvent } from '../db/events.ts'
 import type { AppEnv } from '../deps.ts'
 import { LogoutConfirmPage, SignedOutPage } from '../pages/logout.tsx'
+import { readForm } from './form.ts'
 import { CSRF_FIELD, csrfToken, verifyCsrf } from './csrf.ts'
 import { clientIp, csrfFailed, protectPage } from './login.ts'
 import { currentSession, endCurrentSession } from './session.ts'
@@ -19,7 +20,7 @@ export const logoutPage: Handler<AppEnv> = async (c) => {
  * tokens; refresh tokens outlive it (authentik §7.3). Writes a `logout` event.
  */
 export const logout: Handler<AppEnv> = async (c) => {
-  const form = await c.req.parseBody()
+  const form = await readForm(c)
   if (!(await verifyCsrf(c, 'logout', form[CSRF_FIELD]))) return csrfFailed(c)
   const session = await currentSession(c)
   await endCurrentSession(c)

@@ -4,9 +4,11 @@ import { deriveSecrets } from '../crypto/secret-box.ts'
 import type { RedirectURI } from '../db/schema.ts'
 import { origin, type AppContext, type AppEnv } from '../deps.ts'
 import { grantHandler, type GrantResult } from '../grants/index.ts'
+import { TooManyFailures } from '../grants/rate-limit.ts'
 import { clientCredentials } from '../oauth/client-auth.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import { corsHeaders, corsPreflight } from './cors.ts'
+import { readForm, UnreadableRequest } from './form.ts'
 import { clientIp } from './login.ts'
 
 /** RFC 6749 §5.1: token answers are never cached. `Vary`: the CORS headers depend on the Origin. */
@@ -18,9 +20,10 @@ const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache', Vary: 'Origi
 async function readParams(c: AppContext): Promise<Map<string, string>> {
   let body: Record<string, unknown>
   try {
-    body = await c.req.parseBody({ all: true })
-  } catch {
-    throw new OAuthError('invalid_request', undefined, 400, 'unparseable body')
+    body = await readForm(c)
+  } catch (err) {
+    if (!(err instanceof UnreadableRequest)) throw err
+    throw new OAuthError('invalid_request', undefined, 400, err.message)
   }
   const params = new Map<string, string>()
   for (const [name, value] of Object.entries(body)) {
@@ -44,7 +47,8 @@ function tokenBody({ tokens, scope }: GrantResult): Record<string, unknown> {
 
 /**
  * The one renderer of token-endpoint errors (authentik §1): `{error, error_description, request_id}`, never
- * cached; a client that failed Basic authentication is challenged (RFC 6749 §5.2).
+ * cached; a client that failed Basic authentication is challenged (RFC 6749 §5.2); a rate-limited request is told
+ * when to retry.
  */
 function tokenError(c: AppContext, err: OAuthError, cors: Record<string, string>): Response {
   c.var.deps.log.log('info', 'token request refused', {
@@ -52,6 +56,7 @@ function tokenError(c: AppContext, err: OAuthError, cors: Record<string, string>
   })
   const headers: Record<string, string> = { ...cors, ...NO_STORE }
   if (err.status === 401) headers['WWW-Authenticate'] = 'Basic realm="edge-oidc"'
+  if (err instanceof TooManyFailures) headers['Retry-After'] = String(err.retryAfter)
   const body = { error: err.code, error_description: err.description, request_id: c.var.requestId }
   return c.json(body, err.status as ContentfulStatusCode, headers)
 }

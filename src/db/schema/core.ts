@@ -79,7 +79,7 @@ export const events = pgTable('events', {
 }, (t) => [expiringIndex('events', t), index('events_action_idx').on(t.action, t.created),
   index('events_client_idx').on(t.clientId), expiresSet(t, 'events')])
 
-/** Failed sign-in attempts, counted per key (username or client address) inside a window. */
+/** Failed attempts inside a window, per key: sign-in (`user:`, `ip:`) and the token endpoint (`client:`, `token-ip:`). */
 export const loginAttempts = pgTable('login_attempts', {
   key: text('key').notNull(),
   windowStart: timestamp('window_start', { withTimezone: true, mode: 'date' }).notNull(),

@@ -1,0 +1,61 @@
+import { and, eq, inArray, sql, type SQLWrapper } from 'drizzle-orm'
+import type { Db } from './client.ts'
+import { isLive, loginAttempts } from './schema.ts'
+
+/**
+ * Brute-force counters (security.md: sign-in and token endpoints are rate limited per account and per client
+ * address), shared by sign-in and the token endpoint: one row of `login_attempts` per key and fixed window.
+ * Keys name what is counted: `user:`/`ip:` for sign-in, `client:`/`token-ip:` for the token endpoint.
+ */
+
+/** Attempts are counted per key in fixed windows of this length. */
+export const ATTEMPT_WINDOW_MS = 15 * 60_000
+
+export interface AttemptWindow {
+  start: Date
+  end: Date
+}
+
+/** Each key's count in the current window; a key without a row has no attempts. */
+export type AttemptCounts = Readonly<Record<string, number>>
+
+/** The fixed window `now` falls in (time floored to {@link ATTEMPT_WINDOW_MS}). */
+export function attemptWindow(now: Date): AttemptWindow {
+  const start = Math.floor(now.getTime() / ATTEMPT_WINDOW_MS) * ATTEMPT_WINDOW_MS
+  return { start: new Date(start), end: new Date(start + ATTEMPT_WINDOW_MS) }
+}
+
+/** RFC 9110 §10.2.3 `Retry-After`: whole seconds until the window ends. */
+export function secondsLeft(window: AttemptWindow, now: Date): number {
+  return Math.ceil((window.end.getTime() - now.getTime()) / 1000)
+}
+
+/**
+ * The upsert that counts one attempt against every key (distinct) in the window, returning each key's count
+ * after it; run it alone or as a CTE. Each row expires with its window, for the purge.
+ */
+export function bumpAttempts(db: Db, keys: readonly string[], window: AttemptWindow) {
+  return db.insert(loginAttempts)
+    .values(keys.map((key) => ({ key, windowStart: window.start, count: 1, expires: window.end, expiring: true })))
+    .onConflictDoUpdate({
+      target: [loginAttempts.key, loginAttempts.windowStart],
+      set: { count: sql`${loginAttempts.count} + 1` },
+    })
+    .returning({ key: loginAttempts.key, count: loginAttempts.count })
+}
+
+/**
+ * A scalar subquery to embed in another statement, so that checking a limit costs no statement of its own: the
+ * window's counts of `keys` as a JSON object (`{"key": count}`, null when none has a row).
+ */
+export function attemptCounts(db: Db, keys: readonly string[], now: Date): SQLWrapper {
+  const a = loginAttempts
+  return db.select({ counts: sql`json_object_agg(${a.key}, ${a.count})` }).from(a)
+    .where(and(inArray(a.key, [...keys]), eq(a.windowStart, attemptWindow(now).start), isLive(a, now)))
+}
+
+/** One statement: count one failure against every key (distinct, at least one); the counts after it. */
+export async function countFailure(db: Db, keys: readonly string[], window: AttemptWindow): Promise<AttemptCounts> {
+  const rows = await bumpAttempts(db, keys, window)
+  return Object.fromEntries(rows.map((r) => [r.key, r.count]))
+}

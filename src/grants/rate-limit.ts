@@ -1,0 +1,95 @@
+import type { ClientGrant } from '../db/grant-store.ts'
+import { attemptWindow, countFailure, secondsLeft, type AttemptCounts } from '../db/rate-limits.ts'
+import type { ClientCredentials } from '../oauth/client-auth.ts'
+import { OAuthError, type OAuthErrorCode } from '../oauth/errors.ts'
+import type { GrantContext, GrantHandler } from './index.ts'
+
+/**
+ * Brute-force limits of the token endpoint (security.md), per 15-minute window (src/db/rate-limits.ts): failed
+ * requests per client (`client:<client_id>`, from any address) and per address (`token-ip:<address>`, for any
+ * client; apart from sign-in's `ip:` so that each endpoint keeps its own limit). Once a count reaches its limit,
+ * every request of that client or address is refused until the window ends. The client limit is the higher one,
+ * so that one address alone cannot lock a client out for all its users.
+ */
+export const MAX_CLIENT_FAILURES = 100
+export const MAX_ADDRESS_FAILURES = 50
+
+/**
+ * The answers that count as failures against an address: a wrong client secret or unknown client, and a bad code
+ * or refresh token. Against a client only a wrong secret counts: client ids are public, and an honest client
+ * meets `invalid_grant` in normal use (an expired refresh token, a code sent twice, two tabs refreshing), so
+ * counting those would let anyone, or the client's own users, lock it out.
+ */
+const COUNTED: ReadonlySet<OAuthErrorCode> = new Set(['invalid_client', 'invalid_grant'])
+const COUNTED_PER_CLIENT: ReadonlySet<OAuthErrorCode> = new Set(['invalid_client'])
+
+/**
+ * HTTP 429 (RFC 6585 §4) with `Retry-After` (seconds to the window's end); never cached, like every token error.
+ * RFC 6749 §5.2 has no code for throttling (`temporarily_unavailable` belongs to the authorization endpoint and
+ * `slow_down` tells a device-flow client to poll more slowly), so the code is the generic `invalid_request`.
+ */
+export class TooManyFailures extends OAuthError {
+  constructor(readonly retryAfter: number) {
+    super('invalid_request', 'Too many failed requests; try again later.', 429, 'rate limited')
+  }
+}
+
+interface Limit { key: string; max: number }
+
+function limitsOf(clientId: string, ip: string | undefined, clientKnown: boolean): Limit[] {
+  return [
+    ...(clientKnown ? [{ key: `client:${clientId}`, max: MAX_CLIENT_FAILURES }] : []),
+    ...(ip ? [{ key: `token-ip:${ip}`, max: MAX_ADDRESS_FAILURES }] : []),
+  ]
+}
+
+/** Throws {@link TooManyFailures} when a count had reached its limit before this request. */
+function refuseOverLimit(limits: readonly Limit[], counts: AttemptCounts, now: Date, countsThisOne: boolean): void {
+  const before = (key: string) => (counts[key] ?? 0) - (countsThisOne ? 1 : 0)
+  if (limits.some(({ key, max }) => before(key) >= max)) {
+    throw new TooManyFailures(secondsLeft(attemptWindow(now), now))
+  }
+}
+
+/**
+ * Statement 1 of a grant: `load` reads the client's provider and artefact with the failure counts of its keys,
+ * then the provider is reported and a client or address over its limit is refused, before the secret or the
+ * grant is evaluated (a guesser learns nothing). Null for a request naming no client, or an unknown one.
+ */
+export async function loadForClient<T>(
+  ctx: GrantContext, client: ClientCredentials,
+  load: (failureKeys: string[]) => Promise<ClientGrant<T> | null>,
+): Promise<ClientGrant<T> | null> {
+  if (client.clientId === '') return null
+  const limits = limitsOf(client.clientId, ctx.clientIp, true)
+  const loaded = await load(limits.map((l) => l.key))
+  if (!loaded) return null
+  ctx.onProvider(loaded.bundle)
+  refuseOverLimit(limits, loaded.failures, ctx.now, false)
+  return loaded
+}
+
+/**
+ * `handler`, with its failures counted in one statement on the failure path only: a wrong secret against the
+ * client when it exists, and every `invalid_client` and `invalid_grant` against the address when known. A request naming no client
+ * presented nothing to guess and costs nothing. When the new count shows a limit was already reached (an unknown
+ * client, whose statement 1 found no row to read counts from, or a parallel burst) the answer is the 429, so an
+ * unknown client_id answers like a known one.
+ */
+export function countingFailures(handler: GrantHandler): GrantHandler {
+  return async (ctx, request) => {
+    let known = false
+    const observed: GrantContext = { ...ctx, onProvider: (bundle) => { known = true; ctx.onProvider(bundle) } }
+    try {
+      return await handler(observed, request)
+    } catch (err) {
+      const { clientId } = request.client
+      if (!(err instanceof OAuthError) || !COUNTED.has(err.code) || clientId === '') throw err
+      const limits = limitsOf(clientId, ctx.clientIp, known && COUNTED_PER_CLIENT.has(err.code))
+      if (limits.length === 0) throw err
+      const counts = await countFailure(ctx.db, limits.map((l) => l.key), attemptWindow(ctx.now))
+      refuseOverLimit(limits, counts, ctx.now, true)
+      throw err
+    }
+  }
+}

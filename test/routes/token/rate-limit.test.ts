@@ -1,0 +1,164 @@
+import { eq, inArray } from 'drizzle-orm'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { authorizationCodes, loginAttempts } from '../../../src/db/schema.ts'
+import { MAX_ADDRESS_FAILURES, MAX_CLIENT_FAILURES } from '../../../src/grants/rate-limit.ts'
+import { createTestContext, START, type TestContext } from '../../support/app.ts'
+import {
+  codeParams, createClient, createUser, HOUR, insertCode, json, MINUTE, ok, REDIRECT, refreshParams, refused,
+  tokenRequest, type Client, type User,
+} from './support.ts'
+
+let t: TestContext
+let target: Client
+let first: Client
+let second: Client
+let third: Client
+let counted: Client
+let noCodeGrant: Client
+let alice: User
+
+beforeAll(async () => {
+  t = await createTestContext()
+  target = await createClient(t, 'target')
+  first = await createClient(t, 'first')
+  second = await createClient(t, 'second')
+  third = await createClient(t, 'third')
+  counted = await createClient(t, 'counted')
+  noCodeGrant = await createClient(t, 'no-code', { grant_types: ['refresh_token'] })
+  alice = await createUser(t, 'alice')
+}, 60_000)
+afterAll(() => t.close())
+beforeEach(() => t.clock.set(START))
+
+const from = (ip: string, headers: Record<string, string> = {}) => ({ headers: { 'X-Forwarded-For': ip, ...headers } })
+
+/** The 429 of a limited client or address: exact body, Retry-After, never cached, no Basic challenge. */
+async function limited(res: Response, retryAfter: number): Promise<void> {
+  await refused(res, 429, 'invalid_request')
+  expect(await json(res)).toEqual({ error: 'invalid_request',
+    error_description: 'Too many failed requests; try again later.', request_id: res.headers.get('X-Request-Id') })
+  expect(res.headers.get('Retry-After')).toBe(String(retryAfter))
+  expect(res.headers.get('WWW-Authenticate')).toBeNull()
+}
+
+async function counts(keys: string[]): Promise<Record<string, number>> {
+  const rows = await t.db.select().from(loginAttempts).where(inArray(loginAttempts.key, keys))
+  return Object.fromEntries(rows.map((r) => [r.key, r.count]))
+}
+
+describe('token endpoint brute-force limits (security.md)', () => {
+  it('refuses a client after wrong secrets from any address, before looking at the secret or the code', async () => {
+    t.clock.advance(5 * MINUTE)
+    const { code: offline } = await insertCode(t, target, alice, { scope: 'openid offline_access' })
+    let { refresh_token: refreshToken } = await ok(await tokenRequest(t, codeParams(target, offline)))
+    const { code, grantId } = await insertCode(t, target, alice, { expiresInMs: HOUR })
+    // Bad codes are an honest client's everyday errors too: they count against addresses, not the client.
+    for (let i = 0; i < 30; i++) {
+      await refused(await tokenRequest(t, codeParams(target, `guess-${i}`), from(`198.51.101.${i}`)), 400, 'invalid_grant')
+    }
+    await ok(await tokenRequest(t, refreshParams(target, refreshToken!), from('198.51.102.1')))
+      .then((body) => { refreshToken = body.refresh_token })
+    for (let i = 0; i < MAX_CLIENT_FAILURES; i++) {
+      const wrong = codeParams(target, code, { client_secret: 'wrong' })
+      await refused(await tokenRequest(t, wrong, from(`198.51.100.${i % 10}`)), 400, 'invalid_client')
+    }
+
+    t.counter.reset()
+    const origin = { Origin: 'http://local.invalid' }
+    const right = await tokenRequest(t, codeParams(target, code), from('203.0.113.1', origin))
+    await limited(right, 600)
+    expect(t.counter.count).toBe(1)
+    expect(right.headers.get('Access-Control-Allow-Origin')).toBe('http://local.invalid')
+    const { client_id: id, client_secret: secret, ...params } = codeParams(target, code)
+    await limited(await tokenRequest(t, params, { basic: `${id}:${secret}` }), 600)
+    await limited(await tokenRequest(t, refreshParams(target, refreshToken!)), 600)
+    const [row] = await t.db.select().from(authorizationCodes).where(eq(authorizationCodes.grantId, grantId))
+    expect(row!.consumed).toBeNull()
+
+    t.clock.advance(10 * MINUTE)
+    await ok(await tokenRequest(t, codeParams(target, code)))
+    await ok(await tokenRequest(t, refreshParams(target, refreshToken!)))
+  })
+
+  it('refuses an address after failures against any clients, unknown ones too, until the window ends', async () => {
+    const ip = from('192.0.2.7')
+    for (let i = 0; i < MAX_ADDRESS_FAILURES; i++) {
+      if (i % 3 === 0) await refused(await tokenRequest(t, codeParams(first, 'guess'), ip), 400, 'invalid_grant')
+      else {
+        const params = i % 3 === 1 ? codeParams(second, 'x', { client_secret: 'wrong' })
+          : codeParams(second, 'x', { client_id: `nobody-${i}` })
+        await refused(await tokenRequest(t, params, ip), 400, 'invalid_client')
+      }
+    }
+    const { code } = await insertCode(t, third, alice, { expiresInMs: HOUR })
+    t.counter.reset()
+    await limited(await tokenRequest(t, codeParams(third, code), ip), 900)
+    expect(t.counter.count).toBe(1)
+    // An unknown client_id from there is answered alike, not with invalid_client.
+    await limited(await tokenRequest(t, codeParams(third, code, { client_id: 'nobody' }), ip), 900)
+    expect(await counts(['client:nobody', 'client:nobody-2'])).toEqual({})
+
+    t.clock.advance(15 * MINUTE)
+    await ok(await tokenRequest(t, codeParams(third, code), ip))
+  })
+
+  it('counts each failure in one more statement, and nothing on success or for other errors', async () => {
+    const ip = from('192.0.2.20')
+    const clientKey = `client:${counted.client_id}`
+    const { code } = await insertCode(t, counted, alice)
+    t.counter.reset()
+    await ok(await tokenRequest(t, codeParams(counted, code), ip))
+    expect(t.counter.count).toBe(2)
+
+    // Against the client only `invalid_client` counts; against the address every failure does.
+    const failures = [
+      { params: codeParams(counted, 'unknown'), error: 'invalid_grant', statements: 2, client: 0 },
+      { params: codeParams(counted, code), error: 'invalid_grant', statements: 3, client: 0 }, // replay: + revocation
+      { params: codeParams(counted, 'x', { client_secret: 'wrong' }), error: 'invalid_client', statements: 2, client: 1 },
+      { params: codeParams(counted, 'x', { redirect_uri: `${REDIRECT}/x` }), error: 'invalid_client', statements: 3,
+        client: 2 },
+    ]
+    for (const [i, { params, error, statements, client }] of failures.entries()) {
+      t.counter.reset()
+      await refused(await tokenRequest(t, params, ip), 400, error)
+      expect(t.counter.count, error).toBe(statements)
+      expect(t.counter.statements.at(-1)).toMatch(/^insert into "login_attempts"/)
+      expect(await counts([clientKey, 'token-ip:192.0.2.20']))
+        .toEqual({ ...(client && { [clientKey]: client }), 'token-ip:192.0.2.20': i + 1 })
+    }
+    const [row] = await t.db.select().from(loginAttempts).where(eq(loginAttempts.key, clientKey))
+    expect(row).toEqual({ key: clientKey, windowStart: new Date(START), count: 2,
+      expires: new Date(new Date(START).getTime() + 15 * MINUTE), expiring: true })
+
+    t.counter.reset()
+    await refused(await tokenRequest(t, codeParams(noCodeGrant, 'x'), ip), 400, 'unauthorized_client')
+    await refused(await tokenRequest(t, { grant_type: 'password', client_id: counted.client_id }, ip), 400,
+      'unsupported_grant_type')
+    expect(t.counter.count).toBe(1)
+    expect(await counts([`client:${noCodeGrant.client_id}`, 'token-ip:192.0.2.20']))
+      .toEqual({ 'token-ip:192.0.2.20': 4 })
+  })
+
+  it('counts an unknown client_id against the address only, and a request naming no client not at all', async () => {
+    t.counter.reset()
+    const unknown = codeParams(counted, 'x', { client_id: 'nobody-here' })
+    await refused(await tokenRequest(t, unknown, from('192.0.2.30')), 400, 'invalid_client')
+    expect(t.counter.count).toBe(2)
+    expect(await counts(['client:nobody-here', 'token-ip:192.0.2.30'])).toEqual({ 'token-ip:192.0.2.30': 1 })
+
+    t.counter.reset()
+    await refused(await tokenRequest(t, unknown), 400, 'invalid_client')
+    expect(t.counter.count).toBe(1)
+    const { client_id: _, client_secret: __, ...anonymous } = codeParams(counted, 'x')
+    await refused(await tokenRequest(t, anonymous, from('192.0.2.30')), 400, 'invalid_client')
+    expect(t.counter.count).toBe(1)
+    expect(await counts(['token-ip:192.0.2.30'])).toEqual({ 'token-ip:192.0.2.30': 1 })
+  })
+
+  it('lets no more than the limit of a parallel burst of unknown clients through', async () => {
+    const responses = await Promise.all(Array.from({ length: MAX_ADDRESS_FAILURES + 10 }, (_, i) =>
+      tokenRequest(t, codeParams(counted, 'x', { client_id: `burst-${i}` }), from('192.0.2.40'))))
+    expect(responses.map((r) => r.status).sort()).toEqual([...Array<number>(MAX_ADDRESS_FAILURES).fill(400),
+      ...Array<number>(10).fill(429)])
+  })
+})
