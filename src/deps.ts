@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import { TtlCache } from './cache.ts'
+import type { ClientAddress } from './client-address.ts'
 import type { Clock } from './clock.ts'
 import type { Config } from './config.ts'
 import type { KeyCache } from './crypto/key-cache.ts'
@@ -24,6 +25,8 @@ export interface Deps {
   /** Outbound HTTP (back-channel logout, remote JWKS). */
   fetch: typeof fetch
   metadata: MetadataCache
+  /** The client's address as the runtime's network edge vouches for it (rate limits, events). */
+  clientAddress: ClientAddress
 }
 
 export type AppEnv = {

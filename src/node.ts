@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path'
 import { serve } from '@hono/node-server'
 import * as z from 'zod'
 import { createApp } from './app.ts'
+import { socketAddress } from './client-address.ts'
 import { systemClock } from './clock.ts'
 import { ConfigError, parseConfig } from './config.ts'
 import { keyCache } from './crypto/key-cache.ts'
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
   const { db, database } = await openPglite(join(dataDir, 'pglite'))
   const deps: Deps = {
     database, clock: systemClock, keys: keyCache, config, log: consoleLogger,
-    fetch: (input, init) => fetch(input, init), metadata: createMetadataCache(config),
+    fetch: (input, init) => fetch(input, init), metadata: createMetadataCache(config), clientAddress: socketAddress,
   }
   const demo = await ensureDemo(db, config, dataDir, systemClock.now())
   const app = createApp(deps)

@@ -1,6 +1,7 @@
 import type { ExecutionContext, ExportedHandler, ScheduledController } from '@cloudflare/workers-types'
 import type { Hono } from 'hono'
 import { createApp } from './app.ts'
+import { cloudflareAddress } from './client-address.ts'
 import { systemClock } from './clock.ts'
 import { parseWorkerConfig } from './config.ts'
 import { keyCache } from './crypto/key-cache.ts'
@@ -36,6 +37,7 @@ function setUp(env: Env): { deps: Deps; app: Hono<AppEnv> } {
     log: consoleLogger,
     fetch: (input, init) => fetch(input, init),
     metadata: createMetadataCache(config),
+    clientAddress: cloudflareAddress,
   }
   isolate = { deps, app: createApp(deps) }
   return isolate

@@ -26,9 +26,9 @@ export function protectPage(c: AppContext): void {
   c.header('Referrer-Policy', 'same-origin')
 }
 
-/** The client's address: Cloudflare's `CF-Connecting-IP`, else the first `X-Forwarded-For` entry. */
+/** The client's address, as the runtime vouches for it (`deps.clientAddress`), bounded for storage. */
 export function clientIp(c: AppContext): string | undefined {
-  const ip = c.req.header('CF-Connecting-IP')?.trim() || c.req.header('X-Forwarded-For')?.split(',')[0]?.trim()
+  const ip = c.var.deps.clientAddress(c)
   return ip ? ip.slice(0, 64) : undefined
 }
 

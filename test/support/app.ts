@@ -1,4 +1,5 @@
 import { createApp } from '../../src/app.ts'
+import { forwardedAddress } from '../../src/client-address.ts'
 import { FixedClock } from '../../src/clock.ts'
 import { parseConfig, type Config } from '../../src/config.ts'
 import { KeyCache } from '../../src/crypto/key-cache.ts'
@@ -36,6 +37,8 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
     database, clock, keys: new KeyCache(), config, log,
     fetch: () => Promise.reject(new Error('no outbound fetch in this test')),
     metadata: createMetadataCache(config),
+    // The tests stand in for a trusted proxy: they name the client's address in `CF-Connecting-IP` or XFF.
+    clientAddress: forwardedAddress,
   }
   const app = createApp(deps)
   const request = async (path: string, init?: RequestInit) => app.request(path, init)
