@@ -1,17 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestContext, type TestContext } from './support/app.ts'
+import { createProviderApp } from './support/fixtures.ts'
 
 let t: TestContext
 let clientId = ''
 beforeAll(async () => {
   t = await createTestContext()
-  const p = await t.admin('POST', '/providers/oauth2/', {
-    name: 'p', authorization_flow: 'default-provider-authorization-implicit-consent',
+  clientId = (await createProviderApp(t, 'p', {
     redirect_uris: [{ matching_mode: 'regex', url: 'https://app\\.example/.*' }],
-  })
-  const body = (await p.json()) as { pk: number; client_id: string }
-  clientId = body.client_id
-  await t.admin('POST', '/core/applications/', { name: 'p', slug: 'p', provider: body.pk })
+  })).client_id
 }, 60_000)
 afterAll(() => t.close())
 

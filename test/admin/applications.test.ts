@@ -2,6 +2,7 @@ import { count } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applications, groups } from '../../src/db/schema.ts'
 import { createTestContext, type TestContext } from '../support/app.ts'
+import { createProvider } from '../support/fixtures.ts'
 
 let t: TestContext
 beforeAll(async () => {
@@ -15,11 +16,8 @@ type App = Record<string, unknown> & { pk: string; slug: string; provider: numbe
 type Provider = Record<string, unknown> & { pk: number; name: string }
 type Page = { pagination: Record<string, number>; results: App[] }
 
-async function provider(name: string, extra: Record<string, unknown> = {}): Promise<Provider> {
-  const res = await t.admin('POST', '/providers/oauth2/', { name, authorization_flow: FLOW, ...extra })
-  expect(res.status).toBe(201)
-  return (await res.json()) as Provider
-}
+const provider = (name: string, extra: Record<string, unknown> = {}) =>
+  createProvider(t, { name, authorization_flow: FLOW, ...extra })
 
 async function create(body: Record<string, unknown>): Promise<App> {
   const res = await t.admin('POST', PATH, body)

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifyPassword } from '../../src/crypto/password.ts'
 import { rowsOf } from '../../src/db/client.ts'
 import { createTestContext, START, type TestContext } from '../support/app.ts'
+import { createGroup } from '../support/fixtures.ts'
 
 let t: TestContext
 
@@ -10,11 +11,7 @@ async function json(res: Response): Promise<Record<string, any>> {
   return (await res.json()) as Record<string, any>
 }
 
-async function group(name: string): Promise<string> {
-  const res = await t.admin('POST', '/core/groups/', { name })
-  expect(res.status).toBe(201)
-  return (await json(res)).pk as string
-}
+const group = async (name: string) => (await createGroup(t, name)).pk
 
 async function count(table: string, where: string): Promise<number> {
   return rowsOf<{ n: number }>(await t.db.execute(sql.raw(`select count(*)::int as n from ${table} where ${where}`)))[0]!.n

@@ -5,7 +5,8 @@ import { sha256Base64url } from '../../src/crypto/hash.ts'
 import { randomId } from '../../src/crypto/random.ts'
 import { createTestContext, type TestContext } from '../support/app.ts'
 import { startCallbackServer, startHttpServer, type Callback, type HttpServer } from '../support/http-server.ts'
-import { createClient, createUser, generateKeyPair, PASSWORD, SCOPE, type E2EClient, type E2EUser } from '../e2e/fixtures.ts'
+import { generateKeyPair, PASSWORD } from '../support/fixtures.ts'
+import { createClient, createUser, SCOPE, type E2EClient, type E2EUser } from '../e2e/fixtures.ts'
 import { launchChromium } from './chromium.ts'
 
 const SCREENSHOT = '/tmp/edge-oidc-consent.png'
@@ -27,7 +28,7 @@ beforeAll(async () => {
   ;[server, callback] = await Promise.all([startHttpServer(t), startCallbackServer()])
   // Like the demo that `npm start` creates: one user, one RS256 provider with explicit consent, one application.
   user = await createUser(t, 'demo', 'demo-users')
-  const key = await generateKeyPair(t, 'browser', { alg: 'rsa', key_size: 2048 })
+  const key = await generateKeyPair(t, 'e2e-browser', { alg: 'rsa', key_size: 2048, validity_days: 30 })
   app = await createClient(t, { slug: 'demo', name: 'Demo application', redirectUri: callback.url, signingKey: key.pk })
   context = await browser.newContext()
   page = await context.newPage()

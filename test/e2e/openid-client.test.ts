@@ -5,9 +5,8 @@ import { sha256Hex } from '../../src/crypto/hash.ts'
 import { createTestContext, type TestContext } from '../support/app.ts'
 import { httpAgent } from '../support/fetch-agent.ts'
 import { startHttpServer, unusedPort, type HttpServer } from '../support/http-server.ts'
-import {
-  createClient, createUser, generateKeyPair, issuerOf, PASSWORD, privateKeyPem, SCOPE, type E2EUser, type KeySpec,
-} from './fixtures.ts'
+import { generateKeyPair, PASSWORD, type KeySpec } from '../support/fixtures.ts'
+import { createClient, createUser, issuerOf, privateKeyPem, SCOPE, type E2EUser } from './fixtures.ts'
 import { openToken, type RelyingPartyKeys } from './jose-checks.ts'
 import { callbackParams, redirectTo, signInAndConsent } from './sign-in.ts'
 
@@ -19,10 +18,10 @@ interface ProviderCase {
   auth: 'basic' | 'post'
 }
 
-const RSA: KeySpec = { alg: 'rsa', key_size: 2048 }
+const RSA: KeySpec = { alg: 'rsa', key_size: 2048, validity_days: 30 }
 const CASES: ProviderCase[] = [
   { name: 'rs256', alg: 'RS256', signing: RSA, auth: 'basic' },
-  { name: 'es256', alg: 'ES256', signing: { alg: 'ecdsa', key_size: 256 }, auth: 'post' },
+  { name: 'es256', alg: 'ES256', signing: { alg: 'ecdsa', key_size: 256, validity_days: 30 }, auth: 'post' },
   { name: 'hs256', alg: 'HS256', signing: null, auth: 'basic' },
   { name: 'rs256-jwe', alg: 'RS256', signing: RSA, encryption: RSA, auth: 'post' },
 ]
@@ -49,8 +48,8 @@ afterAll(async () => {
 
 /** A provider of `spec`, its client configuration in openid-client, and what a relying party needs to open tokens. */
 async function setUp(spec: ProviderCase) {
-  const signing = spec.signing && await generateKeyPair(t, `${spec.name}-sig`, spec.signing)
-  const encryption = spec.encryption && await generateKeyPair(t, `${spec.name}-enc`, spec.encryption)
+  const signing = spec.signing && await generateKeyPair(t, `e2e-${spec.name}-sig`, spec.signing)
+  const encryption = spec.encryption && await generateKeyPair(t, `e2e-${spec.name}-enc`, spec.encryption)
   const c = await createClient(t, { slug: `e2e-${spec.name}`, redirectUri, signingKey: signing?.pk ?? null,
     ...(encryption && { encryptionKey: encryption.pk }) })
   const issuer = issuerOf(server.base, c.slug)

@@ -1,11 +1,12 @@
 import type { JWTPayload } from 'jose'
 import { KeyCache } from '../../src/crypto/key-cache.ts'
 import { deriveSecrets } from '../../src/crypto/secret-box.ts'
-import { loadKeyPairMaterial, type StoredKeyPair } from '../../src/db/key-store.ts'
 import { loadProviderBySlug } from '../../src/db/providers.ts'
 import { encode } from '../../src/tokens/encode.ts'
 import { signingContext } from '../../src/tokens/signing-context.ts'
 import { SECRET_KEY, type TestContext } from '../support/app.ts'
+import { createProviderApp, generateKeyPair, type GeneratedKeyPair, type KeySpec } from '../support/fixtures.ts'
+import { privateKeyPem } from '../e2e/fixtures.ts'
 
 /** One token for verify.py to check, with everything a relying party would know. */
 export interface InteropCase {
@@ -21,10 +22,8 @@ export interface InteropCase {
   encryption?: { private_key_pem: string; header: Record<string, string> }
 }
 
-interface KeySpec { alg: 'rsa' | 'ecdsa'; key_size: number }
 interface ProviderSpec { name: string; alg: string; signing: KeySpec | null; encryption?: KeySpec; typ?: string }
 
-const FLOW = 'default-provider-authorization-implicit-consent'
 const ORIGIN = 'http://localhost'
 
 /** The providers of DESIGN.md "Tests": every signing algorithm, HS256 without a key, and a nested JWE. */
@@ -38,20 +37,10 @@ export const PROVIDERS: ProviderSpec[] = [
   { name: 'rs256-jwe', alg: 'RS256', signing: { alg: 'rsa', key_size: 2048 }, encryption: { alg: 'rsa', key_size: 2048 } },
 ]
 
-async function call<T>(t: TestContext, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await t.admin(method, path, body)
-  const text = await res.text()
-  if (res.status !== 200 && res.status !== 201) throw new Error(`${method} ${path}: ${res.status} ${text}`)
-  return JSON.parse(text) as T
-}
-
-async function keyPair(t: TestContext, name: string, spec: KeySpec): Promise<StoredKeyPair> {
-  const { pk } = await call<{ pk: string }>(t, 'POST', '/crypto/certificatekeypairs/generate/', {
-    common_name: `interop-${name}`, validity_days: 30, ...spec,
-  })
-  const material = await loadKeyPairMaterial(t.db, await deriveSecrets(SECRET_KEY), pk)
-  if (!material?.privateKeyPem) throw new Error(`key pair ${pk} has no private key`)
-  return material
+/** A key pair the provider generates, with its private key as the provider opens it. */
+async function keyPair(t: TestContext, name: string, spec: KeySpec): Promise<GeneratedKeyPair & { privateKeyPem: string }> {
+  const key = await generateKeyPair(t, `interop-${name}`, { validity_days: 30, ...spec })
+  return { ...key, privateKeyPem: await privateKeyPem(t, key.pk) }
 }
 
 /** Claims like an ID token's, with non-ASCII text so that UTF-8 handling is compared too. */
@@ -71,12 +60,10 @@ export async function buildCases(t: TestContext): Promise<InteropCase[]> {
   for (const spec of PROVIDERS) {
     const signing = spec.signing && await keyPair(t, `${spec.name}-sig`, spec.signing)
     const encryption = spec.encryption && await keyPair(t, `${spec.name}-enc`, spec.encryption)
-    const provider = await call<{ pk: number; client_id: string; client_secret: string }>(t, 'POST', '/providers/oauth2/', {
-      name: `interop-${spec.name}`, authorization_flow: FLOW,
-      ...(signing && { signing_key: signing.id }), ...(encryption && { encryption_key: encryption.id }),
-    })
     const slug = `interop-${spec.name}`
-    await call(t, 'POST', '/core/applications/', { name: slug, slug, provider: provider.pk })
+    const provider = await createProviderApp(t, slug, {
+      ...(signing && { signing_key: signing.pk }), ...(encryption && { encryption_key: encryption.pk }),
+    })
     const res = await t.request(`/application/o/${slug}/jwks/`)
     if (res.status !== 200) throw new Error(`JWKS of ${slug}: ${res.status} ${await res.text()}`)
     const jwks = (await res.json()) as Record<string, unknown>
@@ -96,7 +83,7 @@ export async function buildCases(t: TestContext): Promise<InteropCase[]> {
       ...(!signing && { client_secret: provider.client_secret }),
       ...(encryption && {
         encryption: {
-          private_key_pem: encryption.privateKeyPem ?? '',
+          private_key_pem: encryption.privateKeyPem,
           header: { alg: 'RSA-OAEP-256', enc: 'A256CBC-HS512', typ: 'JWE', kid: encryption.kid },
         },
       }),

@@ -2,10 +2,10 @@ import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { consents } from '../../src/db/schema.ts'
 import { createTestContext, type TestContext } from '../support/app.ts'
+import { createUserWithPassword, defaultMappingPks, EXPLICIT_CONSENT } from '../support/fixtures.ts'
 import { TestAgent } from '../support/browser-forms.ts'
 import {
-  EXPLICIT, authorizePath, codesOf, createClient, createUser, defaultMappings, eventsOf, expectErrorRedirect, location,
-  signIn, type Client,
+  authorizePath, codesOf, createClient, eventsOf, expectErrorRedirect, location, signIn, type Client,
 } from './authorize/helpers.ts'
 
 let t: TestContext
@@ -34,10 +34,12 @@ const consentRows = () => t.db.select().from(consents)
 
 beforeAll(async () => {
   t = await createTestContext()
-  client = await createClient(t, 'explicit', { authorization_flow: EXPLICIT, property_mappings: await defaultMappings(t) })
+  client = await createClient(t, 'explicit', {
+    authorization_flow: EXPLICIT_CONSENT, property_mappings: await defaultMappingPks(t),
+  })
   appId = ((await (await t.admin('GET', '/core/applications/explicit/')).json()) as { pk: string }).pk
-  alice = await createUser(t, 'alice')
-  await createUser(t, 'bob')
+  alice = await createUserWithPassword(t, 'alice')
+  await createUserWithPassword(t, 'bob')
   agent = await signIn(t, 'alice')
 }, 60_000)
 afterAll(() => t.close())
@@ -126,7 +128,7 @@ describe('explicit consent', () => {
 
 describe('remembered consents', () => {
   it('asks again once a remembered consent has expired', async () => {
-    const carol = await createUser(t, 'carol')
+    const carol = await createUserWithPassword(t, 'carol')
     const browser = await signIn(t, 'carol')
     await t.db.insert(consents).values({ userId: carol.pk, applicationId: appId, permissions: 'openid',
       expiring: true, expires: new Date(t.clock.now().getTime() + 1000) })
@@ -140,7 +142,7 @@ describe('remembered consents', () => {
   })
 
   it('never asks under the implicit-consent flow, and remembers nothing after prompt=consent', async () => {
-    const implicit = await createClient(t, 'implicit', { property_mappings: await defaultMappings(t) })
+    const implicit = await createClient(t, 'implicit', { property_mappings: await defaultMappingPks(t) })
     expect((await agent.get(ask({ scope: 'openid email' }, implicit))).status).toBe(302)
     const res = await answer(agent, ask({ scope: 'openid email', prompt: 'consent' }, implicit), 'allow')
     expect(res.status).toBe(303)

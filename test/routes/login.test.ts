@@ -4,25 +4,19 @@ import { sha256Hex } from '../../src/crypto/hash.ts'
 import { rowsOf } from '../../src/db/client.ts'
 import { authenticatedSessions, events, loginAttempts, users } from '../../src/db/schema.ts'
 import { createTestContext, type TestContext } from '../support/app.ts'
+import { adminJson, createProviderApp, PASSWORD, setPassword } from '../support/fixtures.ts'
 import { TestAgent } from '../support/browser-forms.ts'
 
 let t: TestContext
 let clientId: string
 const pk: Record<string, number> = {}
-const PASSWORD = 'correct horse battery staple'
 const INVALID = 'Invalid username or password.'
 const WINDOW = 15 * 60_000
 
-async function json<T = Record<string, unknown>>(res: Response | Promise<Response>): Promise<T> {
-  return (await (await res).json()) as T
-}
-
-/** A user through the admin API, with a password unless `password` is null. */
+/** A user through the admin API (no name or email), with a password unless `password` is null. */
 async function createUser(ctx: TestContext, username: string, password: string | null, isActive = true): Promise<number> {
-  const res = await ctx.admin('POST', '/core/users/', { username, is_active: isActive })
-  expect(res.status, await res.clone().text()).toBe(201)
-  const id = (await json<{ pk: number }>(res)).pk
-  if (password !== null) expect((await ctx.admin('POST', `/core/users/${id}/set_password/`, { password })).status).toBe(204)
+  const { pk: id } = await adminJson<{ pk: number }>(ctx, 'POST', '/core/users/', { username, is_active: isActive }, 201)
+  if (password !== null) await setPassword(ctx, id, password)
   return id
 }
 
@@ -52,12 +46,7 @@ beforeAll(async () => {
   }
   pk.inactive = await createUser(t, 'inactive', PASSWORD, false)
   pk.nopass = await createUser(t, 'nopass', null)
-  const provider = await json<{ pk: number; client_id: string }>(t.admin('POST', '/providers/oauth2/', {
-    name: 'demo', authorization_flow: 'default-provider-authorization-implicit-consent',
-  }))
-  clientId = provider.client_id
-  expect((await t.admin('POST', '/core/applications/', { name: 'Demo <App>', slug: 'demo', provider: provider.pk })).status)
-    .toBe(201)
+  clientId = (await createProviderApp(t, 'demo', {}, { name: 'Demo <App>' })).client_id
 })
 afterAll(async () => t.close())
 

@@ -3,12 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../src/crypto/hash.ts'
 import { accessTokens, authenticatedSessions, events, refreshTokens } from '../../src/db/schema.ts'
 import { createTestContext, type TestContext } from '../support/app.ts'
+import { adminJson, createProvider, PASSWORD, setPassword } from '../support/fixtures.ts'
 import { TestAgent } from '../support/browser-forms.ts'
 
 let t: TestContext
 let userId: number
 let providerId: number
-const PASSWORD = 'correct horse battery staple'
 const GRANT = '00000000-0000-4000-8000-000000000001'
 
 function expectSessionPageHeaders(res: Response): void {
@@ -41,13 +41,9 @@ async function tokensOf(sessionId: string, label: string): Promise<{ access: str
 
 beforeAll(async () => {
   t = await createTestContext()
-  const user = await t.admin('POST', '/core/users/', { username: 'alice' })
-  userId = ((await user.json()) as { pk: number }).pk
-  expect((await t.admin('POST', `/core/users/${userId}/set_password/`, { password: PASSWORD })).status).toBe(204)
-  const provider = await t.admin('POST', '/providers/oauth2/', {
-    name: 'demo', authorization_flow: 'default-provider-authorization-implicit-consent',
-  })
-  providerId = ((await provider.json()) as { pk: number }).pk
+  userId = (await adminJson<{ pk: number }>(t, 'POST', '/core/users/', { username: 'alice' }, 201)).pk
+  await setPassword(t, userId)
+  providerId = (await createProvider(t, { name: 'demo' })).pk
 })
 afterAll(async () => t.close())
 

@@ -1,45 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestContext, type TestContext } from '../support/app.ts'
+import { createProviderApp, defaultMappingPks, generateKeyPair, json } from '../support/fixtures.ts'
 
 let t: TestContext
 const keys: Record<string, string> = {}
-let defaultMappings: string[] = []
-
-async function json<T = Record<string, unknown>>(res: Response | Promise<Response>): Promise<T> {
-  return (await (await res).json()) as T
-}
-
-/** A provider and its application through the admin API, as an operator would make them. */
-async function application(slug: string, provider: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-  const created = await t.admin('POST', '/providers/oauth2/', {
-    name: slug, authorization_flow: 'default-provider-authorization-implicit-consent', ...provider,
-  })
-  expect(created.status, await created.clone().text()).toBe(201)
-  const p = await json(created)
-  const app = await t.admin('POST', '/core/applications/', { name: slug, slug, provider: p.pk })
-  expect(app.status, await app.clone().text()).toBe(201)
-  return p
-}
 
 beforeAll(async () => {
   t = await createTestContext()
   for (const [name, alg, key_size] of [['rsa', 'rsa', 2048], ['p256', 'ecdsa', 256], ['p384', 'ecdsa', 384],
     ['p521', 'ecdsa', 521], ['enc', 'rsa', 2048]] as const) {
-    const res = await t.admin('POST', '/crypto/certificatekeypairs/generate/', { common_name: name, alg, key_size })
-    expect(res.status).toBe(200)
-    keys[name] = (await json<{ pk: string }>(res)).pk
+    keys[name] = (await generateKeyPair(t, name, { alg, key_size })).pk
   }
-  const page = await json<{ results: Array<{ pk: string; scope_name: string }> }>(
-    t.admin('GET', '/propertymappings/provider/scope/'))
-  defaultMappings = page.results.map((m) => m.pk)
-  await application('hs', { property_mappings: defaultMappings, grant_types: ['authorization_code'] })
-  await application('rs', { signing_key: keys.rsa, property_mappings: defaultMappings,
+  const defaultMappings = await defaultMappingPks(t)
+  await createProviderApp(t, 'hs', { property_mappings: defaultMappings, grant_types: ['authorization_code'] })
+  await createProviderApp(t, 'rs', { signing_key: keys.rsa, property_mappings: defaultMappings,
     grant_types: ['authorization_code', 'implicit', 'hybrid', 'refresh_token', 'client_credentials', 'password',
       'device_code'] })
-  await application('es256', { signing_key: keys.p256 })
-  await application('es384', { signing_key: keys.p384 })
-  await application('es512', { signing_key: keys.p521, encryption_key: keys.enc })
-  await application('global', { signing_key: keys.rsa, issuer_mode: 'global' })
+  await createProviderApp(t, 'es256', { signing_key: keys.p256 })
+  await createProviderApp(t, 'es384', { signing_key: keys.p384 })
+  await createProviderApp(t, 'es512', { signing_key: keys.p521, encryption_key: keys.enc })
+  await createProviderApp(t, 'global', { signing_key: keys.rsa, issuer_mode: 'global' })
 }, 120_000)
 afterAll(() => t.close())
 
@@ -158,9 +138,7 @@ describe('discovery (OIDC Discovery 1.0, RFC 8414)', () => {
   it('builds absolute URLs from PUBLIC_URL when it is set', async () => {
     const pinned = await createTestContext({ PUBLIC_URL: 'https://id.example.com/' })
     try {
-      const p = await pinned.admin('POST', '/providers/oauth2/', { name: 'x', authorization_flow: 'f' })
-      const pk = ((await p.json()) as { pk: number }).pk
-      await pinned.admin('POST', '/core/applications/', { name: 'x', slug: 'x', provider: pk })
+      await createProviderApp(pinned, 'x', { authorization_flow: 'f' })
       const doc = await json(pinned.request('http://internal:8787/application/o/x/.well-known/openid-configuration'))
       expect(doc.issuer).toBe('https://id.example.com/application/o/x/')
       expect(doc.token_endpoint).toBe('https://id.example.com/application/o/token/')

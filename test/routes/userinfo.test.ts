@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../src/crypto/hash.ts'
 import { accessTokens, events, users } from '../../src/db/schema.ts'
 import { createTestContext, START, type TestContext } from '../support/app.ts'
+import { createGroup, createProviderApp, createScopeMapping, createUser, defaultMappingPks } from '../support/fixtures.ts'
 
 const URL = '/application/o/userinfo/'
 const RP = 'https://rp.example.com'
@@ -20,31 +21,23 @@ async function json<T>(res: Response, status = 200): Promise<T> {
 }
 
 async function mapping(name: string, scope: string, expression: Record<string, unknown>): Promise<string> {
-  const body = { name, scope_name: scope, expression }
-  return (await json<{ pk: string }>(await t.admin('POST', '/propertymappings/provider/scope/', body), 201)).pk
+  return (await createScopeMapping(t, { name, scope_name: scope, expression })).pk
 }
 
 beforeAll(async () => {
   t = await createTestContext()
-  const group = await json<{ pk: string }>(await t.admin('POST', '/core/groups/', { name: 'staff' }), 201)
-  const user = await json<{ pk: number }>(await t.admin('POST', '/core/users/', {
-    username: 'jane', name: 'Jane Doe', email: 'jane@example.com', groups: [group.pk],
-    attributes: { org: { department: 'R&D' } },
-  }), 201)
-  userId = user.pk
-  const managed = await json<{ results: Array<{ pk: string; managed: string | null }> }>(
-    await t.admin('GET', '/propertymappings/provider/scope/?page_size=100'))
+  const group = await createGroup(t, 'staff')
+  userId = (await createUser(t, 'jane', {
+    name: 'Jane Doe', email: 'jane@example.com', groups: [group.pk], attributes: { org: { department: 'R&D' } },
+  })).pk
+  const managed = await defaultMappingPks(t)
   const custom = [
     await mapping('sub override', 'pseudonym', { sub: { path: 'user.username' } }),
     await mapping('department', 'org', { department: { path: 'user.attributes.org.department' }, missing: { path: 'user.attributes.nope' } }),
   ]
-  const provider = await json<{ pk: number }>(await t.admin('POST', '/providers/oauth2/', {
-    name: 'userinfo', authorization_flow: 'default-provider-authorization-implicit-consent',
-    redirect_uris: [{ url: `${RP}/callback` }],
-    property_mappings: [...managed.results.filter((m) => m.managed).map((m) => m.pk), ...custom],
-  }), 201)
-  providerId = provider.pk
-  await json(await t.admin('POST', '/core/applications/', { name: 'Userinfo App', slug: 'userinfo-app', provider: providerId }), 201)
+  providerId = (await createProviderApp(t, 'userinfo-app', {
+    name: 'userinfo', redirect_uris: [{ url: `${RP}/callback` }], property_mappings: [...managed, ...custom],
+  }, { name: 'Userinfo App' })).pk
 })
 afterAll(() => t.close())
 afterEach(() => t.clock.set(START))

@@ -45,6 +45,22 @@ export function formFields(html: string, action?: string): Record<string, string
   return fields
 }
 
+/** Keep one `Set-Cookie` line in `jar` (name → value), or drop the cookie when it is empty or expired. */
+export function storeCookie(jar: Map<string, string>, line: string): void {
+  const [pair = '', ...attrs] = line.split(';')
+  const eq = pair.indexOf('=')
+  if (eq < 0) return
+  const name = pair.slice(0, eq).trim()
+  const value = pair.slice(eq + 1).trim()
+  const expired = attrs.some((a) => {
+    const [k = '', v = ''] = a.split('=').map((s) => s.trim())
+    return (k.toLowerCase() === 'max-age' && Number(v) <= 0)
+      || (k.toLowerCase() === 'expires' && Date.parse(v) <= Date.now())
+  })
+  if (expired || value === '') jar.delete(name)
+  else jar.set(name, value)
+}
+
 /**
  * A minimal browser for black-box tests: keeps cookies across `t.request` calls (by name; every cookie of
  * this app is `Path=/`), sends the `Origin` a browser sends on POST, and reads forms out of pages.
@@ -68,7 +84,7 @@ export class TestAgent {
       else headers.set(name, value)
     }
     const res = await this.t.request(path, { ...init, headers })
-    for (const line of res.headers.getSetCookie()) this.store(line)
+    for (const line of res.headers.getSetCookie()) storeCookie(this.cookies, line)
     return res
   }
 
@@ -99,18 +115,4 @@ export class TestAgent {
     return formFields(html, action)
   }
 
-  private store(line: string): void {
-    const [pair = '', ...attrs] = line.split(';')
-    const eq = pair.indexOf('=')
-    if (eq < 0) return
-    const name = pair.slice(0, eq).trim()
-    const value = pair.slice(eq + 1).trim()
-    const expired = attrs.some((a) => {
-      const [k = '', v = ''] = a.split('=').map((s) => s.trim())
-      return (k.toLowerCase() === 'max-age' && Number(v) <= 0)
-        || (k.toLowerCase() === 'expires' && Date.parse(v) <= Date.now())
-    })
-    if (expired || value === '') this.cookies.delete(name)
-    else this.cookies.set(name, value)
-  }
 }

@@ -5,9 +5,10 @@ import { leftHalfHash, sha256Hex } from '../../src/crypto/hash.ts'
 import { deriveSecrets } from '../../src/crypto/secret-box.ts'
 import { refreshTokens } from '../../src/db/schema.ts'
 import { createTestContext, SECRET_KEY, START, type TestContext } from '../support/app.ts'
+import { createScopeMapping, createUser, defaultMappingPks, generateKeyPair, json, type User } from '../support/fixtures.ts'
 import {
-  AUTH_TIME, codeParams, createClient, createSession, createUser, defaultMappings, insertCode, json, ok, refreshParams,
-  tokenRequest, type Client, type TokenBody, type User,
+  AUTH_TIME, codeParams, createClient, createSession, insertCode, ok, refreshParams, tokenRequest, type Client,
+  type TokenBody,
 } from '../routes/token/support.ts'
 
 let t: TestContext
@@ -24,17 +25,16 @@ const NOW = seconds(START)
 
 beforeAll(async () => {
   t = await createTestContext()
-  const key = async (name: string, alg: string, key_size: number) => (await json<{ pk: string }>(
-    t.admin('POST', '/crypto/certificatekeypairs/generate/', { common_name: name, alg, key_size }))).pk
-  const rsa = await key('rsa', 'rsa', 2048)
-  rs = await createClient(t, 'rs', { signing_key: rsa })
+  const rsa = await generateKeyPair(t, 'rsa', { alg: 'rsa', key_size: 2048 })
+  rs = await createClient(t, 'rs', { signing_key: rsa.pk })
   hs = await createClient(t, 'hs')
-  es = await createClient(t, 'es', { signing_key: await key('p256', 'ecdsa', 256) })
-  global = await createClient(t, 'global', { signing_key: rsa, issuer_mode: 'global' })
+  const p256 = await generateKeyPair(t, 'p256', { alg: 'ecdsa', key_size: 256 })
+  es = await createClient(t, 'es', { signing_key: p256.pk })
+  global = await createClient(t, 'global', { signing_key: rsa.pk, issuer_mode: 'global' })
   bare = await createClient(t, 'bare', { include_claims_in_id_token: false })
-  const mapping = await json<{ pk: string }>(t.admin('POST', '/propertymappings/provider/scope/', {
-    name: 'sub override', scope_name: 'test', expression: { sub: { value: 'foo' }, jti: { value: 'fixed' } } }))
-  overriding = await createClient(t, 'overriding', { property_mappings: [...await defaultMappings(t), mapping.pk] })
+  const mapping = await createScopeMapping(t, {
+    name: 'sub override', scope_name: 'test', expression: { sub: { value: 'foo' }, jti: { value: 'fixed' } } })
+  overriding = await createClient(t, 'overriding', { property_mappings: [...await defaultMappingPks(t), mapping.pk] })
   alice = await createUser(t, 'alice', { attributes: { upn: 'alice@corp.example' } })
   installId = (await deriveSecrets(SECRET_KEY)).installId
 }, 60_000)

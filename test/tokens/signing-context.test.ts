@@ -6,23 +6,19 @@ import { loadProviderBySlug } from '../../src/db/providers.ts'
 import { encode } from '../../src/tokens/encode.ts'
 import { signingContext } from '../../src/tokens/signing-context.ts'
 import { createTestContext, SECRET_KEY, type TestContext } from '../support/app.ts'
+import { createProviderApp, generateKeyPair } from '../support/fixtures.ts'
 
 let t: TestContext
 const keys: Record<string, string> = {}
 const payload = { iss: 'http://localhost/application/o/x/', sub: 'alice', aud: 'client', iat: 1780315200 }
 
-async function provider(slug: string, fields: Record<string, unknown>): Promise<{ client_secret: string }> {
-  const res = await t.admin('POST', '/providers/oauth2/', { name: slug, authorization_flow: 'f', ...fields })
-  const body = (await res.json()) as { pk: number; client_secret: string }
-  await t.admin('POST', '/core/applications/', { name: slug, slug, provider: body.pk })
-  return body
-}
+const provider = (slug: string, fields: Record<string, unknown>) =>
+  createProviderApp(t, slug, { authorization_flow: 'f', ...fields })
 
 beforeAll(async () => {
   t = await createTestContext()
   for (const [name, alg, key_size] of [['rsa', 'rsa', 2048], ['ec', 'ecdsa', 384]] as const) {
-    const res = await t.admin('POST', '/crypto/certificatekeypairs/generate/', { common_name: name, alg, key_size })
-    keys[name] = ((await res.json()) as { pk: string }).pk
+    keys[name] = (await generateKeyPair(t, name, { alg, key_size })).pk
   }
 }, 60_000)
 afterAll(() => t.close())

@@ -4,12 +4,14 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../src/crypto/hash.ts'
 import { accessTokens, authorizationCodes, events, refreshTokens } from '../../src/db/schema.ts'
 import { findForm, formFields } from '../support/browser-forms.ts'
-import { admin, localPath, ORIGIN, withDb, workerFetch, WorkerBrowser } from './helpers.ts'
+import {
+  createProviderApp, createUserWithPassword, defaultMappingPks, EXPLICIT_CONSENT, generateKeyPair, PASSWORD,
+} from '../support/fixtures.ts'
+import { localPath, ORIGIN, withDb, workerAdmin, workerFetch, WorkerBrowser } from './helpers.ts'
 
 // One PostgreSQL serves every file of this project: names here are unique to this file.
 const SLUG = 'worker-code-flow'
 const USERNAME = 'worker-flow-user'
-const PASSWORD = 'correct horse battery staple'
 const REDIRECT = 'https://rp.test/callback'
 const ISSUER = `${ORIGIN}/application/o/${SLUG}/`
 const SCOPE = 'openid profile email offline_access'
@@ -75,24 +77,12 @@ const userinfo = (accessToken: string) =>
 
 beforeAll(async () => {
   // Set up as an operator would, through the Worker's admin API with the ADMIN_TOKEN binding.
-  const key = await expectJson<{ pk: string }>(await admin('POST', '/crypto/certificatekeypairs/generate/', {
-    common_name: 'worker-code-flow-key', validity_days: 30, alg: 'ecdsa', key_size: 256,
-  }), 200)
-  const mappings = await expectJson<{ results: Array<{ pk: string; managed: string | null }> }>(
-    await admin('GET', '/propertymappings/provider/scope/?page_size=100'), 200)
-  const provider = await expectJson<{ pk: number; client_id: string; client_secret: string }>(
-    await admin('POST', '/providers/oauth2/', {
-      name: 'worker-code-flow', authorization_flow: 'default-provider-authorization-explicit-consent',
-      signing_key: key.pk, redirect_uris: [{ matching_mode: 'strict', url: REDIRECT }],
-      property_mappings: mappings.results.filter((m) => m.managed).map((m) => m.pk),
-      grant_types: ['authorization_code', 'refresh_token'],
-    }))
-  client = provider
-  await expectJson(await admin('POST', '/core/applications/', { name: 'Worker Code Flow', slug: SLUG, provider: provider.pk }))
-  user = await expectJson(await admin('POST', '/core/users/', {
-    username: USERNAME, name: 'Worker Flow', email: 'worker-flow@example.com',
-  }))
-  expect((await admin('POST', `/core/users/${user.pk}/set_password/`, { password: PASSWORD })).status).toBe(204)
+  const key = await generateKeyPair(workerAdmin, 'worker-code-flow-key', { validity_days: 30, alg: 'ecdsa', key_size: 256 })
+  client = await createProviderApp(workerAdmin, SLUG, {
+    authorization_flow: EXPLICIT_CONSENT, signing_key: key.pk, redirect_uris: [{ matching_mode: 'strict', url: REDIRECT }],
+    property_mappings: await defaultMappingPks(workerAdmin), grant_types: ['authorization_code', 'refresh_token'],
+  }, { name: 'Worker Code Flow' })
+  user = await createUserWithPassword(workerAdmin, USERNAME, { name: 'Worker Flow', email: 'worker-flow@example.com' })
   jwks = createLocalJWKSet(await expectJson<JSONWebKeySet>(await workerFetch(`/application/o/${SLUG}/jwks/`), 200))
 })
 

@@ -1,6 +1,8 @@
 import { env, exports } from 'cloudflare:workers'
 import type { Db } from '../../src/db/client.ts'
 import { neonDatabase } from '../../src/db/neon.ts'
+import { storeCookie } from '../support/browser-forms.ts'
+import type { AdminApi } from '../support/fixtures.ts'
 
 export const ORIGIN = 'https://idp.test'
 
@@ -20,6 +22,9 @@ export function admin(method: string, path: string, body?: unknown): Promise<Res
     ...(body !== undefined && { body: JSON.stringify(body) }),
   })
 }
+
+/** `admin` as the shared fixtures take it (`test/support/fixtures.ts`). */
+export const workerAdmin: AdminApi = { admin }
 
 /** Run `fn` on the test database through the Neon driver (as the Worker reaches it), then end the pool. */
 export async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
@@ -51,7 +56,7 @@ export class WorkerBrowser {
     const headers = new Headers(init.headers)
     if (this.cookies.size > 0) headers.set('Cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '))
     const res = await workerFetch(path, { ...init, headers, redirect: 'manual' })
-    for (const line of res.headers.getSetCookie()) this.store(line)
+    for (const line of res.headers.getSetCookie()) storeCookie(this.cookies, line)
     return res
   }
 
@@ -66,19 +71,5 @@ export class WorkerBrowser {
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: origin },
       body: new URLSearchParams(fields).toString(),
     })
-  }
-
-  private store(line: string): void {
-    const [pair = '', ...attrs] = line.split(';')
-    const eq = pair.indexOf('=')
-    if (eq < 0) return
-    const name = pair.slice(0, eq).trim()
-    const value = pair.slice(eq + 1).trim()
-    const expired = attrs.some((a) => {
-      const [k = '', v = ''] = a.split('=').map((s) => s.trim())
-      return (k.toLowerCase() === 'max-age' && Number(v) <= 0) || (k.toLowerCase() === 'expires' && Date.parse(v) <= Date.now())
-    })
-    if (expired || value === '') this.cookies.delete(name)
-    else this.cookies.set(name, value)
   }
 }

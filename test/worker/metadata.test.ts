@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { admin, ORIGIN, workerFetch } from './helpers.ts'
+import { createProviderApp, generateKeyPair, type GeneratedKeyPair } from '../support/fixtures.ts'
+import { admin, ORIGIN, workerAdmin, workerFetch } from './helpers.ts'
 
 const SLUG = 'worker-metadata'
-let key: { pk: string; kid: string }
+let key: GeneratedKeyPair
 let certificatePem: string
 
 /** PEM body as one base64 string: what `x5c` carries (RFC 7517 §4.7). */
@@ -12,22 +13,13 @@ function pemBase64(pem: string): string {
 
 beforeAll(async () => {
   // Seeded through the Worker's admin API: key generation, sealing and the writes all run in workerd.
-  const generated = await admin('POST', '/crypto/certificatekeypairs/generate/', {
-    common_name: 'worker-metadata-key', validity_days: 30, alg: 'ecdsa', key_size: 256,
-  })
-  expect(generated.status).toBe(200)
-  key = await generated.json()
+  key = await generateKeyPair(workerAdmin, 'worker-metadata-key', { validity_days: 30, alg: 'ecdsa', key_size: 256 })
   const certificate = await admin('GET', `/crypto/certificatekeypairs/${key.pk}/view_certificate/`)
   expect(certificate.status).toBe(200)
   certificatePem = ((await certificate.json()) as { data: string }).data
-  const provider = await admin('POST', '/providers/oauth2/', {
-    name: 'worker-metadata-provider', authorization_flow: 'default-provider-authorization-implicit-consent',
-    signing_key: key.pk, grant_types: ['authorization_code', 'refresh_token'],
-  })
-  expect(provider.status).toBe(201)
-  const { pk: providerPk } = await provider.json() as { pk: number }
-  const application = await admin('POST', '/core/applications/', { name: 'Worker metadata', slug: SLUG, provider: providerPk })
-  expect(application.status).toBe(201)
+  await createProviderApp(workerAdmin, SLUG, {
+    name: 'worker-metadata-provider', signing_key: key.pk, grant_types: ['authorization_code', 'refresh_token'],
+  }, { name: 'Worker metadata' })
 })
 
 describe('discovery and JWKS in workerd', () => {

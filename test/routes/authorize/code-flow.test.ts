@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../../src/crypto/hash.ts'
 import { authenticatedSessions } from '../../../src/db/schema.ts'
 import { createTestContext, START, type TestContext } from '../../support/app.ts'
+import { createGroup, createUserWithPassword, defaultMappingPks, PASSWORD } from '../../support/fixtures.ts'
 import { TestAgent } from '../../support/browser-forms.ts'
 import {
-  PASSWORD, authorizePath, codesOf, createClient, createUser, defaultMappings, eventsOf, expectErrorRedirect, fragment, location,
-  signIn, type Client,
+  authorizePath, codesOf, createClient, eventsOf, expectErrorRedirect, fragment, location, signIn, type Client,
 } from './helpers.ts'
 
 let t: TestContext
@@ -27,8 +27,8 @@ function codeOf(res: Response): string {
 
 beforeAll(async () => {
   t = await createTestContext()
-  client = await createClient(t, 'app', { property_mappings: await defaultMappings(t), access_code_validity: 'seconds=100' })
-  alice = await createUser(t, 'alice')
+  client = await createClient(t, 'app', { property_mappings: await defaultMappingPks(t), access_code_validity: 'seconds=100' })
+  alice = await createUserWithPassword(t, 'alice')
   agent = await signIn(t, 'alice')
 }, 60_000)
 afterAll(() => t.close())
@@ -183,8 +183,8 @@ describe('prompt=login and max_age', () => {
 
 describe('an application bound to a group', () => {
   it('shows Permission denied to non-members and issues codes to members', async () => {
-    const bob = await createUser(t, 'bob')
-    const group = await (await t.admin('POST', '/core/groups/', { name: 'staff', users: [bob.pk] })).json() as { pk: string }
+    const bob = await createUserWithPassword(t, 'bob')
+    const group = await createGroup(t, 'staff', { users: [bob.pk] })
     const bound = await createClient(t, 'bound', {}, { group: group.pk })
     const before = (await codesOf(t, bound.pk)).length
 

@@ -2,45 +2,19 @@ import { eq } from 'drizzle-orm'
 import { expect } from 'vitest'
 import { authorizationCodes, events } from '../../../src/db/schema.ts'
 import type { TestContext } from '../../support/app.ts'
+import { createProviderApp, PASSWORD } from '../../support/fixtures.ts'
 import { TestAgent } from '../../support/browser-forms.ts'
 
-export const PASSWORD = 'correct horse battery staple'
-export const IMPLICIT = 'default-provider-authorization-implicit-consent'
-export const EXPLICIT = 'default-provider-authorization-explicit-consent'
 export const AUTHORIZE = '/application/o/authorize/'
-
-export async function json<T = Record<string, unknown>>(res: Response | Promise<Response>): Promise<T> {
-  return (await (await res).json()) as T
-}
-
-/** A user with a password, through the admin API. */
-export async function createUser(t: TestContext, username: string): Promise<{ pk: number; uuid: string }> {
-  const res = await t.admin('POST', '/core/users/', { username, name: username.toUpperCase(), email: `${username}@example.com` })
-  expect(res.status, await res.clone().text()).toBe(201)
-  const user = await json<{ pk: number; uuid: string }>(res)
-  expect((await t.admin('POST', `/core/users/${user.pk}/set_password/`, { password: PASSWORD })).status).toBe(204)
-  return user
-}
-
-/** The pks of the default scope mappings (openid, email, profile, offline_access, entitlements). */
-export async function defaultMappings(t: TestContext): Promise<string[]> {
-  const page = await json<{ results: Array<{ pk: string }> }>(t.admin('GET', '/propertymappings/provider/scope/'))
-  return page.results.map((m) => m.pk)
-}
 
 export interface Client { pk: number; clientId: string; slug: string; iss: string }
 
 /** A provider with its application, as an operator makes them; redirect URIs are strict unless given as objects. */
 export async function createClient(t: TestContext, slug: string, provider: Record<string, unknown> = {},
   application: Record<string, unknown> = {}): Promise<Client> {
-  const res = await t.admin('POST', '/providers/oauth2/', {
-    name: slug, authorization_flow: IMPLICIT, redirect_uris: [{ url: 'foo://localhost' }, { url: 'http://localhost' }],
-    ...provider,
-  })
-  expect(res.status, await res.clone().text()).toBe(201)
-  const p = await json<{ pk: number; client_id: string }>(res)
-  const app = await t.admin('POST', '/core/applications/', { name: `App ${slug}`, slug, provider: p.pk, ...application })
-  expect(app.status, await app.clone().text()).toBe(201)
+  const p = await createProviderApp(t, slug, {
+    redirect_uris: [{ url: 'foo://localhost' }, { url: 'http://localhost' }], ...provider,
+  }, { name: `App ${slug}`, ...application })
   return { pk: p.pk, clientId: p.client_id, slug, iss: `http://localhost/application/o/${slug}/` }
 }
 

@@ -2,10 +2,9 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { providers } from '../../../src/db/schema.ts'
 import { createTestContext, type TestContext } from '../../support/app.ts'
+import { createProvider, createUserWithPassword, defaultMappingPks } from '../../support/fixtures.ts'
 import { TestAgent } from '../../support/browser-forms.ts'
-import {
-  authorizePath, createClient, createUser, defaultMappings, expectErrorRedirect, json, location, signIn, type Client,
-} from './helpers.ts'
+import { authorizePath, createClient, expectErrorRedirect, location, signIn, type Client } from './helpers.ts'
 
 let t: TestContext
 let client: Client
@@ -32,8 +31,8 @@ const redirectUriError = (res: Response) => expectUntrusted(res, 'Redirect URI E
 
 beforeAll(async () => {
   t = await createTestContext()
-  client = await createClient(t, 'app', { property_mappings: await defaultMappings(t) })
-  await createUser(t, 'alice')
+  client = await createClient(t, 'app', { property_mappings: await defaultMappingPks(t) })
+  await createUserWithPassword(t, 'alice')
   agent = await signIn(t, 'alice')
 }, 60_000)
 afterAll(() => t.close())
@@ -51,9 +50,7 @@ describe('client_id (§5.1 step 1)', () => {
   })
 
   it('treats a provider without an application as an unknown client', async () => {
-    const p = await json<{ client_id: string }>(t.admin('POST', '/providers/oauth2/', {
-      name: 'orphan', authorization_flow: 'x', redirect_uris: [{ url: 'foo://localhost' }],
-    }))
+    const p = await createProvider(t, { name: 'orphan', authorization_flow: 'x', redirect_uris: [{ url: 'foo://localhost' }] })
     await clientIdError(await t.request(authorizePath({ client_id: p.client_id, redirect_uri: 'foo://localhost', response_type: 'code' })))
   })
 })

@@ -6,9 +6,10 @@ import { generateKeyPair } from '../../../src/crypto/keypair.ts'
 import { accessTokens, authorizationCodes, refreshTokens } from '../../../src/db/schema.ts'
 import { DEFAULT_DESCRIPTIONS } from '../../../src/oauth/errors.ts'
 import { createTestContext, START, type TestContext } from '../../support/app.ts'
+import { createUser, generateKeyPair as generateStoredKeyPair, json, type User } from '../../support/fixtures.ts'
 import {
-  codeParams, createClient, createUser, eventsOf, insertCode, json, MINUTE, ok, REDIRECT, refreshParams, refused,
-  TOKEN, tokenRequest, type Client, type User,
+  codeParams, createClient, eventsOf, insertCode, MINUTE, ok, REDIRECT, refreshParams, refused, TOKEN, tokenRequest,
+  type Client,
 } from './support.ts'
 
 let t: TestContext
@@ -31,8 +32,7 @@ beforeAll(async () => {
   twoUris = await createClient(t, 'two-uris', { redirect_uris: [{ matching_mode: 'strict', url: REDIRECT },
     { matching_mode: 'strict', url: SECOND }] })
   scripted = await createClient(t, 'scripted', { redirect_uris: [{ matching_mode: 'strict', url: 'data:localhost' }] })
-  const signing = await json<{ pk: string }>(t.admin('POST', '/crypto/certificatekeypairs/generate/',
-    { common_name: 'signing', alg: 'rsa', key_size: 2048 }))
+  const signing = await generateStoredKeyPair(t, 'signing', { alg: 'rsa', key_size: 2048 })
   const material = await generateKeyPair({ commonName: 'enc', validityDays: 30, alg: 'rsa', keySize: 2048 }, t.clock.now())
   encryptionKeyPem = material.privateKeyPem!
   const enc = await json<{ pk: string }>(t.admin('POST', '/crypto/certificatekeypairs/', {

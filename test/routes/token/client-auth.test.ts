@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { DEFAULT_DESCRIPTIONS } from '../../../src/oauth/errors.ts'
 import { createTestContext, START, type TestContext } from '../../support/app.ts'
+import { createUser, type User } from '../../support/fixtures.ts'
 import {
-  codeParams, createClient, createUser, insertCode, ok, REDIRECT, refused, TOKEN, tokenRequest, type Client, type User,
+  codeParams, createClient, insertCode, ok, REDIRECT, refused, TOKEN, tokenRequest, type Client,
 } from './support.ts'
 
 let t: TestContext

@@ -2,9 +2,9 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { accessTokens, refreshTokens } from '../../../src/db/schema.ts'
 import { createTestContext, type TestContext } from '../../support/app.ts'
+import { createUser, json, type User } from '../../support/fixtures.ts'
 import {
-  codeParams, createClient, createUser, insertCode, json, ok, refreshParams, refused, tokenRequest, type Client,
-  type User,
+  codeParams, createClient, insertCode, ok, refreshParams, refused, tokenRequest, type Client,
 } from './support.ts'
 
 let t: TestContext

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { authorizationCodes, loginAttempts } from '../../../src/db/schema.ts'
 import { MAX_ADDRESS_FAILURES, MAX_CLIENT_FAILURES } from '../../../src/grants/rate-limit.ts'
 import { createTestContext, START, type TestContext } from '../../support/app.ts'
+import { createUser, json, type User } from '../../support/fixtures.ts'
 import {
-  codeParams, createClient, createUser, HOUR, insertCode, json, MINUTE, ok, REDIRECT, refreshParams, refused,
-  tokenRequest, type Client, type User,
+  codeParams, createClient, HOUR, insertCode, MINUTE, ok, REDIRECT, refreshParams, refused, tokenRequest, type Client,
 } from './support.ts'
 
 let t: TestContext

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../../src/crypto/hash.ts'
 import { accessTokens, refreshTokens } from '../../../src/db/schema.ts'
 import { createTestContext, START, type TestContext } from '../../support/app.ts'
+import { createScopeMapping, createUser, defaultMappingPks, type User } from '../../support/fixtures.ts'
 import {
-  codeParams, createClient, createUser, defaultMappings, eventsOf, HOUR, insertCode, json, MINUTE, ok, refreshParams,
-  refused, tokenRequest, type Client, type User,
+  codeParams, createClient, eventsOf, HOUR, insertCode, MINUTE, ok, refreshParams, refused, tokenRequest, type Client,
 } from './support.ts'
 
 let t: TestContext
@@ -23,11 +23,11 @@ beforeAll(async () => {
   other = await createClient(t, 'other')
   threshold = await createClient(t, 'threshold', { refresh_token_threshold: 'hours=1', refresh_token_validity: 'hours=2' })
   noRefreshGrant = await createClient(t, 'no-refresh', { grant_types: ['authorization_code'] })
-  const mapping = await json<{ pk: string }>(t.admin('POST', '/propertymappings/provider/scope/', {
+  const mapping = await createScopeMapping(t, {
     name: 'scope override', scope_name: 'custom',
     expression: { scope: { value: 'custom-scope-value additional-scope' } },
-  }))
-  overriding = await createClient(t, 'overriding', { property_mappings: [...await defaultMappings(t), mapping.pk] })
+  })
+  overriding = await createClient(t, 'overriding', { property_mappings: [...await defaultMappingPks(t), mapping.pk] })
   alice = await createUser(t, 'alice')
 }, 60_000)
 afterAll(() => t.close())

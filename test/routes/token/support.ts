@@ -3,6 +3,7 @@ import { sha256Base64url, sha256Hex } from '../../../src/crypto/hash.ts'
 import { randomId } from '../../../src/crypto/random.ts'
 import { authenticatedSessions, authorizationCodes } from '../../../src/db/schema.ts'
 import { START, type TestContext } from '../../support/app.ts'
+import { createProviderApp, defaultMappingPks, json, type User } from '../../support/fixtures.ts'
 
 export const REDIRECT = 'http://local.invalid/callback'
 export const TOKEN = '/application/o/token/'
@@ -12,37 +13,14 @@ export const HOUR = 60 * MINUTE
 export const AUTH_TIME = new Date(new Date(START).getTime() - 10 * MINUTE)
 
 export interface Client { pk: number; slug: string; client_id: string; client_secret: string }
-export interface User { pk: number; uuid: string; username: string; email: string }
-
-export async function json<T = Record<string, unknown>>(res: Response | Promise<Response>): Promise<T> {
-  return (await (await res).json()) as T
-}
-
-/** The pks of the managed scope mappings (openid, email, profile, offline_access, entitlements). */
-export async function defaultMappings(t: TestContext): Promise<string[]> {
-  const page = await json<{ results: Array<{ pk: string }> }>(t.admin('GET', '/propertymappings/provider/scope/'))
-  return page.results.map((m) => m.pk)
-}
 
 /** A provider and its application through the admin API; redirect URI `REDIRECT`, the default mappings. */
 export async function createClient(t: TestContext, slug: string, provider: Record<string, unknown> = {}): Promise<Client> {
-  const created = await t.admin('POST', '/providers/oauth2/', {
-    name: slug, authorization_flow: 'default-provider-authorization-implicit-consent',
-    redirect_uris: [{ matching_mode: 'strict', url: REDIRECT }], property_mappings: await defaultMappings(t),
+  const p = await createProviderApp(t, slug, {
+    redirect_uris: [{ matching_mode: 'strict', url: REDIRECT }], property_mappings: await defaultMappingPks(t),
     ...provider,
   })
-  expect(created.status, await created.clone().text()).toBe(201)
-  const p = await json<Client>(created)
-  const app = await t.admin('POST', '/core/applications/', { name: slug, slug, provider: p.pk })
-  expect(app.status, await app.clone().text()).toBe(201)
   return { pk: p.pk, slug, client_id: p.client_id, client_secret: p.client_secret }
-}
-
-export async function createUser(t: TestContext, username: string, extra: Record<string, unknown> = {}): Promise<User> {
-  const res = await t.admin('POST', '/core/users/', { username, name: `${username} Example`,
-    email: `${username}@example.com`, ...extra })
-  expect(res.status, await res.clone().text()).toBe(201)
-  return json<User>(res)
 }
 
 /** A browser session as sign-in leaves it: its id and its `sid` (the hash of the cookie value). */
