@@ -64,8 +64,9 @@ export function assertTrustedClient(bundle: ProviderBundle | null): asserts bund
 }
 
 /**
- * §5.1 steps 1-2: the client (see `assertTrustedClient`), then the redirect URI, matched against the client's `authorization` entries (strict: exact string;
- * regex: full match); forbidden schemes, scheme-less URIs and control characters refused.
+ * §5.1 steps 1-2: the client (see `assertTrustedClient`), then the redirect URI, matched against the client's
+ * `authorization` entries (strict: exact string; regex: full match); forbidden schemes, scheme-less URIs and
+ * control characters refused.
  * Then the target every later answer goes to, in the asked response mode or the response type's default.
  */
 export function trustedTarget(
