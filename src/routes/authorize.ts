@@ -17,18 +17,9 @@ import { ConsentPage, CONSENT_FIELDS } from '../pages/consent.tsx'
 import { FormPostPage } from '../pages/form-post.tsx'
 import { hasNul, readForm, UnreadableRequest } from './form.ts'
 import { CSRF_FIELD, csrfToken } from './csrf.ts'
-import { clientIp } from './login.ts'
+import { clientIp } from './client-ip.ts'
+import { protectPage } from './page-headers.ts'
 import { currentSession } from './session.ts'
-
-const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'"
-
-/** Pages that act on a session must not be framed (RFC 9700 §4.16), cached, or leak the request via Referer. */
-export function pageHeaders(c: AppContext, csp = PAGE_CSP): void {
-  c.header('Cache-Control', 'no-store')
-  c.header('X-Frame-Options', 'DENY')
-  c.header('Content-Security-Policy', `${csp}; frame-ancestors 'none'`)
-  c.header('Referrer-Policy', 'same-origin')
-}
 
 /** The request's parameters: the query of a GET, the form body of a POST (OIDC Core §3.1.2.1). */
 export async function requestParams(c: AppContext): Promise<URLSearchParams> {
@@ -56,7 +47,7 @@ export async function respond(c: AppContext, bundle: TrustedBundle, response: Au
     return c.redirect(response.location, redirectStatus(c))
   }
   const nonce = base64urlEncode(crypto.getRandomValues(new Uint8Array(16)))
-  pageHeaders(c, `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; base-uri 'none'; `
+  protectPage(c, `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; base-uri 'none'; `
     + `form-action ${formActionSource(response.action)}`)
   const { action, fields } = response
   return c.html(FormPostPage({ application: bundle.application.name, action, fields, nonce }))
@@ -83,7 +74,7 @@ export async function loadAuthorization(c: AppContext, params: URLSearchParams):
     c.var.deps.log.log('warn', 'untrusted authorization request', {
       request_id: c.var.requestId, reason: err.reason, client_id: clientId,
     })
-    pageHeaders(c)
+    protectPage(c)
     return c.html(UntrustedRequestPage({ kind: err.kind }), 400)
   }
   const { bundle, target } = trusted
@@ -103,7 +94,7 @@ async function showConsent(c: AppContext, { params, bundle, request }: Authoriza
   hidden.push([CSRF_FIELD, await csrfToken(c, 'consent')], [CONSENT_FIELDS.user, session.user.uuid])
   const permissions = [...new Set(bundle.scopeMappings.filter((m) => request.scopes.includes(m.scopeName))
     .map((m) => m.description).filter(Boolean))]
-  pageHeaders(c)
+  protectPage(c)
   return c.html(ConsentPage({
     application: bundle.application.name, username: session.user.username, permissions, hidden,
   }))
@@ -134,7 +125,7 @@ export async function proceed(c: AppContext, authorization: Authorization, sessi
     case 'error':
       return respond(c, bundle, authorizeErrorResponse(request, step.error))
     case 'denied':
-      pageHeaders(c)
+      protectPage(c)
       return c.html(PermissionDeniedPage({ application: bundle.application.name }))
   }
   if (!session) throw new Error('a session is needed past sign-in')

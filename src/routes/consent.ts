@@ -4,7 +4,8 @@ import { nextStep } from '../oauth/authorize-flow.ts'
 import { authorizeError, authorizeErrorResponse } from '../oauth/authorize-response.ts'
 import { ForbiddenFormPage } from '../pages/authorize-error.tsx'
 import { CONSENT_FIELDS } from '../pages/consent.tsx'
-import { complete, loadAuthorization, proceed, pageHeaders, requestParams, respond } from './authorize.ts'
+import { complete, loadAuthorization, proceed, requestParams, respond } from './authorize.ts'
+import { protectPage } from './page-headers.ts'
 import { CSRF_FIELD, verifyCsrf } from './csrf.ts'
 import { currentSession } from './session.ts'
 
@@ -20,7 +21,7 @@ export const consent: Handler<AppEnv> = async (c) => {
   const shownTo = params.get(CONSENT_FIELDS.user)
   for (const name of [CONSENT_FIELDS.action, CSRF_FIELD, CONSENT_FIELDS.user]) params.delete(name)
   if (!(await verifyCsrf(c, 'consent', token))) {
-    pageHeaders(c)
+    protectPage(c)
     return c.html(ForbiddenFormPage(), 403)
   }
 

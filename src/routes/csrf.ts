@@ -2,6 +2,8 @@ import { getCookie, setCookie } from 'hono/cookie'
 import { base64urlEncode } from '../crypto/encoding.ts'
 import { constantTimeEqual } from '../crypto/hash.ts'
 import { origin, type AppContext } from '../deps.ts'
+import { MessagePage } from '../pages/layout.tsx'
+import { protectPage } from './page-headers.ts'
 import { secureCookies } from './session.ts'
 
 /** The forms that act on a session; each gets its own token so one cannot be replayed into another. */
@@ -41,4 +43,11 @@ export async function verifyCsrf(c: AppContext, form: CsrfForm, submitted: unkno
   const seed = getCookie(c, cookieName(c))
   if (!sameOrigin || !seed || typeof submitted !== 'string') return false
   return constantTimeEqual(submitted, await sign(c, seed, form))
+}
+
+/** A 403 page for a form that failed its CSRF check (foreign origin, missing or wrong token). */
+export async function csrfFailed(c: AppContext): Promise<Response> {
+  protectPage(c)
+  return c.html(MessagePage({ title: 'Forbidden',
+    message: 'This form has expired or was sent from another site. Go back, reload the page and try again.' }), 403)
 }

@@ -1,7 +1,7 @@
 import type { Handler } from 'hono'
 import type { AppEnv } from '../deps.ts'
 import { HomePage } from '../pages/home.tsx'
-import { protectPage } from './login.ts'
+import { protectPage } from './page-headers.ts'
 import { currentSession } from './session.ts'
 
 /** `/`: where sign-in lands without a `next`: who is signed in, and the way out. */

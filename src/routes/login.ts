@@ -9,28 +9,13 @@ import { describeError } from '../log.ts'
 import { LoginPage } from '../pages/login.tsx'
 import { MessagePage } from '../pages/layout.tsx'
 import { readForm } from './form.ts'
-import { CSRF_FIELD, csrfToken, verifyCsrf } from './csrf.ts'
+import { clientIp } from './client-ip.ts'
+import { CSRF_FIELD, csrfFailed, csrfToken, verifyCsrf } from './csrf.ts'
+import { protectPage } from './page-headers.ts'
 import { beginSession } from './session.ts'
 
 const INVALID = 'Invalid username or password.'
 const AUTHORIZE_PATH = '/application/o/authorize/'
-
-/**
- * Headers of every page that acts on a session: never framed (clickjacking), never cached, no Referer to other
- * sites. Not `no-referrer`: browsers then send `Origin: null` on the page's own form posts, failing the CSRF check.
- */
-export function protectPage(c: AppContext): void {
-  c.header('Content-Security-Policy', "frame-ancestors 'none'")
-  c.header('X-Frame-Options', 'DENY')
-  c.header('Cache-Control', 'no-store')
-  c.header('Referrer-Policy', 'same-origin')
-}
-
-/** The client's address, as the runtime vouches for it (`deps.clientAddress`), bounded for storage. */
-export function clientIp(c: AppContext): string | undefined {
-  const ip = c.var.deps.clientAddress(c)
-  return ip ? ip.slice(0, 64) : undefined
-}
 
 /**
  * `next` when it is a relative path on this origin (starts with one `/`, no `//` or `/\`, no scheme, no
@@ -67,13 +52,6 @@ async function renderForm(c: AppContext, next: string, username: string, error?:
 /** The sign-in page; `login_hint` pre-fills the username (OIDC Core §3.1.2.1). */
 export const loginPage: Handler<AppEnv> = (c) =>
   renderForm(c, safeNext(c.req.query('next')), c.req.query('login_hint') ?? '')
-
-/** A 403 page for a form that failed its CSRF check (foreign origin, missing or wrong token). */
-export async function csrfFailed(c: AppContext): Promise<Response> {
-  protectPage(c)
-  return c.html(MessagePage({ title: 'Forbidden',
-    message: 'This form has expired or was sent from another site. Go back, reload the page and try again.' }), 403)
-}
 
 /** Constant-time PBKDF2 check; unknown users and users without a password spend the same work. */
 async function passwordMatches(c: AppContext, user: SignInUser | null, password: string): Promise<boolean> {

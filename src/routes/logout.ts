@@ -4,7 +4,9 @@ import type { AppEnv } from '../deps.ts'
 import { LogoutConfirmPage, SignedOutPage } from '../pages/logout.tsx'
 import { readForm } from './form.ts'
 import { CSRF_FIELD, csrfToken, verifyCsrf } from './csrf.ts'
-import { clientIp, csrfFailed, protectPage } from './login.ts'
+import { clientIp } from './client-ip.ts'
+import { csrfFailed } from './csrf.ts'
+import { protectPage } from './page-headers.ts'
 import { currentSession, endCurrentSession } from './session.ts'
 
 /** Asks a signed-in user to confirm; a GET never signs anyone out (a link or image could trigger it). */

@@ -9,7 +9,7 @@ import { clientCredentials } from '../oauth/client-auth.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import { corsHeaders, corsPreflight } from './cors.ts'
 import { readForm, UnreadableRequest } from './form.ts'
-import { clientIp } from './login.ts'
+import { clientIp } from './client-ip.ts'
 
 /** RFC 6749 §5.1: token answers are never cached. `Vary`: the CORS headers depend on the Origin. */
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache', Vary: 'Origin' }

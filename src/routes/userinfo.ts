@@ -8,7 +8,7 @@ import { bearerErrorResponse, bearerToken } from '../oauth/bearer.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import { scopeClaims } from '../tokens/claims.ts'
 import { corsHeaders, corsPreflight } from './cors.ts'
-import { clientIp } from './login.ts'
+import { clientIp } from './client-ip.ts'
 
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache', Vary: 'Origin' }
 

@@ -12,7 +12,8 @@ let providerId: number
 const GRANT = '00000000-0000-4000-8000-000000000001'
 
 function expectSessionPageHeaders(res: Response): void {
-  expect(res.headers.get('Content-Security-Policy')).toBe("frame-ancestors 'none'")
+  expect(res.headers.get('Content-Security-Policy'))
+    .toBe("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'")
   expect(res.headers.get('X-Frame-Options')).toBe('DENY')
   expect(res.headers.get('Cache-Control')).toBe('no-store')
   expect(res.headers.get('Referrer-Policy')).toBe('same-origin')
