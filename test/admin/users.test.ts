@@ -179,7 +179,7 @@ describe('users', () => {
       await t.db.execute(sql`insert into refresh_tokens (token_hash, provider_id, user_id, grant_id, auth_time,
         id_token, expires) values (${`r${tag}`}, 1, ${uid}, gen_random_uuid(), now(), '{}', now() + interval '1 day')`)
       await t.db.execute(sql`insert into device_tokens (device_code_hash, user_code, provider_id, user_id, expires)
-        values (${`d${tag}`}, '123456789', 1, ${uid}, now() + interval '10 minutes')`)
+        values (${`d${tag}`}, ${`CODE-${tag}`}, 1, ${uid}, now() + interval '10 minutes')`)
     }
     const tokens = async (uid: number) => (await count('access_tokens', `user_id = ${uid}`))
       + (await count('refresh_tokens', `user_id = ${uid}`)) + (await count('device_tokens', `user_id = ${uid}`))

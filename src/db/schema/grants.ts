@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { boolean, check, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
+import { boolean, check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { authenticatedSessions, users } from './core.ts'
 import { expiringColumns, expiringIndex } from './expiring.ts'
 import { applications, providers } from './providers.ts'
@@ -70,7 +70,13 @@ export const refreshTokens = pgTable('refresh_tokens', {
 }, (t) => [expiringIndex('refresh_tokens', t), index('refresh_tokens_grant_idx').on(t.grantId),
   index('refresh_tokens_user_idx').on(t.userId), expiresSet(t, 'refresh_tokens')])
 
-/** authentik `DeviceToken` (RFC 8628); the device code is kept as a hash, the user code as typed. */
+/** Where a device authorization stands (RFC 8628 §3.5): waiting for the user, approved, or refused. */
+export type DeviceTokenStatus = 'pending' | 'approved' | 'denied'
+
+/**
+ * authentik `DeviceToken` (RFC 8628); the device code is kept as a hash, the user code as shown (upper case,
+ * unique). `grant_id` is the family of the tokens issued from it; `last_polled` and `interval` drive `slow_down`.
+ */
 export const deviceTokens = pgTable('device_tokens', {
   id: uuid('id').primaryKey().defaultRandom(),
   deviceCodeHash: text('device_code_hash').notNull().unique(),
@@ -78,8 +84,25 @@ export const deviceTokens = pgTable('device_tokens', {
   providerId: integer('provider_id').notNull().references(() => providers.id, { onDelete: 'cascade' }),
   userId: integer('user_id').references(() => users.id, { onDelete: 'cascade' }),
   sessionId: uuid('session_id').references(() => authenticatedSessions.id, { onDelete: 'set null' }),
+  grantId: uuid('grant_id').notNull().defaultRandom(),
+  status: text('status').$type<DeviceTokenStatus>().notNull().default('pending'),
+  /** The approving session's login time. */
+  authTime: at('auth_time'),
+  lastPolled: at('last_polled'),
+  /** Seconds a client must wait between polls (RFC 8628 §3.2 `interval`). */
+  interval: integer('interval').notNull().default(5),
   scope: text('scope').notNull().default(''),
   created: created(),
   ...expiringColumns(),
-}, (t) => [expiringIndex('device_tokens', t), index('device_tokens_user_code_idx').on(t.userCode),
+}, (t) => [expiringIndex('device_tokens', t), uniqueIndex('device_tokens_user_code_key').on(t.userCode),
   expiresSet(t, 'device_tokens')])
+
+/**
+ * One-time identifiers seen inside their lifetime (a JWT client assertion's `jti`, RFC 7523 §3 item 7): a second
+ * insert of the same key is a replay. `key` names its issuer, e.g. `assertion:<source>:<jti>`.
+ */
+export const seenJtis = pgTable('seen_jtis', {
+  key: text('key').primaryKey(),
+  created: created(),
+  ...expiringColumns(),
+}, (t) => [expiringIndex('seen_jtis', t), expiresSet(t, 'seen_jtis')])
