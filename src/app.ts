@@ -3,6 +3,7 @@ import { adminApi } from './admin/index.ts'
 import type { AppEnv, Deps } from './deps.ts'
 import { isUnstorableText } from './db/errors.ts'
 import { describeError } from './log.ts'
+import type { MetadataEndpoint, ServedEndpoints } from './oauth/discovery.ts'
 import { authorize } from './routes/authorize.ts'
 import { consent } from './routes/consent.ts'
 import { login, loginPage } from './routes/login.ts'
@@ -13,29 +14,39 @@ import { discovery, jwks, providerRoot, webfinger } from './routes/metadata.ts'
 import { token } from './routes/token.ts'
 import { userinfo } from './routes/userinfo.ts'
 
-type Route = [method: 'GET' | 'POST' | 'OPTIONS', path: string, handler: Handler<AppEnv>]
+type Method = 'GET' | 'POST' | 'OPTIONS'
+
+/** One endpoint: its methods, its path, its handler, and the discovery member that names it, if any. */
+interface Route {
+  methods: readonly Method[]
+  path: string
+  handler: Handler<AppEnv>
+  advertise?: MetadataEndpoint
+}
 
 /** Endpoint paths of authentik's layout (DESIGN.md). Fixed paths come before the `:slug` patterns. */
 const routes: Route[] = [
-  ['GET', '/', home],
-  ['GET', '/.well-known/webfinger', webfinger],
-  ['GET', '/login', loginPage],
-  ['POST', '/login', login],
-  ['GET', '/logout', logoutPage],
-  ['POST', '/logout', logout],
-  ['GET', '/application/o/userinfo/', userinfo],
-  ['POST', '/application/o/userinfo/', userinfo],
-  ['OPTIONS', '/application/o/userinfo/', userinfo],
-  ['GET', '/application/o/authorize/', authorize],
-  ['POST', '/application/o/authorize/', authorize],
-  ['POST', '/consent', consent],
-  ['POST', '/application/o/token/', token], ['OPTIONS', '/application/o/token/', token],
-  ['GET', '/.well-known/oauth-authorization-server/application/o/:slug/', discovery],
-  ['GET', '/.well-known/oauth-authorization-server/application/o/:slug', discovery],
-  ['GET', '/application/o/:slug/.well-known/openid-configuration', discovery],
-  ['GET', '/application/o/:slug/jwks/', jwks],
-  ['GET', '/application/o/:slug/', providerRoot],
+  { methods: ['GET'], path: '/', handler: home },
+  { methods: ['GET'], path: '/.well-known/webfinger', handler: webfinger },
+  { methods: ['GET'], path: '/login', handler: loginPage },
+  { methods: ['POST'], path: '/login', handler: login },
+  { methods: ['GET'], path: '/logout', handler: logoutPage },
+  { methods: ['POST'], path: '/logout', handler: logout },
+  { methods: ['GET', 'POST', 'OPTIONS'], path: '/application/o/userinfo/', handler: userinfo,
+    advertise: 'userinfo_endpoint' },
+  { methods: ['GET', 'POST'], path: '/application/o/authorize/', handler: authorize, advertise: 'authorization_endpoint' },
+  { methods: ['POST'], path: '/consent', handler: consent },
+  { methods: ['POST', 'OPTIONS'], path: '/application/o/token/', handler: token, advertise: 'token_endpoint' },
+  { methods: ['GET'], path: '/.well-known/oauth-authorization-server/application/o/:slug/', handler: discovery },
+  { methods: ['GET'], path: '/.well-known/oauth-authorization-server/application/o/:slug', handler: discovery },
+  { methods: ['GET'], path: '/application/o/:slug/.well-known/openid-configuration', handler: discovery },
+  { methods: ['GET'], path: '/application/o/:slug/jwks/', handler: jwks, advertise: 'jwks_uri' },
+  { methods: ['GET'], path: '/application/o/:slug/', handler: providerRoot },
 ]
+
+/** What discovery may advertise: exactly the endpoints of the table above. */
+const SERVED: ServedEndpoints = Object.fromEntries(
+  routes.flatMap((r) => (r.advertise ? [[r.advertise, r.path]] : [])))
 
 /** Build the one app both runtimes serve. */
 export function createApp(deps: Deps): Hono<AppEnv> {
@@ -45,6 +56,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     const requestId = crypto.randomUUID()
     c.set('requestId', requestId)
     c.set('deps', deps)
+    c.set('served', SERVED)
     const handle = deps.database.open()
     c.set('db', handle.db)
     const started = Date.now()
@@ -65,7 +77,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     }
   })
 
-  for (const [method, path, handler] of routes) app.on(method, path, handler)
+  for (const { methods, path, handler } of routes) app.on([...methods], path, handler)
   app.route('/api/v3', adminApi())
 
   app.notFound((c) => c.json({ detail: 'Not found.' }, 404))

@@ -8,6 +8,7 @@ import type { Database, Db } from './db/client.ts'
 import type { ProviderBundle } from './db/providers.ts'
 import type { ActiveSession } from './db/sessions.ts'
 import type { Logger } from './log.ts'
+import type { ServedEndpoints } from './oauth/discovery.ts'
 
 /** Per-isolate caches of what discovery and JWKS serve, so warm requests run no statement. */
 export interface MetadataCache {
@@ -34,6 +35,8 @@ export type AppEnv = {
     deps: Deps
     db: Db
     requestId: string
+    /** The endpoints the app serves, for discovery (see the route table in app.ts). */
+    served: ServedEndpoints
     /** The browser session, once `currentSession` has read it (null: none). */
     session: ActiveSession | null | undefined
   }

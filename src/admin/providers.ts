@@ -9,6 +9,7 @@ import {
 } from '../db/provider-store.ts'
 import { applications, providers, type GrantType } from '../db/schema.ts'
 import type { AppEnv } from '../deps.ts'
+import { SERVED_GRANT_TYPES } from '../oauth/served.ts'
 import { columnsFrom } from './columns.ts'
 import { AdminError, fieldError, notFound } from './http.ts'
 import { pageOf, searchAny, whereEquals } from './list.ts'
@@ -20,8 +21,12 @@ import { invalidPk, withFieldErrors } from './violations.ts'
 type C = Context<AppEnv>
 type Input = Partial<ProviderInputData>
 
-/** RFC 9700 §2.1.2 and §2.4: implicit, hybrid and password must be enabled explicitly (DESIGN.md). */
-export const DEFAULT_GRANT_TYPES: GrantType[] = ['authorization_code', 'refresh_token', 'client_credentials', 'device_code']
+/**
+ * The grants RFC 9700 has no objection to, of those that are served (src/oauth/served.ts); implicit, hybrid and
+ * password must be enabled explicitly (RFC 9700 §2.1.2 and §2.4, DESIGN.md).
+ */
+export const DEFAULT_GRANT_TYPES: GrantType[] = (['authorization_code', 'refresh_token', 'client_credentials',
+  'device_code'] as const).filter((g) => SERVED_GRANT_TYPES.has(g))
 
 const Filters = z.object({
   name: z.string().optional(),

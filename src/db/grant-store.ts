@@ -1,12 +1,8 @@
-import { and, eq, sql, type SQL, type SQLWrapper } from 'drizzle-orm'
-import type { PgColumn } from 'drizzle-orm/pg-core'
+import { and, eq, sql, type SQL } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
+import type { ArtefactQuery } from './client-load.ts'
 import { eventValues, type NewEvent } from './events.ts'
-import type { ApplicationRow, KeyPairRow, ProviderBundle, ProviderRow, ScopeMappingRow } from './providers.ts'
-import { attemptCounts, type AttemptCounts } from './rate-limits.ts'
-import {
-  accessTokens, authenticatedSessions, authorizationCodes, events, isLive, providers, refreshTokens,
-} from './schema.ts'
+import { accessTokens, authenticatedSessions, authorizationCodes, events, isLive, refreshTokens } from './schema.ts'
 import { claimUserJson, type ClaimUser } from './user-claims.ts'
 
 /** A live authorization code of the client, consumed or not (a consumed one is a replay). */
@@ -40,81 +36,41 @@ export interface RefreshGrant {
   sid: string | null
 }
 
-type Loaded = ProviderRow & {
-  signingKey: KeyPairRow | null
-  encryptionKey: KeyPairRow | null
-  scopeMappings: Array<{ scopeMapping: ScopeMappingRow }>
-  application: ApplicationRow | null
-  grant: Record<string, unknown> | null
-  failures: AttemptCounts | null
-}
+type Dated<T, K extends keyof T> = Omit<T, K> & { [P in K]: string }
 
-/** What every token request reads first: the client's provider, its artefact, and its failure counts. */
-export interface ClientGrant<T> {
-  bundle: ProviderBundle
-  grant: T | null
-  /** The current window's failure counts of the keys asked for (see src/db/rate-limits.ts). */
-  failures: AttemptCounts
-}
-
-/**
- * The provider bundle (as `loadProviderByClientId` builds it) plus one correlated JSON subquery for the artefact
- * and one for the failure counts of `failureKeys`: one statement, so checking the rate limit costs nothing.
- * The subqueries are query builders, not `sql`: drizzle rewrites every column inside an `extras` SQL to the root alias.
- */
-async function loadWithGrant(
-  db: Db, clientId: string, now: Date, failureKeys: readonly string[], grant: (providerId: PgColumn) => SQLWrapper,
-): Promise<ClientGrant<unknown> | null> {
-  const row = await db.query.providers.findFirst({
-    where: eq(providers.clientId, clientId),
-    with: { signingKey: true, encryptionKey: true, scopeMappings: { with: { scopeMapping: true } }, application: true },
-    extras: (p) => ({
-      grant: sql`${grant(p.id)}`.as('grant'),
-      failures: sql`${attemptCounts(db, failureKeys, now)}`.as('failures'),
-    }),
-  }) as Loaded | undefined
-  if (!row) return null
-  const { signingKey, encryptionKey, scopeMappings: links, application, grant: found, failures, ...provider } = row
-  const scopeMappings = links.map((l) => l.scopeMapping)
-    .sort((a, b) => a.scopeName.localeCompare(b.scopeName) || a.name.localeCompare(b.name))
-  const bundle: ProviderBundle = { provider, application: application ?? null, signingKey, encryptionKey, scopeMappings }
-  return { bundle, grant: found, failures: failures ?? {} }
-}
-
-/** RFC 6749 §4.1.3: the client's provider and the live code hashing to `codeHash` with its user and session. */
-export async function loadCodeGrant(
-  db: Db, clientId: string, codeHash: string, now: Date, failureKeys: readonly string[],
-): Promise<ClientGrant<CodeGrant> | null> {
+/** RFC 6749 §4.1.3: the live code of the client's provider hashing to `codeHash`, with its user and session. */
+export function codeArtefact(db: Db, codeHash: string, now: Date): ArtefactQuery<CodeGrant> {
   const c = authorizationCodes
-  const loaded = await loadWithGrant(db, clientId, now, failureKeys, (providerId) =>
-    db.select({ grant: sql`json_build_object(
+  return {
+    query: (providerId) => db.select({ grant: sql`json_build_object(
       'id', ${c.id}, 'grantId', ${c.grantId}, 'scope', ${c.scope}, 'authTime', ${c.authTime},
       'redirectUri', ${c.redirectUri}, 'nonce', ${c.nonce}, 'codeChallenge', ${c.codeChallenge},
       'codeChallengeMethod', ${c.codeChallengeMethod}, 'consumed', ${c.consumed} is not null,
       'user', ${claimUserJson(sql`${c.userId}`)},
       'session', (select json_build_object('amr', s.amr, 'sid', s.session_key_hash)
         from ${authenticatedSessions} s where s.id = ${c.sessionId}))` })
-    .from(c).where(and(eq(c.codeHash, codeHash), eq(c.providerId, providerId), isLive(c, now))))
-  if (!loaded) return null
-  const found = loaded.grant as (Omit<CodeGrant, 'authTime'> & { authTime: string }) | null
-  return { ...loaded, grant: found ? { ...found, authTime: new Date(found.authTime) } : null }
+      .from(c).where(and(eq(c.codeHash, codeHash), eq(c.providerId, providerId), isLive(c, now))),
+    decode: (json) => {
+      const found = json as Dated<CodeGrant, 'authTime'>
+      return { ...found, authTime: new Date(found.authTime) }
+    },
+  }
 }
 
-/** RFC 6749 §6: the client's provider and the live refresh token hashing to `tokenHash`, with its user. */
-export async function loadRefreshGrant(
-  db: Db, clientId: string, tokenHash: string, now: Date, failureKeys: readonly string[],
-): Promise<ClientGrant<RefreshGrant> | null> {
+/** RFC 6749 §6: the live refresh token of the client's provider hashing to `tokenHash`, with its user. */
+export function refreshArtefact(db: Db, tokenHash: string, now: Date): ArtefactQuery<RefreshGrant> {
   const r = refreshTokens
-  const loaded = await loadWithGrant(db, clientId, now, failureKeys, (providerId) =>
-    db.select({ grant: sql`json_build_object(
+  return {
+    query: (providerId) => db.select({ grant: sql`json_build_object(
       'id', ${r.id}, 'grantId', ${r.grantId}, 'scope', ${r.scope}, 'authTime', ${r.authTime}, 'expires', ${r.expires},
       'revoked', ${r.revoked}, 'idToken', ${r.idToken}, 'user', ${claimUserJson(sql`${r.userId}`)},
       'sid', (select s.session_key_hash from ${authenticatedSessions} s where s.id = ${r.sessionId}))` })
-    .from(r).where(and(eq(r.tokenHash, tokenHash), eq(r.providerId, providerId), isLive(r, now))))
-  if (!loaded) return null
-  const found = loaded.grant as (Omit<RefreshGrant, 'authTime' | 'expires'> & { authTime: string; expires: string }) | null
-  const token = found ? { ...found, authTime: new Date(found.authTime), expires: new Date(found.expires) } : null
-  return { ...loaded, grant: token }
+      .from(r).where(and(eq(r.tokenHash, tokenHash), eq(r.providerId, providerId), isLive(r, now))),
+    decode: (json) => {
+      const found = json as Dated<RefreshGrant, 'authTime' | 'expires'>
+      return { ...found, authTime: new Date(found.authTime), expires: new Date(found.expires) }
+    },
+  }
 }
 
 const at = (date: Date): SQL => sql`${date.toISOString()}::timestamptz`

@@ -1,13 +1,12 @@
+import * as z from 'zod'
 import { constantTimeEqual, sha256Base64url, sha256Hex } from '../crypto/hash.ts'
 import { recordEvent, type NewEvent } from '../db/events.ts'
-import { loadCodeGrant, redeemCode, revokeFamily, type CodeGrant } from '../db/grant-store.ts'
+import { codeArtefact, redeemCode, revokeFamily, type CodeGrant } from '../db/grant-store.ts'
 import type { ProviderBundle } from '../db/providers.ts'
-import { authenticateClient } from '../oauth/client-auth.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import { isForbiddenScheme, matchRedirectUri } from '../oauth/redirect-uri.ts'
 import { issueTokens } from '../tokens/issue.ts'
-import type { GrantContext, GrantRequest, GrantResult } from './index.ts'
-import { loadForClient } from './rate-limit.ts'
+import { defineGrant, type GrantContext } from './types.ts'
 
 const invalidGrant = (why: string) => new OAuthError('invalid_grant', undefined, 400, why)
 
@@ -52,36 +51,38 @@ function replayEvent(ctx: GrantContext, bundle: ProviderBundle, code: CodeGrant,
 }
 
 /** RFC 6749 §4.1.3 / authentik §4.2: exchange an authorization code; two statements on success. */
-export async function exchangeAuthorizationCode(ctx: GrantContext, { params, client }: GrantRequest): Promise<GrantResult> {
-  const value = params.get('code')
-  const codeHash = await sha256Hex(value ?? '')
-  const loaded = await loadForClient(ctx, client,
-    (keys) => loadCodeGrant(ctx.db, client.clientId, codeHash, ctx.now, keys))
-  const bundle = await authenticateClient(loaded?.bundle ?? null, client, 'authorization_code', ctx.secrets)
-  if (!value) throw invalidGrant('code missing')
-  const redirectUri = params.get('redirect_uri') ?? ''
-  await checkRedirectUri(ctx, bundle, redirectUri)
-  const code = loaded?.grant
-  if (!code) throw invalidGrant('unknown, expired or foreign code')
-  const family = { providerId: bundle.provider.id, grantId: code.grantId }
-  if (code.consumed) {
-    await revokeFamily(ctx.db, family, replayEvent(ctx, bundle, code, 'Authorization code was used again'), ctx.now)
-    throw invalidGrant('code replayed')
-  }
-  // RFC 6749 §4.1.3: the exact redirect URI the code was issued to (authentik does not check this).
-  if (redirectUri !== code.redirectUri) throw invalidGrant('redirect_uri differs from the authorization request')
-  await checkPkce(bundle, code, params.get('code_verifier'))
-  if (!code.user?.isActive) throw invalidGrant('inactive user')
+export const authorizationCodeGrant = defineGrant({
+  grantType: 'authorization_code',
+  allowedBy: 'authorization_code',
+  parameters: z.object({ code: z.string().optional(), redirect_uri: z.string().optional(),
+    code_verifier: z.string().optional() }),
+  secret: 'required',
+  artefact: async (ctx, params) => codeArtefact(ctx.db, await sha256Hex(params.code ?? ''), ctx.now),
+  async handle(ctx, { params, bundle, artefact: code }) {
+    if (!params.code) throw invalidGrant('code missing')
+    const redirectUri = params.redirect_uri ?? ''
+    await checkRedirectUri(ctx, bundle, redirectUri)
+    if (!code) throw invalidGrant('unknown, expired or foreign code')
+    const family = { providerId: bundle.provider.id, grantId: code.grantId }
+    if (code.consumed) {
+      await revokeFamily(ctx.db, family, replayEvent(ctx, bundle, code, 'Authorization code was used again'), ctx.now)
+      throw invalidGrant('code replayed')
+    }
+    // RFC 6749 §4.1.3: the exact redirect URI the code was issued to (authentik does not check this).
+    if (redirectUri !== code.redirectUri) throw invalidGrant('redirect_uri differs from the authorization request')
+    await checkPkce(bundle, code, params.code_verifier)
+    if (!code.user?.isActive) throw invalidGrant('inactive user')
 
-  const scopes = code.scope.split(' ').filter((s) => s !== '')
-  const tokens = await issueTokens(ctx, {
-    bundle, user: code.user, scopes, authTime: code.authTime,
-    amr: code.session?.amr ?? [], sid: code.session?.sid ?? null,
-  }, { nonce: code.nonce, refresh: scopes.includes('offline_access') ? { nonce: code.nonce } : null })
-  if (!(await redeemCode(ctx.db, code.id, ctx.now, tokens.access, tokens.refresh))) {
-    // Another request redeemed it between our two statements: a replay all the same.
-    await revokeFamily(ctx.db, family, replayEvent(ctx, bundle, code, 'Authorization code was used again'), ctx.now)
-    throw invalidGrant('code redeemed concurrently')
-  }
-  return { tokens, scope: scopes.join(' ') }
-}
+    const scopes = code.scope.split(' ').filter((s) => s !== '')
+    const tokens = await issueTokens(ctx, {
+      bundle, user: code.user, scopes, authTime: code.authTime,
+      amr: code.session?.amr ?? [], sid: code.session?.sid ?? null,
+    }, { nonce: code.nonce, refresh: scopes.includes('offline_access') ? { nonce: code.nonce } : null })
+    if (!(await redeemCode(ctx.db, code.id, ctx.now, tokens.access, tokens.refresh))) {
+      // Another request redeemed it between our two statements: a replay all the same.
+      await revokeFamily(ctx.db, family, replayEvent(ctx, bundle, code, 'Authorization code was used again'), ctx.now)
+      throw invalidGrant('code redeemed concurrently')
+    }
+    return { tokens, scope: scopes.join(' ') }
+  },
+})

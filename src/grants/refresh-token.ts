@@ -1,15 +1,14 @@
+import * as z from 'zod'
 import { sha256Hex } from '../crypto/hash.ts'
 import {
-  issueFromRefreshToken, loadRefreshGrant, revokeFamily, rotateRefreshToken, type RefreshGrant,
+  issueFromRefreshToken, refreshArtefact, revokeFamily, rotateRefreshToken, type RefreshGrant,
 } from '../db/grant-store.ts'
 import type { NewEvent } from '../db/events.ts'
 import type { ProviderBundle } from '../db/providers.ts'
-import { authenticateClient } from '../oauth/client-auth.ts'
 import { parseDuration } from '../oauth/duration.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import { issueTokens } from '../tokens/issue.ts'
-import type { GrantContext, GrantRequest, GrantResult } from './index.ts'
-import { loadForClient } from './rate-limit.ts'
+import { defineGrant, type GrantContext } from './types.ts'
 
 const invalidGrant = (why: string) => new OAuthError('invalid_grant', undefined, 400, why)
 const split = (scope: string | undefined): string[] => (scope ?? '').split(/\s+/).filter((s) => s !== '')
@@ -46,39 +45,41 @@ const stringList = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) =>
  * RFC 6749 §6 / authentik §4.3 with rotation (RFC 9700 §4.14.2): bound to its client, and a rotated token
  * presented again revokes its whole family. Two statements on success.
  */
-export async function exchangeRefreshToken(ctx: GrantContext, { params, client }: GrantRequest): Promise<GrantResult> {
-  const value = params.get('refresh_token')
-  const tokenHash = await sha256Hex(value ?? '')
-  const loaded = await loadForClient(ctx, client,
-    (keys) => loadRefreshGrant(ctx.db, client.clientId, tokenHash, ctx.now, keys))
-  const bundle = await authenticateClient(loaded?.bundle ?? null, client, 'refresh_token', ctx.secrets)
-  const token = value ? loaded?.grant : null
-  if (!token) throw invalidGrant('unknown, expired or foreign refresh token')
-  const family = { providerId: bundle.provider.id, grantId: token.grantId }
-  if (token.revoked) {
-    await revokeFamily(ctx.db, family, replayEvent(ctx, bundle, token), ctx.now)
-    throw invalidGrant('revoked refresh token')
-  }
-  checkScopes(bundle, token, params.get('scope'))
-  if (!token.user?.isActive) throw invalidGrant('inactive user')
-
-  // authentik #21537: rotate always at threshold 0, else once less than the threshold is left.
-  const threshold = parseDuration(bundle.provider.refreshTokenThreshold)
-  const rotate = threshold === 0 || token.expires.getTime() - ctx.now.getTime() < threshold
-  // The new tokens keep the refresh token's scopes: a narrower request does not narrow them (authentik §4.3 step 4).
-  const scopes = split(token.scope)
-  const tokens = await issueTokens(ctx, {
-    bundle, user: token.user, scopes, authTime: token.authTime,
-    amr: stringList(token.idToken.amr), sid: token.sid,
-  }, { nonce: null, refresh: rotate ? { nonce: stringOrNull(token.idToken.nonce) } : null })
-  if (tokens.refresh) {
-    if (!(await rotateRefreshToken(ctx.db, token.id, ctx.now, tokens.access, tokens.refresh))) {
-      // Another request rotated it between our two statements: this one is a replay.
+export const refreshTokenGrant = defineGrant({
+  grantType: 'refresh_token',
+  allowedBy: 'refresh_token',
+  parameters: z.object({ refresh_token: z.string().optional(), scope: z.string().optional() }),
+  secret: 'required',
+  artefact: async (ctx, params) => refreshArtefact(ctx.db, await sha256Hex(params.refresh_token ?? ''), ctx.now),
+  async handle(ctx, { params, bundle, artefact }) {
+    const token = params.refresh_token ? artefact : null
+    if (!token) throw invalidGrant('unknown, expired or foreign refresh token')
+    const family = { providerId: bundle.provider.id, grantId: token.grantId }
+    if (token.revoked) {
       await revokeFamily(ctx.db, family, replayEvent(ctx, bundle, token), ctx.now)
-      throw invalidGrant('refresh token rotated concurrently')
+      throw invalidGrant('revoked refresh token')
     }
-  } else if (!(await issueFromRefreshToken(ctx.db, token.id, ctx.now, tokens.access))) {
-    throw invalidGrant('refresh token revoked concurrently')
-  }
-  return { tokens, scope: scopes.join(' ') }
-}
+    checkScopes(bundle, token, params.scope)
+    if (!token.user?.isActive) throw invalidGrant('inactive user')
+
+    // authentik #21537: rotate always at threshold 0, else once less than the threshold is left.
+    const threshold = parseDuration(bundle.provider.refreshTokenThreshold)
+    const rotate = threshold === 0 || token.expires.getTime() - ctx.now.getTime() < threshold
+    // The new tokens keep the refresh token's scopes: a narrower request does not narrow them (authentik §4.3 step 4).
+    const scopes = split(token.scope)
+    const tokens = await issueTokens(ctx, {
+      bundle, user: token.user, scopes, authTime: token.authTime,
+      amr: stringList(token.idToken.amr), sid: token.sid,
+    }, { nonce: null, refresh: rotate ? { nonce: stringOrNull(token.idToken.nonce) } : null })
+    if (tokens.refresh) {
+      if (!(await rotateRefreshToken(ctx.db, token.id, ctx.now, tokens.access, tokens.refresh))) {
+        // Another request rotated it between our two statements: this one is a replay.
+        await revokeFamily(ctx.db, family, replayEvent(ctx, bundle, token), ctx.now)
+        throw invalidGrant('refresh token rotated concurrently')
+      }
+    } else if (!(await issueFromRefreshToken(ctx.db, token.id, ctx.now, tokens.access))) {
+      throw invalidGrant('refresh token revoked concurrently')
+    }
+    return { tokens, scope: scopes.join(' ') }
+  },
+})

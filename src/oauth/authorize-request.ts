@@ -12,7 +12,7 @@ export type Prompt = 'none' | 'login' | 'consent'
 
 /** A validated authorization request of the code flow (RFC 6749 §4.1.1, OIDC Core §3.1.2.1, RFC 7636 §4.3). */
 export interface AuthorizeRequest extends AuthorizeTarget {
-  grantType: 'authorization_code'
+  grantType: GrantType
   /** Granted scope names, in the order asked (all of the provider's when none were asked). */
   scopes: string[]
   nonce: string | null
@@ -44,6 +44,14 @@ const RESPONSE_TYPES: Record<string, GrantType> = {
   'code id_token': 'hybrid',
   'code id_token token': 'hybrid',
 }
+
+/** The response types this endpoint answers; the others are `unsupported_response_type`. */
+const SERVED = new Set(['code'])
+
+/** The served response types in authentik's order, each with the provider grant it needs (for discovery). */
+export const SERVED_RESPONSE_TYPES: ReadonlyArray<readonly [string, GrantType]> =
+  Object.entries(RESPONSE_TYPES).filter(([type]) => SERVED.has(type))
+
 const RESPONSE_MODES: readonly string[] = ['query', 'fragment', 'form_post']
 const PROMPTS: readonly string[] = ['none', 'login', 'consent']
 
@@ -107,7 +115,7 @@ export function validateAuthorizeRequest(
   if (!bundle.provider.grantTypes.includes(grant)) {
     throw authorizeError('invalid_request', `The grant type ${grant} is not allowed for this client`)
   }
-  if (grant !== 'authorization_code') {
+  if (!SERVED.has(words(responseType).sort().join(' '))) {
     throw authorizeError('unsupported_response_type', `The response type "${responseType}" is not supported`)
   }
 

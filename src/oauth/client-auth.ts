@@ -51,19 +51,28 @@ function invalidClient(credentials: ClientCredentials, why: string): OAuthError 
 }
 
 /**
- * RFC 6749 §3.2.1 / authentik §4.1: the provider must exist and a confidential client must present its secret
- * (compared in constant time); public clients send none. Then the provider must allow `grant` (authentik 2026.5
- * answers `invalid_grant` here; RFC 6749 §5.2 names `unauthorized_client`, which is what we send).
+ * Who checks a confidential client's secret (authentik §4.1): `required`, the endpoint (authorization_code,
+ * refresh_token, device_code, introspection, revocation, device authorization); `grant`, the grant itself, for
+ * which the secret is one of several credentials (client_credentials and password, §4.4).
+ */
+export type SecretRule = 'required' | 'grant'
+
+/**
+ * RFC 6749 §3.2.1 / authentik §4.1: the provider must exist and, under `required`, a confidential client must
+ * present its secret (compared in constant time); public clients send none. Then the provider must allow
+ * `allows` (authentik 2026.5 answers `invalid_grant` here; RFC 6749 §5.2 names `unauthorized_client`, which is
+ * what we send).
  */
 export async function authenticateClient(
-  bundle: ProviderBundle | null, credentials: ClientCredentials, grant: GrantType, secrets: Pick<Secrets, 'open'>,
+  bundle: ProviderBundle | null, credentials: ClientCredentials, rules: { secret: SecretRule; allows?: GrantType },
+  secrets: Pick<Secrets, 'open'>,
 ): Promise<ProviderBundle> {
   if (!bundle) throw invalidClient(credentials, 'unknown client')
-  if (bundle.provider.clientType === 'confidential') {
+  if (rules.secret === 'required' && bundle.provider.clientType === 'confidential') {
     const secret = await secrets.open(bundle.provider.clientSecretSealed)
     if (!constantTimeEqual(secret, credentials.clientSecret)) throw invalidClient(credentials, 'wrong client secret')
   }
-  if (!bundle.provider.grantTypes.includes(grant)) {
+  if (rules.allows !== undefined && !bundle.provider.grantTypes.includes(rules.allows)) {
     throw new OAuthError('unauthorized_client', 'The client is not authorized to use this grant type', 400,
       'grant_type_not_configured')
   }

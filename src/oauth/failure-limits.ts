@@ -1,11 +1,12 @@
-import type { ClientGrant } from '../db/grant-store.ts'
+import type { ClientGrant } from '../db/client-load.ts'
 import { attemptWindow, countFailure, secondsLeft, type AttemptCounts } from '../db/rate-limits.ts'
-import type { ClientCredentials } from '../oauth/client-auth.ts'
-import { OAuthError, type OAuthErrorCode } from '../oauth/errors.ts'
-import type { GrantContext, GrantHandler } from './index.ts'
+import type { ClientCredentials } from './client-auth.ts'
+import type { ClientContext } from './client-request.ts'
+import { OAuthError, type OAuthErrorCode } from './errors.ts'
 
 /**
- * Brute-force limits of the token endpoint (security.md), per 15-minute window (src/db/rate-limits.ts): failed
+ * Brute-force limits of the client-authenticated endpoints (token, introspection, revocation, device
+ * authorization; security.md), per 15-minute window (src/db/rate-limits.ts): failed
  * requests per client (`client:<client_id>`, from any address) and per address (`token-ip:<address>`, for any
  * client; apart from sign-in's `ip:` so that each endpoint keeps its own limit). Once a count reaches its limit,
  * every request of that client or address is refused until the window ends. The client limit is the higher one,
@@ -57,7 +58,7 @@ function refuseOverLimit(limits: readonly Limit[], counts: AttemptCounts, now: D
  * grant is evaluated (a guesser learns nothing). Null for a request naming no client, or an unknown one.
  */
 export async function loadForClient<T>(
-  ctx: GrantContext, client: ClientCredentials,
+  ctx: ClientContext, client: ClientCredentials,
   load: (failureKeys: string[]) => Promise<ClientGrant<T> | null>,
 ): Promise<ClientGrant<T> | null> {
   if (client.clientId === '') return null
@@ -70,26 +71,25 @@ export async function loadForClient<T>(
 }
 
 /**
- * `handler`, with its failures counted in one statement on the failure path only: a wrong secret against the
- * client when it exists, and every `invalid_client` and `invalid_grant` against the address when known. A request naming no client
- * presented nothing to guess and costs nothing. When the new count shows a limit was already reached (an unknown
- * client, whose statement 1 found no row to read counts from, or a parallel burst) the answer is the 429, so an
- * unknown client_id answers like a known one.
+ * `run`, with its failures counted in one statement on the failure path only: a wrong secret against the
+ * client when it exists, and every `invalid_client` and `invalid_grant` against the address when known. A request
+ * naming no client presented nothing to guess and costs nothing. When the new count shows a limit was already
+ * reached (an unknown client, whose statement 1 found no row to read counts from, or a parallel burst) the answer
+ * is the 429, so an unknown client_id answers like a known one.
  */
-export function countingFailures(handler: GrantHandler): GrantHandler {
-  return async (ctx, request) => {
-    let known = false
-    const observed: GrantContext = { ...ctx, onProvider: (bundle) => { known = true; ctx.onProvider(bundle) } }
-    try {
-      return await handler(observed, request)
-    } catch (err) {
-      const { clientId } = request.client
-      if (!(err instanceof OAuthError) || !COUNTED.has(err.code) || clientId === '') throw err
-      const limits = limitsOf(clientId, ctx.clientIp, known && COUNTED_PER_CLIENT.has(err.code))
-      if (limits.length === 0) throw err
-      const counts = await countFailure(ctx.db, limits.map((l) => l.key), attemptWindow(ctx.now))
-      refuseOverLimit(limits, counts, ctx.now, true)
-      throw err
-    }
+export async function countingFailures<R>(
+  ctx: ClientContext, client: ClientCredentials, run: (ctx: ClientContext) => Promise<R>,
+): Promise<R> {
+  let known = false
+  const observed: ClientContext = { ...ctx, onProvider: (bundle) => { known = true; ctx.onProvider(bundle) } }
+  try {
+    return await run(observed)
+  } catch (err) {
+    if (!(err instanceof OAuthError) || !COUNTED.has(err.code) || client.clientId === '') throw err
+    const limits = limitsOf(client.clientId, ctx.clientIp, known && COUNTED_PER_CLIENT.has(err.code))
+    if (limits.length === 0) throw err
+    const counts = await countFailure(ctx.db, limits.map((l) => l.key), attemptWindow(ctx.now))
+    refuseOverLimit(limits, counts, ctx.now, true)
+    throw err
   }
 }

@@ -20,7 +20,7 @@ function notFound(c: AppContext): Response {
 export const discovery: Handler<AppEnv> = async (c) => {
   const bundle = await cachedProviderBySlug(c.var.deps, c.var.db, c.req.param('slug') ?? '')
   if (!bundle) return notFound(c)
-  return publicJson(c, discoveryDocument(bundle, origin(c)))
+  return publicJson(c, discoveryDocument(bundle, origin(c), c.var.served))
 }
 
 /** The provider's JWKS (RFC 7517), cached per isolate with the provider. */

@@ -1,7 +1,7 @@
 import { eq, inArray } from 'drizzle-orm'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { authorizationCodes, loginAttempts } from '../../../src/db/schema.ts'
-import { MAX_ADDRESS_FAILURES, MAX_CLIENT_FAILURES } from '../../../src/grants/rate-limit.ts'
+import { MAX_ADDRESS_FAILURES, MAX_CLIENT_FAILURES } from '../../../src/oauth/failure-limits.ts'
 import { createTestContext, START, type TestContext } from '../../support/app.ts'
 import { createUser, json, type User } from '../../support/fixtures.ts'
 import {

@@ -1,0 +1,24 @@
+import { authenticatedClient } from '../oauth/client-request.ts'
+import type { ClientCredentials } from '../oauth/client-auth.ts'
+import { OAuthError } from '../oauth/errors.ts'
+import type { Grant, GrantContext, GrantResult } from './types.ts'
+
+/**
+ * The token endpoint's shared steps before a grant's own (node-oidc-provider's token action): its parameters,
+ * then in one statement the client, its failure counts and the grant's artefact, then client authentication by
+ * the grant's rule and the provider's `grant_types`, then the grant.
+ */
+export async function runGrant<P, T>(
+  grant: Grant<P, T>, ctx: GrantContext, form: ReadonlyMap<string, string>, client: ClientCredentials,
+): Promise<GrantResult> {
+  const parsed = grant.parameters.safeParse(Object.fromEntries(form))
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new OAuthError('invalid_request', `${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'invalid'}`)
+  }
+  const params = parsed.data
+  const { bundle, artefact } = await authenticatedClient(ctx, client, {
+    secret: grant.secret, allows: grant.allowedBy, ...(grant.artefact && { artefact: await grant.artefact(ctx, params) }),
+  })
+  return grant.handle(ctx, { params, client, bundle, artefact })
+}

@@ -1,0 +1,96 @@
+import type { Handler } from 'hono'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { deriveSecrets } from '../crypto/secret-box.ts'
+import type { RedirectURI } from '../db/schema.ts'
+import { origin, type AppContext, type AppEnv } from '../deps.ts'
+import { clientCredentials, type ClientCredentials } from '../oauth/client-auth.ts'
+import type { ClientContext } from '../oauth/client-request.ts'
+import { OAuthError } from '../oauth/errors.ts'
+import { countingFailures, TooManyFailures } from '../oauth/failure-limits.ts'
+import { clientIp } from './client-ip.ts'
+import { corsHeaders, corsPreflight } from './cors.ts'
+import { readForm, UnreadableRequest } from './form.ts'
+
+/** RFC 6749 §5.1: these answers are never cached. `Vary`: the CORS headers depend on the Origin. */
+export const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache', Vary: 'Origin' }
+
+/** A client-authenticated request as an endpoint's handler receives it. */
+export interface ClientEndpointRequest {
+  /** The form parameters, each at most once; one sent without a value counts as omitted. */
+  form: ReadonlyMap<string, string>
+  client: ClientCredentials
+  ctx: ClientContext
+}
+
+export interface ClientEndpointSpec {
+  /** The endpoint's name in the logs. */
+  name: string
+  /**
+   * `invalid_client` always answers 401 with a challenge (RFC 7009 §2.2.1, RFC 7662 §2.3); otherwise only when the
+   * client tried Basic authentication (RFC 6749 §5.2), else 400.
+   */
+  invalidClientIs401?: boolean
+  /** The body of the 200 answer. */
+  handle(request: ClientEndpointRequest): Promise<Record<string, unknown>>
+}
+
+/** RFC 6749 §3.2: form parameters, each at most once; one sent without a value counts as omitted. */
+async function readParams(c: AppContext): Promise<Map<string, string>> {
+  let body: Record<string, unknown>
+  try {
+    body = await readForm(c)
+  } catch (err) {
+    if (!(err instanceof UnreadableRequest)) throw err
+    throw new OAuthError('invalid_request', undefined, 400, err.message)
+  }
+  const params = new Map<string, string>()
+  for (const [name, value] of Object.entries(body)) {
+    if (typeof value !== 'string') throw new OAuthError('invalid_request', `${name} must be sent once, as text`)
+    if (value !== '') params.set(name, value)
+  }
+  return params
+}
+
+/**
+ * The one renderer of these endpoints' errors (authentik §1): `{error, error_description, request_id}`, never
+ * cached; a client that failed authentication is challenged (RFC 6749 §5.2); a limited request is told when to
+ * retry (RFC 9110 §10.2.3).
+ */
+function errorResponse(c: AppContext, spec: ClientEndpointSpec, err: OAuthError, cors: Record<string, string>): Response {
+  c.var.deps.log.log('info', `${spec.name} request refused`, {
+    request_id: c.var.requestId, error: err.code, ...(err.cause_ && { reason: err.cause_ }),
+  })
+  const status = err.code === 'invalid_client' && spec.invalidClientIs401 ? 401 : err.status
+  const headers: Record<string, string> = { ...cors, ...NO_STORE }
+  if (status === 401) headers['WWW-Authenticate'] = 'Basic realm="edge-oidc"'
+  if (err instanceof TooManyFailures) headers['Retry-After'] = String(err.retryAfter)
+  const body = { error: err.code, error_description: err.description, request_id: c.var.requestId }
+  return c.json(body, status as ContentfulStatusCode, headers)
+}
+
+/**
+ * The kit of every client-authenticated POST endpoint (token, introspection, revocation, device authorization):
+ * the CORS preflight, the form read once, the client's credentials (Basic or the form), the failures counted
+ * against the brute-force limits, CORS by the client's redirect URIs, `no-store`, and one error renderer.
+ */
+export function clientEndpoint(spec: ClientEndpointSpec): Handler<AppEnv> {
+  return async (c) => {
+    if (c.req.method === 'OPTIONS') return corsPreflight(c, 'POST, OPTIONS')
+    const { deps, db } = c.var
+    let redirectUris: readonly RedirectURI[] = []
+    try {
+      const form = await readParams(c)
+      const client = clientCredentials(c.req.header('Authorization'), form)
+      const ctx: ClientContext = {
+        db, now: deps.clock.now(), origin: origin(c), keys: deps.keys,
+        secrets: await deriveSecrets(deps.config.secretKey), clientIp: clientIp(c),
+        onProvider: (bundle) => { redirectUris = bundle.provider.redirectUris },
+      }
+      const body = await countingFailures(ctx, client, (counted) => spec.handle({ form, client, ctx: counted }))
+      return c.json(body, 200, { ...corsHeaders(c, redirectUris), ...NO_STORE })
+    } catch (err) {
+      if (err instanceof OAuthError) return errorResponse(c, spec, err, corsHeaders(c, redirectUris))
+      throw err
+    }
+  }
+}
