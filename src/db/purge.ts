@@ -5,13 +5,13 @@ import type { Db } from './client.ts'
 import { rowsOf } from './client.ts'
 import {
   accessTokens, appTokens, authenticatedSessions, authorizationCodes, consents, deviceTokens, events,
-  loginAttempts, refreshTokens, seenJtis,
+  loginAttempts, logoutNotifications, refreshTokens, seenJtis,
 } from './schema.ts'
 
 /** Every table with `expires` and `expiring` (authentik's `ExpiringModel`s). Sessions go last: they cascade. */
 export const EXPIRING_TABLES: PgTable[] = [
-  authorizationCodes, accessTokens, refreshTokens, deviceTokens, consents, appTokens, loginAttempts, seenJtis, events,
-  authenticatedSessions,
+  authorizationCodes, accessTokens, refreshTokens, deviceTokens, consents, appTokens, loginAttempts, seenJtis,
+  logoutNotifications, events, authenticatedSessions,
 ]
 
 export interface PurgeOptions {

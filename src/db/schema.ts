@@ -2,5 +2,6 @@
 export * from './schema/core.ts'
 export * from './schema/providers.ts'
 export * from './schema/grants.ts'
+export * from './schema/logout.ts'
 export { isLive, isExpired } from './schema/expiring.ts'
 export * from './schema/relations.ts'
