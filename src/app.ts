@@ -1,7 +1,7 @@
 import { Hono, type Handler } from 'hono'
 import { adminApi } from './admin/index.ts'
 import type { AppEnv, Deps } from './deps.ts'
-import { isUnstorableText } from './db/errors.ts'
+import { isDatabaseUnavailable, isUnstorableText } from './db/errors.ts'
 import { describeError } from './log.ts'
 import type { MetadataEndpoint, ServedEndpoints } from './oauth/discovery.ts'
 import { authorize } from './routes/authorize.ts'
@@ -48,6 +48,9 @@ const routes: Route[] = [
 const SERVED: ServedEndpoints = Object.fromEntries(
   routes.flatMap((r) => (r.advertise ? [[r.advertise, r.path]] : [])))
 
+/** How long a client should wait when the database cannot be reached (RFC 9110 §10.2.3). */
+const DATABASE_RETRY_AFTER_SECONDS = 5
+
 /** Build the one app both runtimes serve. */
 export function createApp(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
@@ -88,6 +91,13 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     if (err instanceof UnreadableRequest || isUnstorableText(err)) {
       const description = err instanceof UnreadableRequest ? err.message : 'the request contains text that cannot be stored'
       return c.json({ error: 'invalid_request', error_description: description, request_id: c.var.requestId }, 400)
+    }
+    if (isDatabaseUnavailable(err)) {
+      // Every write is one statement or one batch, so nothing was left half-written: the client may retry.
+      deps.log.log('warn', 'database unavailable', { request_id: c.var.requestId, path: c.req.path, ...describeError(err) })
+      c.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS))
+      return c.json({ error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable',
+        request_id: c.var.requestId }, 503)
     }
     deps.log.log('error', 'unhandled error', { request_id: c.var.requestId, path: c.req.path, ...describeError(err) })
     return c.json({ error: 'server_error', request_id: c.var.requestId }, 500)

@@ -5,7 +5,7 @@ import { cloudflareAddress } from './client-address.ts'
 import { systemClock } from './clock.ts'
 import { parseWorkerConfig } from './config.ts'
 import { keyCache } from './crypto/key-cache.ts'
-import { neonDatabase } from './db/neon.ts'
+import { neonHttpDatabase } from './db/neon-http.ts'
 import { purgeExpired } from './db/purge.ts'
 import { createMetadataCache, type AppEnv, type Deps } from './deps.ts'
 import { consoleLogger } from './log.ts'
@@ -18,8 +18,8 @@ interface Env {
   DEFAULT_APPLICATION?: string
   PASSWORD_ITERATIONS?: string
   METADATA_CACHE_SECONDS?: string
-  /** Local development and tests only: see `NeonOptions.wsProxy`. */
-  NEON_WS_PROXY?: string
+  /** Local development and tests only: see `NeonHttpOptions.fetchEndpoint`. */
+  NEON_HTTP_ENDPOINT?: string
 }
 
 // Per isolate: the parsed configuration, the app and its caches live as long as the isolate does.
@@ -30,7 +30,7 @@ function setUp(env: Env): { deps: Deps; app: Hono<AppEnv> } {
   if (!env.DATABASE_URL) throw new Error('invalid configuration: DATABASE_URL: is required')
   const config = parseWorkerConfig({ ...env })
   const deps: Deps = {
-    database: neonDatabase(env.DATABASE_URL, { wsProxy: env.NEON_WS_PROXY, log: consoleLogger }),
+    database: neonHttpDatabase(env.DATABASE_URL, { fetchEndpoint: env.NEON_HTTP_ENDPOINT }),
     clock: systemClock,
     keys: keyCache,
     config,

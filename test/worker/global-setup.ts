@@ -5,13 +5,20 @@ declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string
     neonWsProxy: string
+    neonHttpEndpoint: string
+    faultyNeonHttpEndpoint: string
   }
 }
 
-/** Runs in Node before the workerd pool starts: a real PostgreSQL, migrated, behind the WebSocket bridge. */
+/**
+ * Runs in Node before the workerd pool starts: a real PostgreSQL, migrated, behind a local endpoint of Neon's HTTP
+ * protocol (the Worker's driver) and the WebSocket bridge (the migrations' driver).
+ */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const postgres = await startTestPostgres()
   project.provide('databaseUrl', postgres.databaseUrl)
   project.provide('neonWsProxy', postgres.wsProxy)
+  project.provide('neonHttpEndpoint', postgres.neonHttp.url)
+  project.provide('faultyNeonHttpEndpoint', postgres.faultyNeonHttp.url)
   return () => postgres.stop()
 }

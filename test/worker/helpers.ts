@@ -1,6 +1,7 @@
 import { env, exports } from 'cloudflare:workers'
 import type { Db } from '../../src/db/client.ts'
 import { neonDatabase } from '../../src/db/neon.ts'
+import { neonHttpDatabase } from '../../src/db/neon-http.ts'
 import { storeCookie } from '../support/browser-forms.ts'
 import type { AdminApi } from '../support/fixtures.ts'
 
@@ -26,8 +27,13 @@ export function admin(method: string, path: string, body?: unknown): Promise<Res
 /** `admin` as the shared fixtures take it (`test/support/fixtures.ts`). */
 export const workerAdmin: AdminApi = { admin }
 
-/** Run `fn` on the test database through the Neon driver (as the Worker reaches it), then end the pool. */
+/** Run `fn` on the test database through Neon's HTTP driver, as the Worker reaches it. */
 export async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  return fn(neonHttpDatabase(env.DATABASE_URL, { fetchEndpoint: env.NEON_HTTP_ENDPOINT }).open().db)
+}
+
+/** Run `fn` through Neon's WebSocket `Pool` (what migrations use), then end the pool. */
+export async function withWsDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
   const handle = neonDatabase(env.DATABASE_URL, { wsProxy: env.NEON_WS_PROXY }).open()
   try {
     return await fn(handle.db)

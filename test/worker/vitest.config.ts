@@ -21,6 +21,8 @@ export default defineProject({
         bindings: {
           DATABASE_URL: inject('databaseUrl'),
           NEON_WS_PROXY: inject('neonWsProxy'),
+          NEON_HTTP_ENDPOINT: inject('neonHttpEndpoint'),
+          FAULTY_NEON_HTTP_ENDPOINT: inject('faultyNeonHttpEndpoint'),
           SECRET_KEY: WORKER_SECRET_KEY,
           ADMIN_TOKEN: WORKER_ADMIN_TOKEN,
           PASSWORD_ITERATIONS: '10000',

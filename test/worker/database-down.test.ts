@@ -1,0 +1,89 @@
+import { env } from 'cloudflare:workers'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createApp } from '../../src/app.ts'
+import { cloudflareAddress } from '../../src/client-address.ts'
+import { systemClock } from '../../src/clock.ts'
+import { parseWorkerConfig } from '../../src/config.ts'
+import { KeyCache } from '../../src/crypto/key-cache.ts'
+import { sha256Hex } from '../../src/crypto/hash.ts'
+import { randomId } from '../../src/crypto/random.ts'
+import { neonHttpDatabase } from '../../src/db/neon-http.ts'
+import { authorizationCodes } from '../../src/db/schema.ts'
+import { createMetadataCache, type Deps } from '../../src/deps.ts'
+import { MemoryLogger } from '../../src/log.ts'
+import { createProviderApp, createUser, defaultMappingPks, type AdminApi } from '../support/fixtures.ts'
+import { ORIGIN, withDb } from './helpers.ts'
+
+// The Worker's app on its own endpoint of Neon's HTTP protocol, which this file breaks and mends (the other
+// files' endpoint is not disturbed). Names are unique to this file: one database serves every file.
+const SLUG = 'worker-db-down'
+const REDIRECT = 'https://rp.test/db-down'
+const control = (body: Record<string, unknown>) => fetch(env.FAULTY_NEON_HTTP_ENDPOINT.replace(/\/sql$/, '/__control'),
+  { method: 'POST', body: JSON.stringify(body) })
+
+const FAULTY_DATABASE_URL = env.DATABASE_URL.replace('@127.0.0.1:', '@faulty.invalid:')
+const config = parseWorkerConfig({ SECRET_KEY: env.SECRET_KEY, ADMIN_TOKEN: env.ADMIN_TOKEN, PASSWORD_ITERATIONS: '10000' })
+const deps: Deps = {
+  // Another host name in the connection string: its statements go to the endpoint this file breaks.
+  database: neonHttpDatabase(FAULTY_DATABASE_URL, { fetchEndpoint: env.FAULTY_NEON_HTTP_ENDPOINT, timeoutMs: 1000 }),
+  clock: systemClock, keys: new KeyCache(), config, log: new MemoryLogger(), fetch: (i, init) => fetch(i, init),
+  metadata: createMetadataCache({ ...config, metadataCacheSeconds: 0 }), clientAddress: cloudflareAddress,
+}
+const app = createApp(deps)
+const request = async (path: string, init?: RequestInit) => app.request(`${ORIGIN}${path}`, init)
+const api: AdminApi = {
+  admin: (method, path, body) => request(`/api/v3${path}`, { method,
+    headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+    ...(body !== undefined && { body: JSON.stringify(body) }) }),
+}
+
+let client: { pk: number; client_id: string; client_secret: string }
+let userPk: number
+
+async function insertCode(): Promise<string> {
+  const code = randomId(48)
+  const codeHash = await sha256Hex(code)
+  await withDb((db) => db.insert(authorizationCodes).values({
+    codeHash, providerId: client.pk, userId: userPk, grantId: crypto.randomUUID(), scope: 'openid',
+    authTime: new Date(), redirectUri: REDIRECT, expires: new Date(Date.now() + 60_000),
+  }))
+  return code
+}
+
+const exchange = (code: string) => request('/application/o/token/', {
+  method: 'POST',
+  body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT,
+    client_id: client.client_id, client_secret: client.client_secret }),
+})
+
+async function expectUnavailable(res: Response): Promise<void> {
+  expect(res.status).toBe(503)
+  expect(res.headers.get('Retry-After')).toBe('5')
+  expect(res.headers.get('Cache-Control')).toBe('no-store')
+  expect(await res.json()).toEqual({ error: 'temporarily_unavailable',
+    error_description: 'The service is temporarily unavailable', request_id: res.headers.get('X-Request-Id') })
+}
+
+beforeAll(async () => {
+  await control({ fault: null, latencyMs: 0 })
+  client = await createProviderApp(api, SLUG, { redirect_uris: [{ matching_mode: 'strict', url: REDIRECT }],
+    property_mappings: await defaultMappingPks(api) })
+  userPk = (await createUser(api, 'worker-db-down-user')).pk
+})
+afterEach(() => control({ fault: null, latencyMs: 0 }))
+
+describe('the database unreachable through Neon\'s HTTP driver', () => {
+  for (const fault of ['down', 'hang'] as const) {
+    it(`answers 503 temporarily_unavailable when the database is ${fault}, and the code stays unredeemed`, async () => {
+      const code = await insertCode()
+      await control({ fault })
+      await expectUnavailable(await exchange(code))
+      await expectUnavailable(await request(`/application/o/authorize/?client_id=${client.client_id}`))
+      await expectUnavailable(await request('/application/o/userinfo/', { headers: { Authorization: 'Bearer x' } }))
+      await control({ fault: null })
+      const res = await exchange(code)
+      expect(res.status, await res.clone().text()).toBe(200)
+      expect(await res.json()).toMatchObject({ token_type: 'Bearer', scope: 'openid' })
+    })
+  }
+})
