@@ -19,18 +19,17 @@ const UNAVAILABLE_STATE = /^(08|53|57P0|40001|40P01)/
 
 /**
  * The database is unreachable, timing out, shutting down or refusing for now, through any of our drivers: a
- * Postgres SQLSTATE of that kind, the Neon HTTP driver's connection or server errors (which carry no SQLSTATE), or
- * an aborted or timed-out fetch. The request answers 503 with `Retry-After`, never a 500.
+ * Postgres SQLSTATE of that kind, the HTTP client's `NeonUnavailableError`, Neon's serverless driver's connection
+ * or server errors (which carry no SQLSTATE), or an aborted or timed-out fetch. The request answers 503 with
+ * `Retry-After`, never a 500.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const { name, message, code, sourceError } = e as { name?: unknown; message?: unknown; code?: unknown
-      sourceError?: unknown }
+    const { name, message, code } = e as { name?: unknown; message?: unknown; code?: unknown }
     if (typeof code === 'string' && UNAVAILABLE_STATE.test(code)) return true
-    if (name === 'TimeoutError' || name === 'AbortError') return true
+    if (name === 'NeonUnavailableError' || name === 'TimeoutError' || name === 'AbortError') return true
     if (name === 'NeonDbError' && code === undefined
       && /^(Error connecting to database|Server error \(HTTP status 5)/.test(String(message))) return true
-    if (sourceError && isDatabaseUnavailable(sourceError)) return true
   }
   return false
 }
