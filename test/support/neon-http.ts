@@ -11,7 +11,8 @@ import pg from 'pg'
  * Postgres error answers 400 with its fields (`code`, `constraint`, ...), as Neon does.
  *
  * `POST /__control` sets faults for the database-down tests and the benchmark: `{latencyMs}` delays every answer,
- * `{fault: 'down'}` answers 503, `{fault: 'hang'}` never answers, `{fault: null}` recovers.
+ * `{fault: 'down'}` answers 503, `{fault: 'hang'}` never answers, `{fault: null}` recovers; it answers the settings
+ * and `queries`, how many statements have run (so tests in workerd can count a request's statements).
  */
 export interface NeonHttpEndpoint {
   /** `http://127.0.0.1:<port>/sql`, as `neonConfig.fetchEndpoint` takes it. */
@@ -82,7 +83,7 @@ export async function startNeonHttpEndpoint(databaseUrl: string): Promise<NeonHt
       const control = JSON.parse(body) as { latencyMs?: number; fault?: NeonFault }
       if (control.latencyMs !== undefined) latencyMs = control.latencyMs
       if (control.fault !== undefined) fault = control.fault
-      return send(res, 200, { latencyMs, fault })
+      return send(res, 200, { latencyMs, fault, queries: count })
     }
     if (req.method !== 'POST' || req.url !== '/sql') return send(res, 404, { message: 'not found' })
     if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs))

@@ -14,12 +14,20 @@ import { MemoryLogger } from '../../src/log.ts'
 import { createProviderApp, createUser, defaultMappingPks, type AdminApi } from '../support/fixtures.ts'
 import { ORIGIN, withDb } from './helpers.ts'
 
-// The Worker's app on its own endpoint of Neon's HTTP protocol, which this file breaks and mends (the other
-// files' endpoint is not disturbed). Names are unique to this file: one database serves every file.
-const SLUG = 'worker-db-down'
+// The Worker's app on its own endpoint of Neon's HTTP protocol, which this file breaks, mends and counts the
+// statements of (the other files' endpoint is not disturbed). Names are unique to this file: one database serves every file.
+const SLUG = 'worker-http-driver'
 const REDIRECT = 'https://rp.test/db-down'
-const control = (body: Record<string, unknown>) => fetch(env.FAULTY_NEON_HTTP_ENDPOINT.replace(/\/sql$/, '/__control'),
-  { method: 'POST', body: JSON.stringify(body) })
+const control = async (body: Record<string, unknown>) => (await fetch(
+  env.FAULTY_NEON_HTTP_ENDPOINT.replace(/\/sql$/, '/__control'), { method: 'POST', body: JSON.stringify(body) }))
+  .json() as Promise<{ queries: number }>
+/** How many statements `run` sent to the database (counted by the endpoint, which only this file uses). */
+async function statements(run: () => Promise<Response>): Promise<number> {
+  const before = (await control({})).queries
+  const res = await run()
+  expect(res.status, await res.clone().text()).toBeLessThan(400)
+  return (await control({})).queries - before
+}
 
 const FAULTY_DATABASE_URL = env.DATABASE_URL.replace('@127.0.0.1:', '@faulty.invalid:')
 const config = parseWorkerConfig({ SECRET_KEY: env.SECRET_KEY, ADMIN_TOKEN: env.ADMIN_TOKEN, PASSWORD_ITERATIONS: '10000' })
@@ -27,7 +35,7 @@ const deps: Deps = {
   // Another host name in the connection string: its statements go to the endpoint this file breaks.
   database: neonHttpDatabase(FAULTY_DATABASE_URL, { fetchEndpoint: env.FAULTY_NEON_HTTP_ENDPOINT, timeoutMs: 1000 }),
   clock: systemClock, keys: new KeyCache(), config, log: new MemoryLogger(), fetch: (i, init) => fetch(i, init),
-  metadata: createMetadataCache({ ...config, metadataCacheSeconds: 0 }), clientAddress: cloudflareAddress,
+  metadata: createMetadataCache(config), clientAddress: cloudflareAddress,
 }
 const app = createApp(deps)
 const request = async (path: string, init?: RequestInit) => app.request(`${ORIGIN}${path}`, init)
@@ -86,4 +94,21 @@ describe('the database unreachable through Neon\'s HTTP driver', () => {
       expect(await res.json()).toMatchObject({ token_type: 'Bearer', scope: 'openid' })
     })
   }
+})
+
+describe('statements per request through the HTTP driver (DESIGN.md budgets)', () => {
+  it('a code exchange is 2, userinfo 1, discovery 1 cold and 0 warm', async () => {
+    const code = await insertCode()
+    let accessToken = ''
+    expect(await statements(async () => {
+      const res = await exchange(code)
+      accessToken = ((await res.clone().json()) as { access_token: string }).access_token
+      return res
+    })).toBe(2)
+    expect(await statements(() => request('/application/o/userinfo/', {
+      headers: { Authorization: `Bearer ${accessToken}` } }))).toBe(1)
+    const discovery = () => request(`/application/o/${SLUG}/.well-known/openid-configuration`)
+    expect(await statements(discovery)).toBe(1)
+    expect(await statements(discovery)).toBe(0)
+  })
 })
