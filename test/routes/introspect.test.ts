@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestContext, type TestContext } from '../support/app.ts'
 import { createUser, json, type User } from '../support/fixtures.ts'
 import {
-  answered, basicOf, ID_TOKEN, insertToken, INTROSPECT, post, unauthorized, type Kind,
+  answered, basicOf, ID_TOKEN, insertToken, INTROSPECT, post, REVOKE, unauthorized, type Kind,
 } from './presented-tokens.ts'
 import { codeParams, createClient, insertCode, ok, REDIRECT, tokenRequest, type Client } from './token/support.ts'
 
@@ -149,4 +149,28 @@ describe('introspection refuses callers that do not authenticate (safer than aut
       { basic: basicOf(caller), headers: { Origin: 'https://evil.example' } })
     expect(foreign.headers.get('Access-Control-Allow-Origin')).toBeNull()
   })
+})
+
+describe('hostile input to introspection and revocation: a spec-shaped 4xx, never a 500', () => {
+  const cases: Array<[string, () => RequestInit]> = [
+    ['no body', () => ({ method: 'POST' })],
+    ['a JSON body', () => ({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"token":"x"}' })],
+    ['the token twice', () => ({ method: 'POST', body: 'token=a&token=b', headers: {
+      'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${btoa(basicOf(caller))}` } })],
+    ['NUL in client_id', () => ({ method: 'POST', body: new URLSearchParams({ token: 'x', client_id: '\u0000' }) })],
+    ['NUL in the token and hint', () => ({ method: 'POST', body: new URLSearchParams({ token: 'a\u0000b',
+      token_type_hint: '\u0000', client_id: caller.client_id, client_secret: caller.client_secret }) })],
+    ['Basic with bad percent-encoding', () => ({ method: 'POST', body: new URLSearchParams({ token: 'x' }),
+      headers: { Authorization: `Basic ${btoa('%zz:%E0%A4%A')}` } })],
+    ['a huge token', () => ({ method: 'POST', body: new URLSearchParams({ token: 'x'.repeat(100_000),
+      client_id: caller.client_id, client_secret: caller.client_secret }) })],
+  ]
+  it.each(cases.flatMap(([name, init]) => [INTROSPECT, REVOKE].map((path) => [path, name, init] as const)))(
+    '%s: %s', async (path, _name, init) => {
+      const res = await t.request(path, init())
+      expect(res.status).toBeGreaterThanOrEqual(200)
+      expect(res.status).toBeLessThan(500)
+      expect(res.headers.get('Cache-Control')).toBe('no-store')
+      if (res.status >= 400) expect(['invalid_request', 'invalid_client']).toContain((await json(res)).error)
+    })
 })
