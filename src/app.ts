@@ -9,8 +9,11 @@ import { consent } from './routes/consent.ts'
 import { login, loginPage } from './routes/login.ts'
 import { logout, logoutPage } from './routes/logout.ts'
 import { UnreadableRequest } from './routes/form.ts'
+import { githubTeamsEndpoint, githubUserEndpoint } from './routes/github.ts'
 import { home } from './routes/home.ts'
+import { introspect } from './routes/introspect.ts'
 import { discovery, jwks, providerRoot, webfinger } from './routes/metadata.ts'
+import { revoke } from './routes/revoke.ts'
 import { token } from './routes/token.ts'
 import { userinfo } from './routes/userinfo.ts'
 
@@ -37,6 +40,12 @@ const routes: Route[] = [
   { methods: ['GET', 'POST'], path: '/application/o/authorize/', handler: authorize, advertise: 'authorization_endpoint' },
   { methods: ['POST'], path: '/consent', handler: consent },
   { methods: ['POST', 'OPTIONS'], path: '/application/o/token/', handler: token, advertise: 'token_endpoint' },
+  { methods: ['POST', 'OPTIONS'], path: '/application/o/introspect/', handler: introspect,
+    advertise: 'introspection_endpoint' },
+  { methods: ['POST', 'OPTIONS'], path: '/application/o/revoke/', handler: revoke, advertise: 'revocation_endpoint' },
+  { methods: ['POST', 'OPTIONS'], path: '/login/oauth/access_token', handler: token },
+  { methods: ['GET'], path: '/user', handler: githubUserEndpoint },
+  { methods: ['GET'], path: '/user/teams', handler: githubTeamsEndpoint },
   { methods: ['GET'], path: '/.well-known/oauth-authorization-server/application/o/:slug/', handler: discovery },
   { methods: ['GET'], path: '/.well-known/oauth-authorization-server/application/o/:slug', handler: discovery },
   { methods: ['GET'], path: '/application/o/:slug/.well-known/openid-configuration', handler: discovery },

@@ -16,6 +16,8 @@ export interface BearerAccessToken {
   /** The ID token claims issued with it (`sub`, `nonce`, ...). */
   idToken: Record<string, unknown>
   user: ClaimUser | null
+  /** When the user joined (ISO 8601), for GitHub's `/user`; null without a user. */
+  userJoined: string | null
   provider: { id: number; name: string; clientId: string; subMode: string; redirectUris: RedirectURI[] }
   application: { id: string; name: string; slug: string; metaLaunchUrl: string } | null
   /** Ordered by scope name, then mapping name, as `loadProvider*` orders them. */
@@ -29,6 +31,7 @@ export async function findBearerAccessToken(db: Db, tokenHash: string, now: Date
   const rows = rowsOf<Row>(await db.execute(sql`select ${accessTokens.id} as "id", ${accessTokens.revoked} as "revoked",
       ${accessTokens.scope} as "scope", ${accessTokens.idToken} as "idToken",
       ${claimUserJson(sql`${accessTokens.userId}`)} as "user",
+      (select to_json(u.created) from users u where u.id = ${accessTokens.userId}) as "userJoined",
       json_build_object('id', ${providers.id}, 'name', ${providers.name}, 'clientId', ${providers.clientId},
         'subMode', ${providers.subMode}, 'redirectUris', ${providers.redirectUris}) as "provider",
       (select json_build_object('id', a.id, 'name', a.name, 'slug', a.slug, 'metaLaunchUrl', a.meta_launch_url)

@@ -36,6 +36,8 @@ describe('discovery (OIDC Discovery 1.0, RFC 8414)', () => {
       authorization_endpoint: 'http://localhost/application/o/authorize/',
       token_endpoint: 'http://localhost/application/o/token/',
       userinfo_endpoint: 'http://localhost/application/o/userinfo/',
+      introspection_endpoint: 'http://localhost/application/o/introspect/',
+      revocation_endpoint: 'http://localhost/application/o/revoke/',
       response_types_supported: ['code'],
       response_modes_supported: ['query', 'fragment', 'form_post'],
       jwks_uri: 'http://localhost/application/o/rs/jwks/',

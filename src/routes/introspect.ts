@@ -1,0 +1,34 @@
+import { sha256Hex } from '../crypto/hash.ts'
+import { presentedToken } from '../db/presented-token.ts'
+import { authenticatedClient } from '../oauth/client-request.ts'
+import { OAuthError } from '../oauth/errors.ts'
+import { clientEndpoint } from './client-endpoint.ts'
+
+const INACTIVE = { active: false }
+
+/**
+ * RFC 7662 token introspection (authentik §4.8), one statement: the caller's provider and the token together.
+ * Safer than authentik, which answers 200 `{"active": false}` to anyone: a caller that names no client, an unknown
+ * one or a wrong secret is refused with 401 `invalid_client` and a challenge (§2.1: the endpoint MUST require
+ * authentication; §2.3). A public client is known but cannot authenticate (its client_id is public), so it
+ * learns nothing: `{"active": false}` as authentik answers, since its request is well-formed and §2.2 lets the
+ * server keep a token's state from a caller not allowed to see it.
+ */
+export const introspect = clientEndpoint({
+  name: 'introspection',
+  invalidClientIs401: true,
+  async handle({ form, client, ctx }) {
+    const value = form.get('token')
+    const hint = form.get('token_type_hint')
+    const { bundle, artefact: token } = await authenticatedClient(ctx, client, {
+      secret: 'required',
+      ...(value !== undefined && { artefact: presentedToken(ctx.db, await sha256Hex(value), ctx.now, hint) }),
+    })
+    // §2.1: `token` is REQUIRED (authentik finds nothing and answers inactive).
+    if (value === undefined) throw new OAuthError('invalid_request', 'token is required')
+    if (bundle.provider.clientType !== 'confidential' || !token) return INACTIVE
+    // authentik: the stored ID token's claims, then `active` (a revoked refresh token keeps its claims), the
+    // token's scope and the client_id of the provider it was issued to.
+    return { ...token.idToken, active: !token.revoked, scope: token.scope, client_id: token.clientId }
+  },
+})

@@ -1,0 +1,30 @@
+import { sha256Hex } from '../crypto/hash.ts'
+import { presentedToken, revokePresentedToken } from '../db/presented-token.ts'
+import { authenticatedClient } from '../oauth/client-request.ts'
+import { OAuthError } from '../oauth/errors.ts'
+import { clientEndpoint } from './client-endpoint.ts'
+
+/**
+ * RFC 7009 token revocation (authentik §4.9): a client without credentials, unknown, or confidential with a wrong
+ * secret gets 401 `invalid_client`; a public client names itself and may revoke only its own tokens; a
+ * confidential client also those of the providers that federate it. A matching token is deleted (a refresh token
+ * with the access tokens of its grant, see `revokePresentedToken`); an unknown one is no error (§2.2). At most two
+ * statements.
+ */
+export const revoke = clientEndpoint({
+  name: 'revocation',
+  invalidClientIs401: true,
+  async handle({ form, client, ctx }) {
+    const value = form.get('token')
+    const hint = form.get('token_type_hint')
+    const { bundle, artefact: token } = await authenticatedClient(ctx, client, {
+      secret: 'required',
+      ...(value !== undefined && { artefact: presentedToken(ctx.db, await sha256Hex(value), ctx.now, hint) }),
+    })
+    // §2.1: `token` is REQUIRED (authentik finds nothing and answers 200).
+    if (value === undefined) throw new OAuthError('invalid_request', 'token is required')
+    const own = token?.providerId === bundle.provider.id
+    if (token && (own || bundle.provider.clientType === 'confidential')) await revokePresentedToken(ctx.db, token)
+    return {}
+  },
+})
