@@ -3,10 +3,13 @@
  * validate the request, act on the next step, issue and answer.
  */
 import { base64urlEncode } from '../crypto/encoding.ts'
+import { deriveSecrets } from '../crypto/secret-box.ts'
 import { loadProviderByClientId } from '../db/providers.ts'
 import type { ActiveSession } from '../db/sessions.ts'
 import { origin, type AppContext } from '../deps.ts'
-import { issueCode, loginUrl, type ConsentMode, type NextStep } from '../oauth/authorize-flow.ts'
+import { loginUrl, nextStep, type NextStep } from '../oauth/authorize-flow.ts'
+import type { AuthorizeEndpoint } from '../oauth/authorize-endpoints.ts'
+import { issueAuthorization, type ConsentMode } from '../oauth/authorize-grant.ts'
 import {
   param, trustedTarget, UntrustedRequestError, validateAuthorizeRequest, type AuthorizeRequest,
   type TrustedBundle,
@@ -22,6 +25,7 @@ import { hasNul, readForm, UnreadableRequest } from './form.ts'
 import { CSRF_FIELD, csrfToken } from './csrf.ts'
 import { clientIp } from './client-ip.ts'
 import { protectPage } from './page-headers.ts'
+import { currentSession } from './session.ts'
 
 /** The request's parameters: the query of a GET, the form body of a POST (OIDC Core §3.1.2.1). */
 export async function requestParams(c: AppContext): Promise<URLSearchParams> {
@@ -60,13 +64,17 @@ export interface Authorization {
   params: URLSearchParams
   bundle: TrustedBundle
   request: AuthorizeRequest
+  /** The door it came through: authentik's or GitHub's. */
+  endpoint: AuthorizeEndpoint
 }
 
 /**
  * §5.1 in order: the client and the redirect URI (a 400 page when either cannot be trusted, never a redirect),
- * then the rest (an error redirect). The validated authorization, or the response to send.
+ * then the rest (an error redirect), with the scopes `endpoint` grants. The validated authorization, or the
+ * response to send.
  */
-export async function loadAuthorization(c: AppContext, params: URLSearchParams): Promise<Response | Authorization> {
+export async function loadAuthorization(c: AppContext, params: URLSearchParams, endpoint: AuthorizeEndpoint):
+  Promise<Response | Authorization> {
   const clientId = param(params, 'client_id')
   let trusted: ReturnType<typeof trustedTarget>
   try {
@@ -81,7 +89,7 @@ export async function loadAuthorization(c: AppContext, params: URLSearchParams):
   }
   const { bundle, target } = trusted
   try {
-    return { params, bundle, request: validateAuthorizeRequest(bundle, params, target) }
+    return { params, bundle, endpoint, request: validateAuthorizeRequest(bundle, params, target, endpoint) }
   } catch (err) {
     if (err instanceof OAuthError) return respond(c, bundle, authorizeErrorResponse(target, err))
     throw err
@@ -89,11 +97,12 @@ export async function loadAuthorization(c: AppContext, params: URLSearchParams):
 }
 
 /** The consent page, carrying the request's parameters for `/consent` to validate again. */
-async function showConsent(c: AppContext, { params, bundle, request }: Authorization, session: ActiveSession):
-  Promise<Response> {
-  const reserved = new Set<string>([CSRF_FIELD, CONSENT_FIELDS.action, CONSENT_FIELDS.user])
+async function showConsent(c: AppContext, { params, bundle, request, endpoint }: Authorization,
+  session: ActiveSession): Promise<Response> {
+  const reserved = new Set<string>([CSRF_FIELD, ...Object.values(CONSENT_FIELDS)])
   const hidden = [...params].filter(([name]) => !reserved.has(name))
-  hidden.push([CSRF_FIELD, await csrfToken(c, 'consent')], [CONSENT_FIELDS.user, session.user.uuid])
+  hidden.push([CSRF_FIELD, await csrfToken(c, 'consent')], [CONSENT_FIELDS.user, session.user.uuid],
+    [CONSENT_FIELDS.endpoint, endpoint.name])
   const permissions = [...new Set(bundle.scopeMappings.filter((m) => request.scopes.includes(m.scopeName))
     .map((m) => m.description).filter(Boolean))]
   protectPage(c)
@@ -102,14 +111,21 @@ async function showConsent(c: AppContext, { params, bundle, request }: Authoriza
   }))
 }
 
-/** Issue the code and answer; when a remembered consent was required and is missing, ask (or fail silently). */
+/**
+ * Issue what the response type returns and answer; when a remembered consent was required and is missing, ask
+ * (or fail silently).
+ */
 export async function complete(c: AppContext, authorization: Authorization, session: ActiveSession,
   consent: ConsentMode): Promise<Response> {
   const { bundle, request } = authorization
-  const code = await issueCode(c.var.db, {
-    bundle, request, session, consent, now: c.var.deps.clock.now(), clientIp: clientIp(c) ?? null,
+  const { deps } = c.var
+  const issueContext = {
+    now: deps.clock.now(), origin: origin(c), keys: deps.keys, secrets: await deriveSecrets(deps.config.secretKey),
+  }
+  const values = await issueAuthorization(c.var.db, issueContext, {
+    bundle, request, session, consent, clientIp: clientIp(c) ?? null,
   })
-  if (code !== null) return respond(c, bundle, authorizeResponse(request, [['code', code]]))
+  if (values !== null) return respond(c, bundle, authorizeResponse(request, values))
   if (request.prompt.has('none')) {
     return respond(c, bundle, authorizeErrorResponse(request, authorizeError('consent_required')))
   }
@@ -119,11 +135,11 @@ export async function complete(c: AppContext, authorization: Authorization, sess
 /** Act on what `nextStep` decided (authentik §5.2). */
 export async function proceed(c: AppContext, authorization: Authorization, session: ActiveSession | null,
   step: NextStep): Promise<Response> {
-  const { params, bundle, request } = authorization
+  const { params, bundle, request, endpoint } = authorization
   switch (step.kind) {
     case 'login':
       c.header('Cache-Control', 'no-store')
-      return c.redirect(loginUrl(params), redirectStatus(c))
+      return c.redirect(loginUrl(params, endpoint.path), redirectStatus(c))
     case 'error':
       return respond(c, bundle, authorizeErrorResponse(request, step.error))
     case 'denied':
@@ -133,4 +149,17 @@ export async function proceed(c: AppContext, authorization: Authorization, sessi
   if (!session) throw new Error('a session is needed past sign-in')
   if (step.kind === 'consent') return showConsent(c, authorization, session)
   return complete(c, authorization, session, step.consent)
+}
+
+/**
+ * The authorization endpoint's flow from its parameters (authentik §5): validate, then sign in, consent or issue,
+ * as the session allows. `endpoint` is the door the request came through.
+ */
+export async function authorizeThrough(c: AppContext, params: URLSearchParams, endpoint: AuthorizeEndpoint):
+  Promise<Response> {
+  const authorization = await loadAuthorization(c, params, endpoint)
+  if (authorization instanceof Response) return authorization
+  const session = await currentSession(c)
+  return proceed(c, authorization, session, nextStep(authorization.request, session, authorization.bundle,
+    c.var.deps.clock.now()))
 }
