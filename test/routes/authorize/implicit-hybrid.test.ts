@@ -244,7 +244,12 @@ describe('consent', () => {
       new URLSearchParams(new URL(allowed.headers.get('Location')!).hash.slice(1)))
     expect((await verified(t, c, idToken!)).at_hash).toBe(await leftHalf(access!, 'RS256'))
     expect(await accessRow(access!)).toBeDefined()
-    // Remembered: the next request answers at once.
+    // Remembered: the next request answers at once; other scopes under prompt=none fail in the fragment.
+    const silent = fragmentOf(await agent.get(frontChannel(c, 'id_token', { scope: 'openid test', prompt: 'none' })))
+    expect(Object.fromEntries(silent)).toEqual({
+      error: 'consent_required', error_description: 'The Authorization Server requires End-User consent', state: 'st',
+      iss: c.iss,
+    })
     expect(fragmentOf(await agent.get(frontChannel(c, 'id_token token'))).map(([n]) => n)[0]).toBe('access_token')
   })
 })
