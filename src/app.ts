@@ -6,6 +6,7 @@ import { describeError } from './log.ts'
 import type { MetadataEndpoint, ServedEndpoints } from './oauth/discovery.ts'
 import { authorize } from './routes/authorize.ts'
 import { consent } from './routes/consent.ts'
+import { githubAuthorize } from './routes/github-authorize.ts'
 import { login, loginPage } from './routes/login.ts'
 import { logout, logoutPage } from './routes/logout.ts'
 import { UnreadableRequest } from './routes/form.ts'
@@ -39,6 +40,7 @@ const routes: Route[] = [
     advertise: 'userinfo_endpoint' },
   { methods: ['GET', 'POST'], path: '/application/o/authorize/', handler: authorize, advertise: 'authorization_endpoint' },
   { methods: ['POST'], path: '/consent', handler: consent },
+  { methods: ['GET', 'POST'], path: '/login/oauth/authorize', handler: githubAuthorize },
   { methods: ['POST', 'OPTIONS'], path: '/application/o/token/', handler: token, advertise: 'token_endpoint' },
   { methods: ['POST', 'OPTIONS'], path: '/application/o/introspect/', handler: introspect,
     advertise: 'introspection_endpoint' },

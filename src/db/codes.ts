@@ -2,26 +2,38 @@ import { sql, type SQL } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
 import { consentCovers, grantConsentCtes, type ConsentSubject } from './consents.ts'
 import { eventValues, type NewEvent } from './events.ts'
-import { authorizationCodes, events } from './schema.ts'
+import type { NewAccessToken } from './grant-store.ts'
+import { accessTokens, authorizationCodes, events } from './schema.ts'
 
-/** One authorization code as stored: only the SHA-256 of the code, plus what the token endpoint checks. */
-export interface NewAuthorizationCode {
-  codeHash: string
+/** The grant one authorization creates: whose, for which provider, which family, with what, since when. */
+export interface AuthorizationGrant {
   providerId: number
   userId: number
-  /** A fresh uuid per authorization: the family of every token issued from this code. */
+  /** A fresh uuid per authorization: the family of its code and of every token issued with or from it. */
   grantId: string
   /** The granted scope names, space-joined. */
   scope: string
   /** The session's login time. */
   authTime: Date
   sessionId: string | null
+}
+
+/** One authorization code as stored: only the SHA-256 of the code, plus what the token endpoint checks. */
+export interface NewAuthorizationCode {
+  codeHash: string
   /** Exactly as sent to the authorization endpoint (RFC 6749 §4.1.3: the token request must repeat it). */
   redirectUri: string
   nonce: string | null
   codeChallenge: string | null
   codeChallengeMethod: 'plain' | 'S256' | null
   expires: Date
+}
+
+/** What an authorization writes: a code (code and hybrid flows), an access token (`token` response types), both. */
+export interface NewAuthorization {
+  grant: AuthorizationGrant
+  code: NewAuthorizationCode | null
+  access: NewAccessToken | null
 }
 
 /** What decides, in the same statement, whether the code is issued, and what else is written with it. */
@@ -36,29 +48,39 @@ export type ConsentClause =
 const at = (date: Date) => sql`${date.toISOString()}::timestamptz`
 
 /**
- * Issue a code together with its audit event and, per `consent`, the consent check or the consent write: one
- * statement (a CTE), so the happy path of an authorization costs no extra round trip. False when a required
- * consent is missing; then nothing was written.
+ * Issue an authorization (its code, its access token) together with its audit event and, per `consent`, the
+ * consent check or the consent write: one statement (a CTE), so the happy path of an authorization costs no extra
+ * round trip. False when a required consent is missing; then nothing was written.
  */
-export async function issueAuthorizationCodeWith(
-  db: Db, values: NewAuthorizationCode, event: NewEvent, consent: ConsentClause, now: Date,
+export async function issueAuthorizationWith(
+  db: Db, values: NewAuthorization, event: NewEvent, consent: ConsentClause, now: Date,
 ): Promise<boolean> {
-  const v = values
+  const { grant: g, code: c, access: t } = values
   const e = eventValues(event, now)
   const condition: SQL = consent.kind === 'required' ? consentCovers(consent.subject, now) : sql`true`
   const ctes: SQL[] = consent.kind === 'grant' ? grantConsentCtes(consent.subject, now, consent.expires) : []
-  ctes.push(sql`code as (insert into ${authorizationCodes} (code_hash, provider_id, user_id, grant_id, scope,
-      auth_time, session_id, redirect_uri, nonce, code_challenge, code_challenge_method, expires, created)
-    select ${v.codeHash}::text, ${v.providerId}::int, ${v.userId}::int, ${v.grantId}::uuid, ${v.scope}::text,
-      ${at(v.authTime)}, ${v.sessionId}::uuid, ${v.redirectUri}::text, ${v.nonce}::text, ${v.codeChallenge}::text,
-      ${v.codeChallengeMethod}::text, ${at(v.expires)}, ${at(now)}
-    where ${condition}
-    returning id)`)
+  ctes.push(sql`allowed as (select 1 as ok where ${condition})`)
+  if (c) {
+    ctes.push(sql`code as (insert into ${authorizationCodes} (code_hash, provider_id, user_id, grant_id, scope,
+        auth_time, session_id, redirect_uri, nonce, code_challenge, code_challenge_method, expires, created)
+      select ${c.codeHash}::text, ${g.providerId}::int, ${g.userId}::int, ${g.grantId}::uuid, ${g.scope}::text,
+        ${at(g.authTime)}, ${g.sessionId}::uuid, ${c.redirectUri}::text, ${c.nonce}::text, ${c.codeChallenge}::text,
+        ${c.codeChallengeMethod}::text, ${at(c.expires)}, ${at(now)}
+      from allowed)`)
+  }
+  if (t) {
+    ctes.push(sql`access as (insert into ${accessTokens} (token_hash, jti, provider_id, user_id, grant_id, scope,
+        auth_time, session_id, id_token, created, expires)
+      select ${t.hash}::text, ${t.jti}::text, ${g.providerId}::int, ${g.userId}::int, ${g.grantId}::uuid,
+        ${g.scope}::text, ${at(g.authTime)}, ${g.sessionId}::uuid, ${JSON.stringify(t.idToken)}::jsonb, ${at(now)},
+        ${at(t.expires)}
+      from allowed)`)
+  }
   ctes.push(sql`event as (insert into ${events} (action, "user", client_id, context, client_ip, created, expires)
     select ${e.action}::text, ${JSON.stringify(e.user)}::jsonb, ${e.clientId ?? null}::text,
       ${JSON.stringify(e.context)}::jsonb, ${e.clientIp ?? null}::text, ${at(now)}, ${e.expires ? at(e.expires) : sql`null`}
-    from code)`)
+    from allowed)`)
   const [row] = rowsOf<{ issued: boolean }>(
-    await db.execute(sql`with ${sql.join(ctes, sql`, `)} select exists (select 1 from code) as issued`))
+    await db.execute(sql`with ${sql.join(ctes, sql`, `)} select exists (select 1 from allowed) as issued`))
   return row?.issued === true
 }

@@ -1,13 +1,8 @@
 import type { OAuthError } from './errors.ts'
-import { sha256Hex } from '../crypto/hash.ts'
-import { randomId, randomUUID } from '../crypto/random.ts'
-import type { Db } from '../db/client.ts'
-import { issueAuthorizationCodeWith, type ConsentClause } from '../db/codes.ts'
 import type { ProviderBundle } from '../db/providers.ts'
 import type { ActiveSession } from '../db/sessions.ts'
 import type { AuthorizeRequest } from './authorize-request.ts'
 import { authorizeError } from './authorize-response.ts'
-import { addDuration } from './duration.ts'
 
 /** authentik's default flow slugs (DESIGN.md); any other slug is treated as asking for consent. */
 export const IMPLICIT_CONSENT = 'default-provider-authorization-implicit-consent'
@@ -50,62 +45,18 @@ export function nextStep(
 }
 
 /**
- * The login page's URL for this request: `next` is the authorization request as a GET with every parameter,
- * minus what the fresh sign-in satisfies (`login` in `prompt`, `max_age`), so coming back does not loop.
+ * The login page's URL for this request: `next` is the authorization request as a GET to the endpoint it came
+ * through, with every parameter minus what the fresh sign-in satisfies (`login` in `prompt`, `max_age`), so
+ * coming back does not loop.
  */
-export function loginUrl(params: URLSearchParams): string {
+export function loginUrl(params: URLSearchParams, endpointPath: string): string {
   const again = new URLSearchParams(params)
   const prompt = (again.get('prompt') ?? '').split(/\s+/).filter((p) => p !== '' && p !== 'login')
   if (prompt.length) again.set('prompt', prompt.join(' '))
   else again.delete('prompt')
   again.delete('max_age')
-  const query = new URLSearchParams({ next: `/application/o/authorize/?${again}` })
+  const query = new URLSearchParams({ next: `${endpointPath}?${again}` })
   const hint = again.get('login_hint')
   if (hint) query.set('login_hint', hint)
   return `/login?${query}`
-}
-
-/** How consent takes part in issuing: checked, just given (remembered unless the flow never asks), or not at all. */
-export type ConsentMode = 'required' | 'given' | 'none'
-
-/**
- * RFC 6749 §4.1.2: issue a code for the session's user (code, consent and `authorize_application` event in one
- * statement). The code's value, or null when a required consent is missing (nothing written then).
- */
-export async function issueCode(db: Db, options: {
-  bundle: ProviderBundle; request: AuthorizeRequest; session: ActiveSession; consent: ConsentMode; now: Date
-  clientIp: string | null
-}): Promise<string | null> {
-  const { bundle, request, session, now } = options
-  const application = bundle.application
-  if (!application) throw new Error('authorization without an application')
-  const code = randomId(48)
-  const subject = { userId: session.user.id, applicationId: application.id, scopes: request.scopes }
-  const consent: ConsentClause = options.consent === 'required' ? { kind: 'required', subject }
-    : options.consent === 'given' && bundle.provider.authorizationFlow !== IMPLICIT_CONSENT
-      ? { kind: 'grant', subject, expires: null } : { kind: 'none' }
-  const issued = await issueAuthorizationCodeWith(db, {
-    codeHash: await sha256Hex(code),
-    providerId: bundle.provider.id,
-    userId: session.user.id,
-    grantId: randomUUID(),
-    scope: request.scopes.join(' '),
-    authTime: session.loginTime,
-    sessionId: session.id,
-    redirectUri: request.redirectUri,
-    nonce: request.nonce,
-    codeChallenge: request.codeChallenge,
-    codeChallengeMethod: request.codeChallengeMethod,
-    expires: addDuration(now, bundle.provider.accessCodeValidity),
-  }, {
-    action: 'authorize_application',
-    user: { pk: session.user.id, username: session.user.username },
-    clientId: bundle.provider.clientId,
-    context: {
-      authorized_application: { pk: application.id, name: application.name, slug: application.slug },
-      scopes: request.scopes.join(' '),
-    },
-    ...(options.clientIp !== null && { clientIp: options.clientIp }),
-  }, consent, now)
-  return issued ? code : null
 }

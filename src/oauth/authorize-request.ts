@@ -1,6 +1,7 @@
 import type { ApplicationRow, ProviderBundle } from '../db/providers.ts'
 import type { GrantType } from '../db/schema.ts'
 import { authorizeError, type AuthorizeTarget, type ResponseMode } from './authorize-response.ts'
+import { AUTHORIZE_ENDPOINTS, type AuthorizeEndpoint } from './authorize-endpoints.ts'
 import { issuerOf } from './issuer.ts'
 import { isForbiddenScheme, matchRedirectUri } from './redirect-uri.ts'
 
@@ -10,9 +11,16 @@ export type TrustedBundle = ProviderBundle & { application: ApplicationRow }
 export type PKCEMethod = 'plain' | 'S256'
 export type Prompt = 'none' | 'login' | 'consent'
 
-/** A validated authorization request of the code flow (RFC 6749 §4.1.1, OIDC Core §3.1.2.1, RFC 7636 §4.3). */
+/** What the authorization endpoint returns for a response type (OAuth 2.0 Multiple Response Types §3). */
+export interface Returns { code: boolean; idToken: boolean; accessToken: boolean }
+
+/**
+ * A validated authorization request (RFC 6749 §4.1.1 / §4.2.1, OIDC Core §3.1.2.1 / §3.2.2.1 / §3.3.2.1,
+ * RFC 7636 §4.3).
+ */
 export interface AuthorizeRequest extends AuthorizeTarget {
   grantType: GrantType
+  returns: Returns
   /** Granted scope names, in the order asked (all of the provider's when none were asked). */
   scopes: string[]
   nonce: string | null
@@ -45,12 +53,8 @@ const RESPONSE_TYPES: Record<string, GrantType> = {
   'code id_token token': 'hybrid',
 }
 
-/** The response types this endpoint answers; the others are `unsupported_response_type`. */
-const SERVED = new Set(['code'])
-
-/** The served response types in authentik's order, each with the provider grant it needs (for discovery). */
-export const SERVED_RESPONSE_TYPES: ReadonlyArray<readonly [string, GrantType]> =
-  Object.entries(RESPONSE_TYPES).filter(([type]) => SERVED.has(type))
+/** The served response types (all of them) in authentik's order, each with the grant it needs (for discovery). */
+export const SERVED_RESPONSE_TYPES: ReadonlyArray<readonly [string, GrantType]> = Object.entries(RESPONSE_TYPES)
 
 const RESPONSE_MODES: readonly string[] = ['query', 'fragment', 'form_post']
 const PROMPTS: readonly string[] = ['none', 'login', 'consent']
@@ -65,6 +69,9 @@ const words = (value: string | null) => [...new Set((value ?? '').split(/\s+/).f
 function grantOf(responseType: string | null): GrantType | null {
   return RESPONSE_TYPES[words(responseType).sort().join(' ')] ?? null
 }
+
+/** Implicit and hybrid answer in the fragment (or form_post), never in the query (OIDC Core §3.2.2.5, §3.3.2.5). */
+const frontChannel = (grant: GrantType | null) => grant === 'implicit' || grant === 'hybrid'
 
 /** §5.1 step 1: a known client (a provider with an application, which names its issuer and consents). */
 export function assertTrustedClient(bundle: ProviderBundle | null): asserts bundle is TrustedBundle {
@@ -96,18 +103,21 @@ export function trustedTarget(
   }
   const grant = grantOf(param(params, 'response_type'))
   const asked = param(params, 'response_mode')
-  const responseMode = asked !== null && RESPONSE_MODES.includes(asked) ? asked as ResponseMode
-    : grant === 'implicit' || grant === 'hybrid' ? 'fragment' : 'query'
+  // A front-channel grant asking for query mode is refused, and the refusal itself goes in the fragment.
+  const responseMode = asked !== null && RESPONSE_MODES.includes(asked) && !(frontChannel(grant) && asked === 'query')
+    ? asked as ResponseMode : frontChannel(grant) ? 'fragment' : 'query'
   return { bundle, target: { redirectUri, responseMode, state: param(params, 'state'), iss: issuerOf(bundle, origin) } }
 }
 
 /**
- * §5.1 steps 3-8 in the reference order, each failure an `OAuthError` for the redirect: response type (and the
- * provider's `grant_types`), scope, `request`, PKCE method (and PKCE for public clients, RFC 9700 §2.1.1),
- * prompt, max_age. Unknown parameters are ignored.
+ * §5.1 steps 3-8 in the reference order, each failure an `OAuthError` for the redirect: response type (the
+ * provider's `grant_types`, no query mode for implicit and hybrid), scope (`openid` for them), `request`, `nonce`
+ * when an ID token is returned, PKCE method (and PKCE for public clients' codes, RFC 9700 §2.1.1), prompt,
+ * max_age. Unknown parameters are ignored. `endpoint` says which scopes beyond the mappings may be granted.
  */
 export function validateAuthorizeRequest(
   bundle: ProviderBundle, params: URLSearchParams, target: AuthorizeTarget,
+  endpoint: AuthorizeEndpoint = AUTHORIZE_ENDPOINTS.oidc,
 ): AuthorizeRequest {
   const responseType = param(params, 'response_type')
   const grant = grantOf(responseType)
@@ -115,23 +125,34 @@ export function validateAuthorizeRequest(
   if (!bundle.provider.grantTypes.includes(grant)) {
     throw authorizeError('invalid_request', `The grant type ${grant} is not allowed for this client`)
   }
-  if (!SERVED.has(words(responseType).sort().join(' '))) {
-    throw authorizeError('unsupported_response_type', `The response type "${responseType}" is not supported`)
+  const types = words(responseType)
+  if (frontChannel(grant) && param(params, 'response_mode') === 'query') {
+    throw authorizeError('invalid_request', `response_mode=query is not allowed for the ${grant} flow`)
+  }
+  const returns: Returns = {
+    code: types.includes('code'), idToken: types.includes('id_token'), accessToken: types.includes('token'),
   }
 
   const configured = [...new Set(bundle.scopeMappings.map((m) => m.scopeName))]
+  const grantable = [...configured, ...endpoint.extraScopes]
   const asked = words(param(params, 'scope'))
-  // offline_access is kept: this response type returns a code.
-  const scopes = asked.length === 0 ? configured : asked.filter((s) => configured.includes(s))
+  let scopes = asked.length === 0 ? configured : asked.filter((s) => grantable.includes(s))
+  if (frontChannel(grant) && !scopes.includes('openid')) throw authorizeError('invalid_scope')
+  // OIDC Core §11: offline_access is ignored unless a code is returned, which alone can be exchanged for one.
+  if (!returns.code) scopes = scopes.filter((s) => s !== 'offline_access')
 
   if (param(params, 'request') !== null) throw authorizeError('request_not_supported')
+
+  const nonce = param(params, 'nonce')
+  // OIDC Core §3.2.2.1 / §3.3.2.11: an ID token from the authorization endpoint binds the nonce.
+  if (returns.idToken && nonce === null) throw authorizeError('invalid_request', 'The nonce parameter is required')
 
   const codeChallenge = param(params, 'code_challenge')
   const method = param(params, 'code_challenge_method') ?? 'plain'
   if (codeChallenge !== null && method !== 'plain' && method !== 'S256') {
     throw authorizeError('invalid_request', `Unsupported challenge method ${method}`)
   }
-  if (codeChallenge === null && bundle.provider.clientType === 'public') {
+  if (returns.code && codeChallenge === null && bundle.provider.clientType === 'public') {
     throw authorizeError('invalid_request', 'Public clients must send a PKCE code_challenge (RFC 9700 §2.1.1)')
   }
 
@@ -147,8 +168,9 @@ export function validateAuthorizeRequest(
   return {
     ...target,
     grantType: grant,
+    returns,
     scopes,
-    nonce: param(params, 'nonce'),
+    nonce,
     codeChallenge,
     codeChallengeMethod: codeChallenge === null ? null : method as PKCEMethod,
     prompt: new Set(prompts.filter((p): p is Prompt => PROMPTS.includes(p))),

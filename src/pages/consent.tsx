@@ -1,7 +1,7 @@
 import { Layout } from './layout.tsx'
 
 /** The consent form's fields that are not part of the authorization request. */
-export const CONSENT_FIELDS = { action: 'action', user: 'consent_user' } as const
+export const CONSENT_FIELDS = { action: 'action', user: 'consent_user', endpoint: 'consent_endpoint' } as const
 
 /**
  * The consent page (DESIGN.md selectors: `name="action"` buttons `allow` / `deny`). It posts the original
@@ -12,7 +12,7 @@ export function ConsentPage(props: {
   username: string
   /** The requested scope mappings' descriptions, empty ones left out. */
   permissions: string[]
-  /** The authorization request's parameters, then the CSRF token and the user the page was shown to. */
+  /** The request's parameters, then the CSRF token, the user the page was shown to and the endpoint used. */
   hidden: Array<[string, string]>
 }) {
   return (

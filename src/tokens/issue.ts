@@ -8,8 +8,8 @@ import { addDuration, parseDuration } from '../oauth/duration.ts'
 import { issuerOf } from '../oauth/issuer.ts'
 import { accessTokenClaims } from './access-token.ts'
 import { scopeClaims, subject } from './claims.ts'
-import { encode, signingAlg } from './encode.ts'
-import { idTokenClaims } from './id-token.ts'
+import { encode, signingAlg, type SigningContext, type TokenSigningAlg } from './encode.ts'
+import { idTokenClaims, type IdTokenInput } from './id-token.ts'
 import { signingContext } from './signing-context.ts'
 
 /** What every grant needs beyond the database: time, where we are, and the keys. */
@@ -64,47 +64,71 @@ export interface IssuedTokens {
   refresh: IssuedRefreshToken | null
 }
 
+/** What every token of one grant shares: the keys, the ID token's standard parts, the access token's lifetime. */
+export interface TokenBase {
+  signing: SigningContext
+  alg: TokenSigningAlg
+  id: Omit<IdTokenInput, 'expires'>
+  accessExpires: Date
+  /** `expires_in` (RFC 6749 §5.1): the access token's validity in whole seconds. */
+  expiresIn: number
+}
+
+/** The keys and the ID token parts of `grant` (authentik §3.4: claims only with `include_claims_in_id_token`). */
+export async function tokenBase(ctx: IssueContext, grant: GrantSubject): Promise<TokenBase> {
+  const { bundle, user, scopes } = grant
+  const { provider } = bundle
+  const signing = await signingContext(bundle, ctx.secrets)
+  return {
+    signing,
+    alg: signingAlg(signing),
+    id: {
+      issuer: issuerOf(bundle, ctx.origin),
+      subject: await subject(provider.subMode, user, ctx.secrets.installId),
+      clientId: provider.clientId,
+      now: ctx.now,
+      authTime: grant.authTime,
+      amr: grant.amr,
+      sid: grant.sid,
+      claims: provider.includeClaimsInIdToken ? scopeClaims(bundle, scopes, user) : {},
+    },
+    accessExpires: addDuration(ctx.now, provider.accessTokenValidity),
+    expiresIn: Math.trunc(parseDuration(provider.accessTokenValidity) / 1000),
+  }
+}
+
+/** authentik §3.5: the access token (`idToken`'s claims plus `azp`, `uid`, `scope`), signed, with its row values. */
+export async function signAccessToken(
+  ctx: IssueContext, base: TokenBase, idToken: Record<string, unknown>, scopes: readonly string[],
+): Promise<IssuedAccessToken> {
+  const payload = accessTokenClaims(idToken, base.id.clientId, scopes)
+  const jwt = await encode(base.signing, payload, { keys: ctx.keys })
+  return { jwt, hash: await sha256Hex(jwt), jti: String(payload.jti), expires: base.accessExpires, idToken }
+}
+
 /**
  * authentik `create_code_response` / `create_refresh_response` (§3.4, §3.5): build and sign the ID token and
  * the access token, and the refresh token whose stored ID token carries the access token's `at_hash`.
  */
 export async function issueTokens(ctx: IssueContext, grant: GrantSubject, options: IssueOptions): Promise<IssuedTokens> {
-  const { bundle, user, scopes } = grant
-  const { provider } = bundle
-  const signing = await signingContext(bundle, ctx.secrets)
-  const claims = provider.includeClaimsInIdToken ? scopeClaims(bundle, scopes, user) : {}
-  const base = {
-    issuer: issuerOf(bundle, ctx.origin),
-    subject: await subject(provider.subMode, user, ctx.secrets.installId),
-    clientId: provider.clientId,
-    now: ctx.now,
-    authTime: grant.authTime,
-    amr: grant.amr,
-    sid: grant.sid,
-    claims,
-  }
-  const accessExpires = addDuration(ctx.now, provider.accessTokenValidity)
-  const idToken = idTokenClaims({ ...base, expires: accessExpires, nonce: options.nonce })
-  const accessPayload = accessTokenClaims(idToken, provider.clientId, scopes)
-  const accessJwt = await encode(signing, accessPayload, { keys: ctx.keys })
-  const access: IssuedAccessToken = {
-    jwt: accessJwt, hash: await sha256Hex(accessJwt), jti: String(accessPayload.jti), expires: accessExpires, idToken,
-  }
+  const base = await tokenBase(ctx, grant)
+  const idToken = idTokenClaims({ ...base.id, expires: base.accessExpires, nonce: options.nonce })
+  const access = await signAccessToken(ctx, base, idToken, grant.scopes)
   let refresh: IssuedRefreshToken | null = null
   if (options.refresh) {
     const value = randomId(128)
-    const expires = addDuration(ctx.now, provider.refreshTokenValidity)
+    const expires = addDuration(ctx.now, grant.bundle.provider.refreshTokenValidity)
     refresh = {
       value, hash: await sha256Hex(value), expires,
       idToken: idTokenClaims({
-        ...base, expires, nonce: options.refresh.nonce, atHash: await leftHalfHash(accessJwt, signingAlg(signing)),
+        ...base.id, expires, nonce: options.refresh.nonce, atHash: await leftHalfHash(access.jwt, base.alg),
       }),
     }
   }
   return {
     access,
-    idToken: await encode(signing, idToken, { keys: ctx.keys }),
-    expiresIn: Math.trunc(parseDuration(provider.accessTokenValidity) / 1000),
+    idToken: await encode(base.signing, idToken, { keys: ctx.keys }),
+    expiresIn: base.expiresIn,
     refresh,
   }
 }

@@ -59,7 +59,7 @@ describe('explicit consent', () => {
     const fields = agent.formFields(html, '/consent')
     expect(fields).toEqual({
       client_id: client.clientId, redirect_uri: 'foo://localhost', response_type: 'code', state: 'st',
-      scope: 'openid email profile', csrf_token: expect.any(String), consent_user: alice.uuid,
+      scope: 'openid email profile', csrf_token: expect.any(String), consent_user: alice.uuid, consent_endpoint: 'oidc',
     })
     expect(await consentRows()).toEqual([])
   })

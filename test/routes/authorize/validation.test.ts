@@ -4,7 +4,9 @@ import { providers } from '../../../src/db/schema.ts'
 import { createTestContext, type TestContext } from '../../support/app.ts'
 import { createProvider, createUserWithPassword, defaultMappingPks } from '../../support/fixtures.ts'
 import { TestAgent } from '../../support/browser-forms.ts'
-import { authorizePath, createClient, expectErrorRedirect, location, signIn, type Client } from './helpers.ts'
+import {
+  authorizePath, createClient, expectErrorRedirect, fragment, location, signIn, type Client,
+} from './helpers.ts'
 
 let t: TestContext
 let client: Client
@@ -124,15 +126,64 @@ describe('errors after the redirect URI is trusted: redirected with state and is
     expect(Object.fromEntries(new URLSearchParams(location(res).hash.slice(1)))).toMatchObject({ error: 'invalid_request' })
   })
 
-  it('answers unsupported_response_type for implicit and hybrid, which are not implemented yet', async () => {
-    const all = await createClient(t, 'allgrants', { grant_types: ['authorization_code', 'implicit', 'hybrid'] })
-    for (const type of ['id_token', 'id_token token', 'code id_token', 'token id_token code']) {
-      const res = await t.request(ask(all, { response_type: type, scope: 'openid', nonce: 'n' }))
+  describe('implicit and hybrid (§5.1 steps 3-6), answered in the fragment', () => {
+    let all: Client
+    beforeAll(async () => {
+      all = await createClient(t, 'allgrants', {
+        grant_types: ['authorization_code', 'implicit', 'hybrid'], property_mappings: await defaultMappingPks(t),
+      })
+    })
+    const ID_TOKEN_TYPES = ['id_token', 'id_token token', 'code id_token', 'token id_token code']
+
+    it.each([...ID_TOKEN_TYPES, 'code token'])('answers invalid_scope to %s without openid', async (type) => {
+      const res = await t.request(ask(all, { response_type: type, scope: 'email profile', nonce: 'n' }))
       expectErrorRedirect(res, 302, {
-        error: 'unsupported_response_type', error_description: `The response type "${type}" is not supported`,
+        error: 'invalid_scope', error_description: 'The requested scope is invalid, unknown, or malformed',
         state: 'st', iss: all.iss,
       }, 'fragment')
-    }
+      expect(res.headers.get('Location')).toMatch(/^foo:\/\/localhost#error=invalid_scope&/)
+      expect(res.headers.get('Cache-Control')).toBe('no-store')
+    })
+
+    it('answers invalid_scope when openid is asked but no mapping grants it (test_openid_missing_invalid)', async () => {
+      const bare = await createClient(t, 'bare', { grant_types: ['implicit'] })
+      const res = await t.request(ask(bare, { response_type: 'id_token', scope: 'openid', nonce: 'n' }))
+      expectErrorRedirect(res, 302, {
+        error: 'invalid_scope', error_description: 'The requested scope is invalid, unknown, or malformed',
+        state: 'st', iss: bare.iss,
+      }, 'fragment')
+    })
+
+    it.each(ID_TOKEN_TYPES)('requires a nonce for %s', async (type) => {
+      const res = await t.request(ask(all, { response_type: type, scope: 'openid' }))
+      expectErrorRedirect(res, 302, {
+        error: 'invalid_request', error_description: 'The nonce parameter is required', state: 'st', iss: all.iss,
+      }, 'fragment')
+    })
+
+    it.each([['id_token', 'implicit'], ['code token', 'hybrid'], ['code id_token token', 'hybrid']])(
+      'refuses response_mode=query for %s, answering in the fragment', async (type, grant) => {
+        const res = await t.request(ask(all, { response_type: type, scope: 'openid', nonce: 'n', response_mode: 'query' }))
+        expectErrorRedirect(res, 302, {
+          error: 'invalid_request', error_description: `response_mode=query is not allowed for the ${grant} flow`,
+          state: 'st', iss: all.iss,
+        }, 'fragment')
+        expect(location(res).search).toBe('')
+      })
+
+    it('needs no PKCE from a public client when no code is returned, but does for hybrid', async () => {
+      const pub = await createClient(t, 'public-implicit', {
+        client_type: 'public', grant_types: ['implicit', 'hybrid'], property_mappings: await defaultMappingPks(t),
+      })
+      const implicit = await agent.get(ask(pub, { response_type: 'id_token', scope: 'openid', nonce: 'n' }))
+      expect(implicit.status).toBe(302)
+      expect(fragment(location(implicit)).get('id_token')).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/)
+      const hybrid = await t.request(ask(pub, { response_type: 'code id_token', scope: 'openid', nonce: 'n' }))
+      expectErrorRedirect(hybrid, 302, {
+        error: 'invalid_request', error_description: 'Public clients must send a PKCE code_challenge (RFC 9700 §2.1.1)',
+        state: 'st', iss: pub.iss,
+      }, 'fragment')
+    })
   })
 
   it('answers request_not_supported for a request object, before checking PKCE', async () => {

@@ -1,0 +1,165 @@
+/**
+ * The authorization flow that the authorization endpoint and the consent form share (authentik §5): read and
+ * validate the request, act on the next step, issue and answer.
+ */
+import { base64urlEncode } from '../crypto/encoding.ts'
+import { deriveSecrets } from '../crypto/secret-box.ts'
+import { loadProviderByClientId } from '../db/providers.ts'
+import type { ActiveSession } from '../db/sessions.ts'
+import { origin, type AppContext } from '../deps.ts'
+import { loginUrl, nextStep, type NextStep } from '../oauth/authorize-flow.ts'
+import type { AuthorizeEndpoint } from '../oauth/authorize-endpoints.ts'
+import { issueAuthorization, type ConsentMode } from '../oauth/authorize-grant.ts'
+import {
+  param, trustedTarget, UntrustedRequestError, validateAuthorizeRequest, type AuthorizeRequest,
+  type TrustedBundle,
+} from '../oauth/authorize-request.ts'
+import {
+  authorizeError, authorizeErrorResponse, authorizeResponse, formActionSource, type AuthorizeResponse,
+} from '../oauth/authorize-response.ts'
+import { OAuthError } from '../oauth/errors.ts'
+import { PermissionDeniedPage, UntrustedRequestPage } from '../pages/authorize-error.tsx'
+import { ConsentPage, CONSENT_FIELDS } from '../pages/consent.tsx'
+import { FormPostPage } from '../pages/form-post.tsx'
+import { hasNul, readForm, UnreadableRequest } from './form.ts'
+import { CSRF_FIELD, csrfToken } from './csrf.ts'
+import { clientIp } from './client-ip.ts'
+import { protectPage } from './page-headers.ts'
+import { currentSession } from './session.ts'
+
+/** The request's parameters: the query of a GET, the form body of a POST (OIDC Core §3.1.2.1). */
+export async function requestParams(c: AppContext): Promise<URLSearchParams> {
+  if (c.req.method !== 'POST') {
+    const query = new URL(c.req.url).searchParams
+    for (const [name, value] of query) {
+      if (hasNul(name) || hasNul(value)) throw new UnreadableRequest('the request contains NUL characters')
+    }
+    return query
+  }
+  const params = new URLSearchParams()
+  for (const [name, value] of Object.entries(await readForm(c))) {
+    for (const v of [value].flat()) params.append(name, v)
+  }
+  return params
+}
+
+/** Redirects after a POST are 303s (RFC 9700 §4.12), so the browser does not re-post to the client. */
+const redirectStatus = (c: AppContext) => (c.req.method === 'POST' ? 303 : 302)
+
+/** The one renderer of the authorization endpoint's answers: a redirect, or the form_post page. */
+export async function respond(c: AppContext, bundle: TrustedBundle, response: AuthorizeResponse): Promise<Response> {
+  if (response.kind === 'redirect') {
+    c.header('Cache-Control', 'no-store')
+    return c.redirect(response.location, redirectStatus(c))
+  }
+  const nonce = base64urlEncode(crypto.getRandomValues(new Uint8Array(16)))
+  protectPage(c, `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; base-uri 'none'; `
+    + `form-action ${formActionSource(response.action)}`)
+  const { action, fields } = response
+  return c.html(FormPostPage({ application: bundle.application.name, action, fields, nonce }))
+}
+
+/** A validated authorization request: its raw parameters, its client and what they mean. */
+export interface Authorization {
+  params: URLSearchParams
+  bundle: TrustedBundle
+  request: AuthorizeRequest
+  /** The door it came through: authentik's or GitHub's. */
+  endpoint: AuthorizeEndpoint
+}
+
+/**
+ * §5.1 in order: the client and the redirect URI (a 400 page when either cannot be trusted, never a redirect),
+ * then the rest (an error redirect), with the scopes `endpoint` grants. The validated authorization, or the
+ * response to send.
+ */
+export async function loadAuthorization(c: AppContext, params: URLSearchParams, endpoint: AuthorizeEndpoint):
+  Promise<Response | Authorization> {
+  const clientId = param(params, 'client_id')
+  let trusted: ReturnType<typeof trustedTarget>
+  try {
+    trusted = trustedTarget(clientId === null ? null : await loadProviderByClientId(c.var.db, clientId), params, origin(c))
+  } catch (err) {
+    if (!(err instanceof UntrustedRequestError)) throw err
+    c.var.deps.log.log('warn', 'untrusted authorization request', {
+      request_id: c.var.requestId, reason: err.reason, client_id: clientId,
+    })
+    protectPage(c)
+    return c.html(UntrustedRequestPage({ kind: err.kind }), 400)
+  }
+  const { bundle, target } = trusted
+  try {
+    return { params, bundle, endpoint, request: validateAuthorizeRequest(bundle, params, target, endpoint) }
+  } catch (err) {
+    if (err instanceof OAuthError) return respond(c, bundle, authorizeErrorResponse(target, err))
+    throw err
+  }
+}
+
+/** The consent page, carrying the request's parameters for `/consent` to validate again. */
+async function showConsent(c: AppContext, { params, bundle, request, endpoint }: Authorization,
+  session: ActiveSession): Promise<Response> {
+  const reserved = new Set<string>([CSRF_FIELD, ...Object.values(CONSENT_FIELDS)])
+  const hidden = [...params].filter(([name]) => !reserved.has(name))
+  hidden.push([CSRF_FIELD, await csrfToken(c, 'consent')], [CONSENT_FIELDS.user, session.user.uuid],
+    [CONSENT_FIELDS.endpoint, endpoint.name])
+  const permissions = [...new Set(bundle.scopeMappings.filter((m) => request.scopes.includes(m.scopeName))
+    .map((m) => m.description).filter(Boolean))]
+  protectPage(c)
+  return c.html(ConsentPage({
+    application: bundle.application.name, username: session.user.username, permissions, hidden,
+  }))
+}
+
+/**
+ * Issue what the response type returns and answer; when a remembered consent was required and is missing, ask
+ * (or fail silently).
+ */
+export async function complete(c: AppContext, authorization: Authorization, session: ActiveSession,
+  consent: ConsentMode): Promise<Response> {
+  const { bundle, request } = authorization
+  const { deps } = c.var
+  const issueContext = {
+    now: deps.clock.now(), origin: origin(c), keys: deps.keys, secrets: await deriveSecrets(deps.config.secretKey),
+  }
+  const values = await issueAuthorization(c.var.db, issueContext, {
+    bundle, request, session, consent, clientIp: clientIp(c) ?? null,
+  })
+  if (values !== null) return respond(c, bundle, authorizeResponse(request, values))
+  if (request.prompt.has('none')) {
+    return respond(c, bundle, authorizeErrorResponse(request, authorizeError('consent_required')))
+  }
+  return showConsent(c, authorization, session)
+}
+
+/** Act on what `nextStep` decided (authentik §5.2). */
+export async function proceed(c: AppContext, authorization: Authorization, session: ActiveSession | null,
+  step: NextStep): Promise<Response> {
+  const { params, bundle, request, endpoint } = authorization
+  switch (step.kind) {
+    case 'login':
+      c.header('Cache-Control', 'no-store')
+      return c.redirect(loginUrl(params, endpoint.path), redirectStatus(c))
+    case 'error':
+      return respond(c, bundle, authorizeErrorResponse(request, step.error))
+    case 'denied':
+      protectPage(c)
+      return c.html(PermissionDeniedPage({ application: bundle.application.name }))
+  }
+  if (!session) throw new Error('a session is needed past sign-in')
+  if (step.kind === 'consent') return showConsent(c, authorization, session)
+  return complete(c, authorization, session, step.consent)
+}
+
+/**
+ * The authorization endpoint's flow from its parameters (authentik §5): validate, then sign in, consent or issue,
+ * as the session allows. `endpoint` is the door the request came through.
+ */
+export async function authorizeThrough(c: AppContext, params: URLSearchParams, endpoint: AuthorizeEndpoint):
+  Promise<Response> {
+  const authorization = await loadAuthorization(c, params, endpoint)
+  if (authorization instanceof Response) return authorization
+  const session = await currentSession(c)
+  return proceed(c, authorization, session, nextStep(authorization.request, session, authorization.bundle,
+    c.var.deps.clock.now()))
+}
