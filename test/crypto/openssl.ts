@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 /** Runs `openssl ...args` in a fresh directory holding `files`; returns stdout and the files it wrote. */
-export function openssl(args: string[], files: Record<string, string> = {}): { stdout: string; read: (name: string) => string } {
+export function openssl(args: string[], files: Record<string, string | Uint8Array> = {}): { stdout: string; read: (name: string) => string } {
   const dir = mkdtempSync(join(tmpdir(), 'edge-oidc-openssl-'))
   try {
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
