@@ -12,6 +12,7 @@ const SHORT_NAMES: Record<string, string> = {
   '2.5.4.4': 'SN', '2.5.4.12': 'T',
 }
 
+const view = (bytes: Uint8Array): DataView => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 const latin1 = (bytes: Uint8Array): string => Array.from(bytes, (b) => String.fromCharCode(b)).join('')
 
 /** X.520 DirectoryString and IA5String values as text; null for any other type. */
@@ -23,13 +24,10 @@ function stringValue({ tag, contents }: Der): string | null {
     case TAG.IA5_STRING:
     case TAG.TELETEX_STRING:
       return latin1(contents)
-    case TAG.BMP_STRING:
-      return new TextDecoder('utf-16be').decode(contents)
-    case TAG.UNIVERSAL_STRING: {
-      const view = new DataView(contents.buffer, contents.byteOffset, contents.byteLength)
-      const points = Array.from({ length: contents.length >> 2 }, (_, i) => view.getUint32(i * 4))
-      return String.fromCodePoint(...points)
-    }
+    case TAG.BMP_STRING: // UTF-16BE code units (workerd's TextDecoder has no utf-16be)
+      return String.fromCharCode(...Array.from({ length: contents.length >> 1 }, (_, i) => view(contents).getUint16(i * 2)))
+    case TAG.UNIVERSAL_STRING: // UTF-32BE code points
+      return String.fromCodePoint(...Array.from({ length: contents.length >> 2 }, (_, i) => view(contents).getUint32(i * 4)))
     default:
       return null
   }
