@@ -33,7 +33,7 @@ export async function publicJwk(
     jwk.alg = 'RSA-OAEP-256'
     jwk.enc = 'A256CBC-HS512'
   }
-  const der = new Uint8Array(cert.rawData)
+  const der = cert.raw
   jwk.x5c = [base64Encode(der)]
   jwk.x5t = base64urlEncode(await crypto.subtle.digest('SHA-1', der))
   jwk['x5t#S256'] = base64urlEncode(await crypto.subtle.digest('SHA-256', der))

@@ -1,5 +1,5 @@
 import { importPKCS8 } from 'jose'
-import { parseCertificate } from './certificate.ts'
+import { keyAlgorithm, parseCertificate } from './certificate.ts'
 import type { AsymmetricJWSAlg } from './certificate.ts'
 import { utf8 } from './encoding.ts'
 import { sha256Hex } from './hash.ts'
@@ -28,10 +28,10 @@ export class KeyCache {
   getEncryptionKey(kid: string, certificatePem: string): Promise<CryptoKey> {
     return this.#get(`${kid}:enc:RSA-OAEP-256`, async () => {
       const cert = parseCertificate(certificatePem)
-      if (cert.publicKey.algorithm.name !== 'RSASSA-PKCS1-v1_5') {
+      if (keyAlgorithm(cert).name !== 'RSASSA-PKCS1-v1_5') {
         throw new TypeError(`encryption key ${kid} is not an RSA key (only RSA keys can encrypt tokens)`)
       }
-      return cert.publicKey.export({ name: 'RSA-OAEP', hash: 'SHA-256' } as RsaHashedImportParams, ['encrypt'])
+      return crypto.subtle.importKey('spki', cert.spki, { name: 'RSA-OAEP', hash: 'SHA-256' }, true, ['encrypt'])
     })
   }
 

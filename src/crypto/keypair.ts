@@ -4,11 +4,13 @@ import {
   type AsymmetricJWSAlg,
   type CertificateKey,
   type NamedCurve,
+  type X509Certificate,
 } from './certificate.ts'
 import { base64urlEncode, hex, toPem, utf8 } from './encoding.ts'
 import { KeyPairError } from './keypair-error.ts'
 import { toPkcs8 } from './private-key.ts'
-import { x509 } from './x509.ts'
+import { createSelfSigned, type SelfSignedOptions } from './x509-generate.ts'
+import { parseX509 } from './x509.ts'
 
 export { KeyPairError } from './keypair-error.ts'
 export type { AsymmetricJWSAlg } from './certificate.ts'
@@ -42,7 +44,7 @@ export interface GenerateKeyPairOptions {
 }
 
 const RSA_SIZES = [2048, 3072, 4096]
-const EC_PARAMS: Record<number, { curve: NamedCurve; hash: string }> = {
+const EC_PARAMS: Record<number, { curve: NamedCurve; hash: 'SHA-256' | 'SHA-384' | 'SHA-512' }> = {
   256: { curve: 'P-256', hash: 'SHA-256' },
   384: { curve: 'P-384', hash: 'SHA-384' },
   521: { curve: 'P-521', hash: 'SHA-512' },
@@ -58,37 +60,28 @@ export async function generateKeyPair(options: GenerateKeyPairOptions, now: Date
   }
   const ec = EC_PARAMS[keySize]
   let keyParams: RsaHashedKeyGenParams | EcKeyGenParams
-  let signingAlgorithm: Algorithm | EcdsaParams
+  let signingAlgorithm: SelfSignedOptions['signingAlgorithm']
   if (alg === 'rsa' && RSA_SIZES.includes(keySize)) {
     const hash = 'SHA-256'
     keyParams = { name: 'RSASSA-PKCS1-v1_5', modulusLength: keySize, publicExponent: new Uint8Array([1, 0, 1]), hash }
-    signingAlgorithm = { name: 'RSASSA-PKCS1-v1_5', hash } as Algorithm
+    signingAlgorithm = { name: 'RSASSA-PKCS1-v1_5' }
   } else if (alg === 'ecdsa' && ec) {
     keyParams = { name: 'ECDSA', namedCurve: ec.curve }
-    signingAlgorithm = { name: 'ECDSA', hash: ec.hash } as EcdsaParams
+    signingAlgorithm = { name: 'ECDSA', hash: ec.hash }
   } else {
     throw new RangeError(`unsupported ${alg} key size ${keySize}`)
   }
-  const keys = await crypto.subtle.generateKey(keyParams, true, ['sign', 'verify'])
-  const usages = x509.KeyUsageFlags.digitalSignature | (alg === 'rsa' ? x509.KeyUsageFlags.keyEncipherment : 0)
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(usages, true),
-    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-  ]
-  if (subjectAltNames.length > 0) {
-    const names = subjectAltNames.map((value) => ({ type: 'dns' as const, value }))
-    extensions.push(new x509.SubjectAlternativeNameExtension(names))
-  }
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerial(),
-    name: [{ CN: [commonName] }],
-    notBefore: now,
-    notAfter: new Date(now.getTime() + validityDays * DAY_MS),
+  const keys = (await crypto.subtle.generateKey(keyParams, true, ['sign', 'verify'])) as CryptoKeyPair
+  const der = await createSelfSigned({
     keys,
     signingAlgorithm,
-    extensions,
+    commonName,
+    subjectAltNames,
+    serialNumber: randomSerial(),
+    notBefore: now,
+    notAfter: new Date(now.getTime() + validityDays * DAY_MS),
   })
+  const cert = parseX509(der)
   const pkcs8 = await crypto.subtle.exportKey('pkcs8', keys.privateKey)
   return describe(cert, await certificateKey(cert), toPem(pkcs8, 'PRIVATE KEY'))
 }
@@ -118,11 +111,11 @@ export async function importKeyPair(certificatePem: string, privateKeyPem: strin
 }
 
 async function describe(
-  cert: x509.X509Certificate,
+  cert: X509Certificate,
   { keyType, keySize, jwsAlg }: CertificateKey,
   privateKeyPem: string | null,
 ): Promise<KeyMaterial> {
-  const certificatePem = toPem(cert.rawData, 'CERTIFICATE')
+  const certificatePem = toPem(cert.raw, 'CERTIFICATE')
   // authentik's kid: base64url(SHA-512(PEM text of the private key)), without padding.
   const kid = base64urlEncode(await crypto.subtle.digest('SHA-512', utf8(privateKeyPem ?? certificatePem)))
   return {
@@ -132,8 +125,8 @@ async function describe(
     keyType,
     keySize,
     jwsAlg,
-    fingerprintSha256: hex(await cert.getThumbprint('SHA-256'), ':'),
-    fingerprintSha1: hex(await cert.getThumbprint('SHA-1'), ':'),
+    fingerprintSha256: hex(await crypto.subtle.digest('SHA-256', cert.raw), ':'),
+    fingerprintSha1: hex(await crypto.subtle.digest('SHA-1', cert.raw), ':'),
     certSubject: cert.subject,
     certExpiry: cert.notAfter,
     certNotBefore: cert.notBefore,
@@ -145,8 +138,8 @@ function mismatch(): KeyPairError {
 }
 
 // RFC 5280 §4.1.2.2: positive, non-zero, at most 20 octets; 16 random octets with the top bit clear.
-function randomSerial(): string {
+function randomSerial(): Uint8Array {
   const bytes = crypto.getRandomValues(new Uint8Array(16))
   bytes[0] = ((bytes[0] as number) & 0x7f) | 0x01
-  return hex(bytes)
+  return bytes
 }

@@ -1,16 +1,5 @@
-import {
-  ECParameters,
-  ECPrivateKey,
-  id_ecPublicKey,
-  id_secp256r1,
-  id_secp384r1,
-  id_secp521r1,
-} from '@peculiar/asn1-ecc'
-import { PrivateKey, PrivateKeyInfo } from '@peculiar/asn1-pkcs8'
-import { RSAPrivateKey, rsaEncryption } from '@peculiar/asn1-rsa'
-import { AsnConvert } from '@peculiar/asn1-schema'
-import { AlgorithmIdentifier } from '@peculiar/asn1-x509'
-import type { NamedCurve } from './certificate.ts'
+import { CURVE_NAMES, isNamedCurve, type NamedCurve } from './certificate.ts'
+import * as der from './der.ts'
 import { pemBlocks } from './encoding.ts'
 import { KeyPairError } from './keypair-error.ts'
 
@@ -22,12 +11,8 @@ export interface Pkcs8Key {
   namedCurve: NamedCurve | null
 }
 
-const CURVE_OIDS: Record<string, NamedCurve> = {
-  [id_secp256r1]: 'P-256',
-  [id_secp384r1]: 'P-384',
-  [id_secp521r1]: 'P-521',
-}
-
+const RSA_ENCRYPTION = '1.2.840.113549.1.1.1'
+const EC_PUBLIC_KEY = '1.2.840.10045.2.1'
 const LOAD_ERROR = 'Unable to load private key (possibly encrypted?).'
 
 /**
@@ -41,14 +26,21 @@ export function toPkcs8(pem: string, certificateCurve: NamedCurve | null): Pkcs8
     switch (block.label) {
       case 'PRIVATE KEY':
         return describe(block.der)
-      case 'RSA PRIVATE KEY':
-        AsnConvert.parse(block.der, RSAPrivateKey)
-        return wrap(block.der, rsaEncryption)
+      case 'RSA PRIVATE KEY': {
+        // RSAPrivateKey ::= SEQUENCE { version, n, e, d, p, q, dP, dQ, qInv (INTEGERs), otherPrimeInfos OPTIONAL }
+        const fields = der.children(der.decode(block.der))
+        for (let i = 0; i < 9; i++) der.expectTag(fields[i], der.TAG.INTEGER, 'RSAPrivateKey INTEGER')
+        return wrap(block.der, der.sequence(der.oid(RSA_ENCRYPTION), der.nullValue()))
+      }
       case 'EC PRIVATE KEY': {
-        const sec1 = AsnConvert.parse(block.der, ECPrivateKey)
-        const oid = sec1.parameters?.namedCurve ?? curveOid(certificateCurve)
-        const parameters = AsnConvert.serialize(new ECParameters({ namedCurve: oid }))
-        return wrap(block.der, new AlgorithmIdentifier({ algorithm: id_ecPublicKey, parameters }))
+        // ECPrivateKey ::= SEQUENCE { version, privateKey OCTET STRING, [0] ECParameters OPTIONAL, [1] publicKey OPTIONAL }
+        const [version, privateKey, ...optional] = der.children(der.decode(block.der))
+        der.expectTag(version, der.TAG.INTEGER, 'version')
+        der.expectTag(privateKey, der.TAG.OCTET_STRING, 'privateKey')
+        const parameters = optional.find((field) => field.tag === der.context(0))
+        const [named] = parameters ? der.children(parameters, der.context(0)) : []
+        const curve = named?.tag === der.TAG.OID ? der.oidText(named) : curveOid(certificateCurve)
+        return wrap(block.der, der.sequence(der.oid(EC_PUBLIC_KEY), der.oid(curve)))
       }
     }
   } catch (error) {
@@ -57,22 +49,26 @@ export function toPkcs8(pem: string, certificateCurve: NamedCurve | null): Pkcs8
   throw new KeyPairError('key_data', LOAD_ERROR)
 }
 
-function describe(der: Uint8Array<ArrayBuffer>): Pkcs8Key {
-  const info = AsnConvert.parse(der, PrivateKeyInfo)
-  const { algorithm, parameters } = info.privateKeyAlgorithm
-  if (algorithm === rsaEncryption.algorithm) return { der, keyType: 'rsa', namedCurve: null }
-  if (algorithm !== id_ecPublicKey) return { der, keyType: 'other', namedCurve: null }
-  const namedCurve = parameters ? AsnConvert.parse(parameters, ECParameters).namedCurve : undefined
-  return { der, keyType: 'ecdsa', namedCurve: (namedCurve && CURVE_OIDS[namedCurve]) || null }
+function describe(bytes: Uint8Array<ArrayBuffer>): Pkcs8Key {
+  // PrivateKeyInfo ::= SEQUENCE { version INTEGER, privateKeyAlgorithm AlgorithmIdentifier, privateKey OCTET STRING, ... }
+  const [version, algorithm, privateKey] = der.children(der.decode(bytes))
+  der.expectTag(version, der.TAG.INTEGER, 'version')
+  der.expectTag(privateKey, der.TAG.OCTET_STRING, 'privateKey')
+  const [oid, parameters] = der.children(algorithm)
+  const algorithmOid = der.oidText(oid)
+  if (algorithmOid === RSA_ENCRYPTION) return { der: bytes, keyType: 'rsa', namedCurve: null }
+  if (algorithmOid !== EC_PUBLIC_KEY) return { der: bytes, keyType: 'other', namedCurve: null }
+  const curve = parameters?.tag === der.TAG.OID ? CURVE_NAMES[der.oidText(parameters)] : undefined
+  return { der: bytes, keyType: 'ecdsa', namedCurve: isNamedCurve(curve) ? curve : null }
 }
 
-function wrap(inner: Uint8Array<ArrayBuffer>, privateKeyAlgorithm: AlgorithmIdentifier): Pkcs8Key {
-  const info = new PrivateKeyInfo({ privateKeyAlgorithm, privateKey: new PrivateKey(inner) })
-  return describe(new Uint8Array(AsnConvert.serialize(info)))
+/** RFC 5958 §2 version 0 PrivateKeyInfo around a PKCS#1 or SEC1 key. */
+function wrap(inner: Uint8Array<ArrayBuffer>, privateKeyAlgorithm: Uint8Array): Pkcs8Key {
+  return describe(der.sequence(der.integer(new Uint8Array([0])), privateKeyAlgorithm, der.octetString(inner)))
 }
 
 function curveOid(curve: NamedCurve | null): string {
-  const oid = Object.keys(CURVE_OIDS).find((key) => CURVE_OIDS[key] === curve)
+  const oid = Object.keys(CURVE_NAMES).find((key) => curve !== null && CURVE_NAMES[key] === curve)
   if (!oid) throw new KeyPairError('key_data', 'EC private key does not name its curve.')
   return oid
 }
