@@ -142,6 +142,19 @@ describe('client_credentials with the provider secret (test_token_cc_standard.py
     await refused(await cc(codeOnly, { client_secret: codeOnly.client_secret }, 'password'), 400, 'unauthorized_client')
   })
 
+  it('serves two concurrent first calls for one account, the loser signing again for its pk', async () => {
+    const racing = await createClient(t, 'racing', { grant_types: ALL_GRANTS })
+    t.counter.reset()
+    const answers = await Promise.all([1, 2].map(() => cc(racing, { client_secret: racing.client_secret })))
+    expect(t.counter.count).toBe(5)
+    // Both read (and reserve) before either writes: the loser's statement 2 stores nothing and it tries once more.
+    expect(t.counter.statements.filter((s) => s.startsWith('with'))).toHaveLength(3)
+    const subs = await Promise.all(answers.map(async (res) => (await tokensOf(t, racing, res)).access.sub))
+    expect(subs[0]).toBe(subs[1])
+    const rows = await t.db.select().from(users).where(eq(users.username, 'ak-racing-client_credentials'))
+    expect(rows).toHaveLength(1)
+  })
+
   it('costs two statements, also when the service account is created', async () => {
     const fresh = await createClient(t, 'budget', { grant_types: ALL_GRANTS })
     for (const grantType of ['client_credentials', 'client_credentials', 'password']) {
