@@ -91,7 +91,8 @@ export async function issueServiceGrant(db: Db, grant: ServiceGrant, now: Date):
   const [row] = rowsOf<ServiceGrantResult>(await db.execute(sql`with ${sql.join(ctes, sql`, `)}
     select exists (select 1 from access) as issued, ${fresh} as fresh, (select id from account) as "userId",
       (select uuid from account) as uuid`))
-  return { issued: row?.issued === true, fresh: row?.fresh === true, userId: row?.userId ?? null, uuid: row?.uuid ?? null }
+  return { issued: row?.issued === true, fresh: row?.fresh === true, userId: row?.userId ?? null,
+    uuid: row?.uuid ?? null }
 }
 
 /** A pk for a generated account that statement 1 did not reserve one for (see `credentialsArtefact`). */

@@ -28,7 +28,8 @@ async function plan(params: Params, client: ClientCredentials): Promise<Credenti
   if (params.client_assertion_type !== undefined) {
     const assertion = params.client_assertion ?? params.client_secret ?? ''
     const sub = peekAssertion(assertion)?.payload.sub
-    return { assertion: { tokenHash: await sha256Hex(assertion), sub: typeof sub === 'string' && sub !== '' ? sub : null } }
+    const tokenHash = await sha256Hex(assertion)
+    return { assertion: { tokenHash, sub: typeof sub === 'string' && sub !== '' ? sub : null } }
   }
   if (params.username !== undefined) {
     return { owner: { username: params.username, keyHash: await sha256Hex(params.password ?? '') } }

@@ -54,7 +54,8 @@ export function algFits(jwk: JWK, alg: string): boolean {
 export async function verifyWith(assertion: string, key: CryptoKey, alg: string, now: Date):
   Promise<JWTPayload | null> {
   try {
-    const { payload } = await jwtVerify(assertion, key, { algorithms: [alg], currentDate: now, requiredClaims: ['exp'] })
+    const options = { algorithms: [alg], currentDate: now, requiredClaims: ['exp'] }
+    const { payload } = await jwtVerify(assertion, key, options)
     return payload
   } catch {
     return null
