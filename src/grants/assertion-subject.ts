@@ -34,8 +34,13 @@ async function fromProvider(ctx: GrantContext, assertion: string, federated: Fed
   Promise<JWTPayload | null> {
   const { signingKey, provider } = federated
   const alg = signingKey ? keyAlg(signingKey) : 'HS256'
-  const key = signingKey ? await importX509(signingKey.certificateData, alg)
-    : await ctx.keys.getHmacKey(await ctx.secrets.open(provider.clientSecretSealed))
+  let key: CryptoKey
+  try {
+    key = signingKey ? await importX509(signingKey.certificateData, alg)
+      : await ctx.keys.getHmacKey(await ctx.secrets.open(provider.clientSecretSealed))
+  } catch {
+    return null
+  }
   return verifyWith(assertion, key, alg, ctx.now)
 }
 

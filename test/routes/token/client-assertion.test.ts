@@ -14,6 +14,8 @@ let t: TestContext
 let signingKey: string
 let rsa: { privateKey: CryptoKey; jwk: JWK }
 let ec: { privateKey: CryptoKey; jwk: JWK }
+/** An RSA key published without `alg`: what fits it is decided by its type. */
+let bare: { privateKey: CryptoKey; jwk: JWK }
 let test: Client
 let unlinked: Client
 let grouped: Client
@@ -52,7 +54,9 @@ beforeAll(async () => {
   signingKey = (await generateKeyPair(t, 'assertion-signing', { alg: 'rsa', key_size: 2048 })).pk
   rsa = await sourceKey('RS256', 'rsa-1')
   ec = await sourceKey('ES256', 'ec-1')
-  const source = await createSource('inline', { oidc_jwks: { keys: [rsa.jwk, ec.jwk] } })
+  const noAlg = await sourceKey('RS256', 'rsa-bare')
+  bare = { privateKey: noAlg.privateKey, jwk: { ...noAlg.jwk, alg: undefined } }
+  const source = await createSource('inline', { oidc_jwks: { keys: [rsa.jwk, ec.jwk, bare.jwk] } })
   const group = await createGroup(t, 'assertion-group')
   const federating = { signing_key: signingKey, grant_types: ALL_GRANTS }
   other = await createClient(t, 'other', federating)
@@ -144,11 +148,15 @@ describe('JWT assertions: stricter than authentik', () => {
     const jwt = await new SignJWT({ sub: 'confused', exp: now + 60 }).setProtectedHeader({ alg: 'HS256', kid: 'rsa-1' })
       .sign(secret)
     await expectInvalidGrant(await assert(test, jwt))
-    const bare = { ...rsa.jwk, alg: undefined }
-    const nSecret = new TextEncoder().encode(bare.n!)
-    await expectInvalidGrant(await assert(test, await new SignJWT({ sub: 'confused', exp: now + 60 })
-      .setProtectedHeader({ alg: 'HS256', kid: 'rsa-1' }).sign(nSecret)))
+    // A key without `alg`: its type (RSA) admits RS256, never HS256.
+    for (const secret of [JSON.stringify(bare.jwk), bare.jwk.n!]) {
+      await expectInvalidGrant(await assert(test, await new SignJWT({ sub: 'confused', exp: now + 60 })
+        .setProtectedHeader({ alg: 'HS256', kid: 'rsa-bare' }).sign(new TextEncoder().encode(secret))))
+    }
     expect(await userNamed('test-confused')).toBeUndefined()
+    const fitting = await new SignJWT({ sub: 'fitting', exp: now + 60 }).setProtectedHeader({ alg: 'RS256',
+      kid: 'rsa-bare' }).sign(bare.privateKey)
+    expect((await tokensOf(t, test, await assert(test, fitting))).access.preferred_username).toBe('test-fitting')
   })
 
   it('refuses a kid that names another key (kid swap) and creates no user', async () => {
