@@ -1,4 +1,5 @@
 import { importX509, type JWK, type JWTPayload } from 'jose'
+import { sha256Hex } from '../crypto/hash.ts'
 import type { AssertionSource, CredentialsArtefact, FederatedToken } from '../db/client-credentials-load.ts'
 import type { ApplicationRow } from '../db/providers.ts'
 import { peekAssertion, verifyAssertion, verifyWith, type PeekedAssertion } from '../oauth/client-assertion.ts'
@@ -44,10 +45,14 @@ async function fromProvider(ctx: GrantContext, assertion: string, federated: Fed
   return verifyWith(assertion, key, alg, ctx.now)
 }
 
-/** RFC 7523 §3 item 7: a `jti` is remembered until its assertion expires; a second use inside that is a replay. */
-function seenJti(issuer: string, payload: JWTPayload): ServiceSubject['jti'] {
+/**
+ * RFC 7523 §3 item 7: a `jti` is remembered until its assertion expires; a second use inside that is a replay. A
+ * long one is kept as its SHA-256, so that no client-chosen length reaches the key's index.
+ */
+async function seenJti(issuer: string, payload: JWTPayload): Promise<ServiceSubject['jti']> {
   if (typeof payload.jti !== 'string' || typeof payload.exp !== 'number') return null
-  return { key: `assertion:${issuer}:${payload.jti}`, expires: new Date(payload.exp * 1000) }
+  const jti = payload.jti.length > 128 ? `sha256:${await sha256Hex(payload.jti)}` : payload.jti
+  return { key: `assertion:${issuer}:${jti}`, expires: new Date(payload.exp * 1000) }
 }
 
 const stringClaim = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
@@ -74,7 +79,7 @@ export async function assertionSubject(
       path: `goauthentik.io/sources/${source.slug}`, email: stringClaim(payload.email),
       createdAttributes: { [EXPIRES]: payload.exp },
     })
-    return { ...generated, method: 'jwt', jti: seenJti(source.id, payload),
+    return { ...generated, method: 'jwt', jti: await seenJti(source.id, payload),
       methodArgs: { jwt: payload, source: { pk: source.id, name: source.name, slug: source.slug } } }
   }
   const federated = artefact.federated
@@ -83,6 +88,6 @@ export async function assertionSubject(
   if (!federated.user?.isActive) throw invalidGrant('federated token of an inactive user')
   const { provider } = federated
   return { user: federated.user, account: { kind: 'existing' }, method: 'jwt',
-    jti: seenJti(`provider-${provider.id}`, payload),
+    jti: await seenJti(`provider-${provider.id}`, payload),
     methodArgs: { jwt: payload, provider: { pk: provider.id, name: provider.name } } }
 }

@@ -196,6 +196,12 @@ describe('JWT assertions: stricter than authentik', () => {
     await tokensOf(t, test, await assert(test, await assertion({ sub: 'once' })))
   })
 
+  it('remembers a very long jti by its hash', async () => {
+    const jwt = await assertion({ sub: 'long-jti', jti: 'j'.repeat(5000) })
+    await tokensOf(t, test, await assert(test, jwt))
+    await expectInvalidGrant(await assert(test, jwt))
+  })
+
   it('takes a jti again once its assertion has expired', async () => {
     const jti = crypto.randomUUID()
     const now = Math.floor(t.clock.now().getTime() / 1000)
