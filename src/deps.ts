@@ -1,4 +1,5 @@
 import type { Context } from 'hono'
+import type { JWK } from 'jose'
 import { TtlCache } from './cache.ts'
 import type { ClientAddress } from './client-address.ts'
 import type { Clock } from './clock.ts'
@@ -14,7 +15,12 @@ import type { ServedEndpoints } from './oauth/discovery.ts'
 export interface MetadataCache {
   providers: TtlCache<string, ProviderBundle | null>
   jwks: TtlCache<string, Record<string, unknown>>
+  /** The keys of JWKS URLs (OAuth sources trusted for client assertions), by URL. */
+  remoteJwks: TtlCache<string, JWK[]>
 }
+
+/** How long a fetched JWKS URL's keys are trusted before they are fetched again. */
+export const REMOTE_JWKS_TTL_MS = 5 * 60_000
 
 /** Everything the app touches from outside, built by `worker.ts` or `node.ts`. */
 export interface Deps {
@@ -46,7 +52,8 @@ export type AppContext = Context<AppEnv>
 
 export function createMetadataCache(config: Config): MetadataCache {
   const ttl = config.metadataCacheSeconds * 1000
-  return { providers: new TtlCache(1000, ttl), jwks: new TtlCache(1000, ttl) }
+  return { providers: new TtlCache(1000, ttl), jwks: new TtlCache(1000, ttl),
+    remoteJwks: new TtlCache(100, REMOTE_JWKS_TTL_MS) }
 }
 
 /** The origin absolute URLs are built from: `PUBLIC_URL` when set, else the request's. */

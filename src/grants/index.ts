@@ -1,5 +1,6 @@
 import type { GrantType } from '../db/schema.ts'
 import { authorizationCodeGrant } from './authorization-code.ts'
+import { clientCredentialsGrant, passwordGrant } from './client-credentials.ts'
 import { refreshTokenGrant } from './refresh-token.ts'
 import type { Grant } from './types.ts'
 
@@ -11,6 +12,8 @@ import type { Grant } from './types.ts'
 const GRANTS: ReadonlyArray<Grant<any, any>> = [
   authorizationCodeGrant,
   refreshTokenGrant,
+  clientCredentialsGrant,
+  passwordGrant,
 ]
 
 const byGrantType = new Map(GRANTS.map((g) => [g.grantType, g]))

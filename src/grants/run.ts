@@ -18,7 +18,8 @@ export async function runGrant<P, T>(
   }
   const params = parsed.data
   const { bundle, artefact } = await authenticatedClient(ctx, client, {
-    secret: grant.secret, allows: grant.allowedBy, ...(grant.artefact && { artefact: await grant.artefact(ctx, params) }),
+    secret: grant.secret, allows: grant.allowedBy,
+    ...(grant.artefact && { artefact: await grant.artefact(ctx, params, client) }),
   })
   return grant.handle(ctx, { params, client, bundle, artefact })
 }

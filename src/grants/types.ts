@@ -37,8 +37,8 @@ export interface Grant<P = unknown, T = unknown> {
   /** The form parameters it reads (each at most once, empty ones omitted); unknown ones are ignored. */
   parameters: z.ZodType<P>
   secret: SecretRule
-  /** The artefact to read with the client in statement 1 (a code, a refresh token...). */
-  artefact?(ctx: GrantContext, params: P): Promise<ArtefactQuery<T>>
+  /** The artefact to read with the client in statement 1 (a code, a refresh token...), from the request alone. */
+  artefact?(ctx: GrantContext, params: P, client: ClientCredentials): Promise<ArtefactQuery<T>>
   handle(ctx: GrantContext, request: GrantRequest<P, T>): Promise<GrantResult>
 }
 

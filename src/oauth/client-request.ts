@@ -1,3 +1,5 @@
+import type { JWK } from 'jose'
+import type { TtlCache } from '../cache.ts'
 import type { ArtefactQuery } from '../db/client-load.ts'
 import { loadClient } from '../db/client-load.ts'
 import type { Db } from '../db/client.ts'
@@ -14,6 +16,9 @@ import { loadForClient } from './failure-limits.ts'
 export interface ClientContext extends IssueContext {
   db: Db
   clientIp: string | undefined
+  /** Outbound HTTP (JWKS URLs of assertion sources) and the per-isolate cache of what it fetched. */
+  fetch: typeof fetch
+  remoteJwks: TtlCache<string, JWK[]>
   /** Called as soon as the client's provider is known, so the answer (even an error) can carry its CORS headers. */
   onProvider(bundle: ProviderBundle): void
 }

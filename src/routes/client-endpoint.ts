@@ -84,6 +84,7 @@ export function clientEndpoint(spec: ClientEndpointSpec): Handler<AppEnv> {
       const ctx: ClientContext = {
         db, now: deps.clock.now(), origin: origin(c), keys: deps.keys,
         secrets: await deriveSecrets(deps.config.secretKey), clientIp: clientIp(c),
+        fetch: deps.fetch, remoteJwks: deps.metadata.remoteJwks,
         onProvider: (bundle) => { redirectUris = bundle.provider.redirectUris },
       }
       const body = await countingFailures(ctx, client, (counted) => spec.handle({ form, client, ctx: counted }))

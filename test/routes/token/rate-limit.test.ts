@@ -132,7 +132,7 @@ describe('token endpoint brute-force limits (security.md)', () => {
 
     t.counter.reset()
     await refused(await tokenRequest(t, codeParams(noCodeGrant, 'x'), ip), 400, 'unauthorized_client')
-    await refused(await tokenRequest(t, { grant_type: 'password', client_id: counted.client_id }, ip), 400,
+    await refused(await tokenRequest(t, { grant_type: 'magic', client_id: counted.client_id }, ip), 400,
       'unsupported_grant_type')
     expect(t.counter.count).toBe(1)
     expect(await counts([`client:${noCodeGrant.client_id}`, 'token-ip:192.0.2.20']))
