@@ -12,7 +12,25 @@ export interface EndedSession {
   userId: number
   sessionKeyHash: string
   notifications: string[]
+  /** Front-channel providers that issued the session tokens (OIDC Front-Channel Logout 1.0 §2), for the iframes. */
+  frontchannel: FrontchannelProvider[]
 }
+
+/** What the signed-out page needs to build one front-channel iframe URL. */
+export interface FrontchannelProvider {
+  logoutUri: string
+  issuerMode: 'global' | 'per_provider'
+  slug: string | null
+}
+
+/** The front-channel providers of the sessions of CTE `ended`, as one JSON array column `frontchannel`. */
+const frontchannelOf = sql`coalesce((select json_agg(json_build_object('logoutUri', p.logout_uri,
+    'issuerMode', p.issuer_mode, 'slug', a.slug) order by p.id)
+  from oauth2_providers p left join applications a on a.provider_id = p.id
+  where p.logout_method = 'frontchannel' and p.logout_uri <> '' and (
+    exists (select 1 from access_tokens t join ended s on t.session_id = s.id where t.provider_id = p.id)
+    or exists (select 1 from refresh_tokens t join ended s on t.session_id = s.id where t.provider_id = p.id))),
+  '[]'::json) as frontchannel`
 
 /**
  * End one live browser session (authentik: deleting an `AuthenticatedSession`). The foreign keys do the
@@ -21,15 +39,16 @@ export interface EndedSession {
  * back-channel logout calls of its providers (§7.2). Null when there was no live session with that id.
  */
 export async function endSession(db: Db, id: string, now: Date): Promise<EndedSession | null> {
-  const rows = rowsOf<{ id: string; user_id: number; session_key_hash: string; notifications: string[] }>(
+  const rows = rowsOf<{ id: string; user_id: number; session_key_hash: string; notifications: string[]
+    frontchannel: FrontchannelProvider[] }>(
     await db.execute(sql`with ended as (
         delete from ${authenticatedSessions} where ${authenticatedSessions.id} = ${id}
           and ${isLive(authenticatedSessions, now)} returning id, user_id, session_key_hash)
       ${queueLogouts('ended', now)}
-      select id, user_id, session_key_hash, ${queuedIds} from ended`))
+      select id, user_id, session_key_hash, ${queuedIds}, ${frontchannelOf} from ended`))
   const row = rows[0]
   return row ? { id: row.id, userId: row.user_id, sessionKeyHash: row.session_key_hash,
-    notifications: row.notifications } : null
+    notifications: row.notifications, frontchannel: row.frontchannel } : null
 }
 
 /** A live browser session with its user, as sign-in, authorization and consent need it. */

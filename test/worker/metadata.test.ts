@@ -33,6 +33,9 @@ describe('discovery and JWKS in workerd', () => {
     expect(doc.issuer).toBe(`${ORIGIN}/application/o/${SLUG}/`)
     expect(doc.jwks_uri).toBe(`${ORIGIN}/application/o/${SLUG}/jwks/`)
     expect(doc.token_endpoint).toBe(`${ORIGIN}/application/o/token/`)
+    expect(doc.end_session_endpoint).toBe(`${ORIGIN}/application/o/${SLUG}/end-session/`)
+    expect(doc).toMatchObject({ backchannel_logout_supported: true, backchannel_logout_session_supported: true,
+      frontchannel_logout_supported: true, frontchannel_logout_session_supported: true })
     expect(doc.id_token_signing_alg_values_supported).toEqual(['ES256'])
     expect(doc.grant_types_supported).toEqual(['authorization_code', 'refresh_token'])
   })
