@@ -175,7 +175,7 @@ describe('RP-initiated logout (OIDC RP-Initiated Logout 1.0)', () => {
     const earlier = await session()
     await earlier.agent.submit('/logout', { action: 'logout' })
     const s = await session()
-    for (const params of [{}, { state: 'only' }, { id_token_hint: earlier.idToken },
+    for (const params of [{}, { state: 'only' }, { id_token_hint: earlier.idToken } as Record<string, string>,
       { post_logout_redirect_uri: LOGGED_OUT }]) {
       await expectConfirmation(await s.agent.get(path('es', params)))
     }

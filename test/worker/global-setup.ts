@@ -1,10 +1,12 @@
 import type { TestProject } from 'vitest/node'
+import { startReceiver } from '../support/logout-receiver.ts'
 import { startTestPostgres } from '../support/postgres.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string
     neonWsProxy: string
+    logoutReceiver: string
   }
 }
 
@@ -13,5 +15,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const postgres = await startTestPostgres()
   project.provide('databaseUrl', postgres.databaseUrl)
   project.provide('neonWsProxy', postgres.wsProxy)
-  return () => postgres.stop()
+  // A relying party's back-channel logout endpoint (test/worker/logout.test.ts).
+  const receiver = await startReceiver()
+  receiver.answers.set('/worker-flaky', [500, 200])
+  project.provide('logoutReceiver', receiver.base)
+  return async () => {
+    await receiver.close()
+    await postgres.stop()
+  }
 }
