@@ -102,6 +102,15 @@ describe('RP-initiated logout (OIDC RP-Initiated Logout 1.0)', () => {
     expect(new URL(silent.headers.get('Location')!).searchParams.get('error')).toBe('login_required')
   })
 
+  it('ends a session with a valid hint in 3 statements once the provider is cached (session, end, event)', async () => {
+    const s = await session()
+    await t.request(path('es'))
+    t.counter.reset()
+    const res = await s.agent.get(path('es', { id_token_hint: s.idToken, post_logout_redirect_uri: LOGGED_OUT }))
+    expect(res.status).toBe(302)
+    expect(t.counter.count).toBe(3)
+  })
+
   it('follows a regex logout URI that matches fully, and accepts a POST (303)', async () => {
     const s = await session()
     const res = await s.agent.post(path('es'), { id_token_hint: s.idToken,
