@@ -7,6 +7,7 @@ import type { MetadataEndpoint, ServedEndpoints } from './oauth/discovery.ts'
 import { authorize } from './routes/authorize.ts'
 import { consent } from './routes/consent.ts'
 import { githubAuthorize } from './routes/github-authorize.ts'
+import { endSession } from './routes/end-session.ts'
 import { login, loginPage } from './routes/login.ts'
 import { logout, logoutPage } from './routes/logout.ts'
 import { UnreadableRequest } from './routes/form.ts'
@@ -52,6 +53,7 @@ const routes: Route[] = [
   { methods: ['GET'], path: '/.well-known/oauth-authorization-server/application/o/:slug', handler: discovery },
   { methods: ['GET'], path: '/application/o/:slug/.well-known/openid-configuration', handler: discovery },
   { methods: ['GET'], path: '/application/o/:slug/jwks/', handler: jwks, advertise: 'jwks_uri' },
+  { methods: ['GET', 'POST'], path: '/application/o/:slug/end-session/', handler: endSession, advertise: 'end_session_endpoint' },
   { methods: ['GET'], path: '/application/o/:slug/', handler: providerRoot },
 ]
 

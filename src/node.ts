@@ -9,10 +9,10 @@ import { ConfigError, parseConfig } from './config.ts'
 import { keyCache } from './crypto/key-cache.ts'
 import { randomId } from './crypto/random.ts'
 import { openPglite } from './db/pglite.ts'
-import { purgeExpired } from './db/purge.ts'
 import { ensureDemo } from './demo.ts'
 import { createMetadataCache, type Deps } from './deps.ts'
 import { consoleLogger, describeError } from './log.ts'
+import { runScheduled } from './oauth/logout-dispatch.ts'
 
 const NodeEnv = z.object({
   PORT: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1).max(65535).default(9000),
@@ -57,7 +57,10 @@ async function main(): Promise<void> {
 
   const purge = async () => {
     try {
-      deps.log.log('info', 'purged expired rows', { ...(await purgeExpired(db, systemClock.now())) })
+      const { purge: purged, logouts } = await runScheduled(deps, db, systemClock.now(),
+        config.publicUrl ?? `http://localhost:${PORT}`)
+      deps.log.log('info', 'purged expired rows', { ...purged })
+      if (logouts && logouts.delivered + logouts.failed > 0) deps.log.log('info', 'back-channel logout run', { ...logouts })
     } catch (err) {
       deps.log.log('error', 'purge failed', describeError(err))
     }

@@ -6,9 +6,9 @@ import { systemClock } from './clock.ts'
 import { parseWorkerConfig } from './config.ts'
 import { keyCache } from './crypto/key-cache.ts'
 import { neonHttpDatabase } from './db/neon-http.ts'
-import { purgeExpired } from './db/purge.ts'
 import { createMetadataCache, type AppEnv, type Deps } from './deps.ts'
 import { consoleLogger } from './log.ts'
+import { runScheduled } from './oauth/logout-dispatch.ts'
 
 interface Env {
   DATABASE_URL: string
@@ -51,13 +51,15 @@ export default {
     >
   },
 
-  /** Cron Trigger `2-59/5 * * * *`: authentik's `clean_expired_models`. */
+  /** Cron Trigger `2-59/5 * * * *`: authentik's `clean_expired_models`, then the back-channel logout retries. */
   async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext) {
     const { deps } = setUp(env)
     const handle = deps.database.open()
     try {
-      const result = await purgeExpired(handle.db, new Date(controller.scheduledTime), { budgetMs: 20_000 })
-      deps.log.log('info', 'purged expired rows', { cron: controller.cron, ...result })
+      const { purge, logouts } = await runScheduled(deps, handle.db, new Date(controller.scheduledTime),
+        deps.config.publicUrl, { budgetMs: 20_000 })
+      deps.log.log('info', 'purged expired rows', { cron: controller.cron, ...purge })
+      if (logouts) deps.log.log('info', 'back-channel logout run', { cron: controller.cron, ...logouts })
     } finally {
       ctx.waitUntil(handle.close())
     }

@@ -13,6 +13,7 @@ import { accessTokenResource, authorizationCodeResource, refreshTokenResource } 
 import { appTokenResource } from './app-tokens.ts'
 import { mountViewKey } from './app-token-actions.ts'
 import { sessionResource } from './sessions.ts'
+import { logoutNotificationResource } from './logout-notifications.ts'
 import { eventResource } from './events.ts'
 import { providerResource } from './providers.ts'
 import { applicationResource } from './applications.ts'
@@ -34,6 +35,7 @@ const resources: AnySpec[] = [
   authorizationCodeResource,
   appTokenResource,
   sessionResource,
+  logoutNotificationResource,
   eventResource,
 ]
 

@@ -2,6 +2,7 @@ import { and, desc, eq, sql } from 'drizzle-orm'
 import * as z from 'zod'
 import type { Db } from '../db/client.ts'
 import { endSession } from '../db/sessions.ts'
+import { sendLogoutsAfterResponse } from '../oauth/logout-dispatch.ts'
 import { authenticatedSessions, isLive, users } from '../db/schema.ts'
 import { pageOf, pkFilter, searchAny, whereEquals, windowTotal } from './list.ts'
 import { uuidLookup } from './lookups.ts'
@@ -71,6 +72,8 @@ export const sessionResource: ResourceSpec<string, typeof NoInput, typeof Filter
     return row ? toApi(row) : null
   },
   async remove(c, id) {
-    return (await endSession(c.var.db, id, c.var.deps.clock.now())) !== null
+    const ended = await endSession(c.var.db, id, c.var.deps.clock.now())
+    if (ended) sendLogoutsAfterResponse(c, ended.notifications)
+    return ended !== null
   },
 }

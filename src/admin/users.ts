@@ -5,6 +5,7 @@ import { hashPassword } from '../crypto/password.ts'
 import type { Db } from '../db/client.ts'
 import { recordEvent } from '../db/events.ts'
 import { users } from '../db/schema.ts'
+import { sendLogoutsAfterResponse } from '../oauth/logout-dispatch.ts'
 import { createUser, missingGroup, setPassword, updateUser, type NewUser } from '../db/user-store.ts'
 import type { AppEnv } from '../deps.ts'
 import { columnsFrom } from './columns.ts'
@@ -90,7 +91,8 @@ export const userResource: ResourceSpec<number, typeof UserInput, typeof UserFil
   },
   async update(c, id, input) {
     const found = await writing(c, input.groups,
-      () => updateUser(c.var.db, id, { values: columnsOf(input), groupIds: input.groups }))
+      () => updateUser(c.var.db, id, { values: columnsOf(input), groupIds: input.groups, now: c.var.deps.clock.now() }))
+    if (found) sendLogoutsAfterResponse(c, found.notifications)
     return found ? mustLoad(c, id) : null
   },
   async remove(c, id) {

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm'
+import { eq, inArray } from 'drizzle-orm'
 import type { Db } from './client.ts'
 import { applications, providers, type keyPairs, type scopeMappings } from './schema.ts'
 
@@ -56,4 +56,15 @@ export async function loadProviderByClientId(db: Db, clientId: string): Promise<
   if (!row) return null
   const { application, ...provider } = row
   return toBundle(provider as LoadedProvider, application ?? null)
+}
+
+/** The providers with these pks, with their applications (one statement; the outbox sender's). */
+export async function loadProvidersByIds(db: Db, ids: readonly number[]): Promise<Map<number, ProviderBundle>> {
+  if (ids.length === 0) return new Map()
+  const rows = await db.query.providers.findMany({
+    where: inArray(providers.id, [...ids]),
+    with: { ...withKeysAndMappings, application: true },
+  })
+  return new Map(rows.map(({ application, ...provider }) =>
+    [provider.id, toBundle(provider as LoadedProvider, application ?? null)]))
 }

@@ -3,6 +3,7 @@ import type { PgTable } from 'drizzle-orm/pg-core'
 import { getTableConfig } from 'drizzle-orm/pg-core'
 import type { Db } from './client.ts'
 import { rowsOf } from './client.ts'
+import { queueLogouts } from './logout-outbox.ts'
 import {
   accessTokens, appTokens, authenticatedSessions, authorizationCodes, consents, deviceTokens, events,
   loginAttempts, logoutNotifications, refreshTokens, seenJtis,
@@ -43,14 +44,16 @@ export async function purgeExpired(db: Db, now: Date, options: PurgeOptions = {}
     deleted[name] = 0
     for (;;) {
       if (elapsed() >= budgetMs) return { deleted, complete: false }
+      // An expired session ends like any other: the same statement queues its back-channel logout calls.
+      const sessions = table === authenticatedSessions
       const result = await db.execute(sql`
         with gone as (
           delete from ${table} where ctid in (
             select ctid from ${table}
             where expiring and expires <= ${cutoff}::timestamptz
             limit ${batchSize}
-          ) returning 1
-        ) select count(*)::int as n from gone`)
+          ) returning ${sessions ? sql`id, user_id, session_key_hash` : sql`1`}
+        ) ${sessions ? queueLogouts('gone', now) : sql``} select count(*)::int as n from gone`)
       const n = rowsOf<{ n: number }>(result)[0]?.n ?? 0
       deleted[name] += n
       if (n < batchSize) break

@@ -1,5 +1,6 @@
 import { eq, inArray, sql, type SQL } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
+import { queueLogouts, queuedIds } from './logout-outbox.ts'
 import { groups, users } from './schema.ts'
 
 export type UserRow = typeof users.$inferSelect
@@ -27,12 +28,15 @@ function syncUsersOfGroup(userIds: readonly number[]): SQL {
 }
 
 /**
- * authentik §7.3: a deactivated user loses every access, refresh and device token, in the same statement
- * that deactivates it.
+ * authentik §7.3: a deactivated user loses every access, refresh and device token and every browser session, in
+ * the same statement that deactivates it; the sessions' back-channel logout calls are queued there too.
  */
-const revokeTokensOfUser = sql`, at_del as (delete from access_tokens where user_id in (select id from u))
+const revokeTokensOfUser = (now: Date) => sql`, at_del as (delete from access_tokens where user_id in (select id from u))
   , rt_del as (delete from refresh_tokens where user_id in (select id from u))
-  , dt_del as (delete from device_tokens where user_id in (select id from u))`
+  , dt_del as (delete from device_tokens where user_id in (select id from u))
+  , ended as (delete from authenticated_sessions where user_id in (select id from u)
+      returning id, user_id, session_key_hash)
+  ${queueLogouts('ended', now)}`
 
 async function firstId<K extends string | number>(db: Db, query: SQL): Promise<K | null> {
   return rowsOf<{ id: K }>(await db.execute(query))[0]?.id ?? null
@@ -52,21 +56,27 @@ export interface UserChanges {
   values: Partial<NewUser>
   /** When set, the user's memberships become exactly these groups. */
   groupIds?: readonly string[] | undefined
+  /** When the change happens (a deactivation queues logout notifications at this time). */
+  now: Date
 }
 
 /**
- * Change a user, its memberships and (when deactivated) its tokens in one statement; false when there is
- * no such user. Unique and foreign-key violations are thrown for the caller to render.
+ * Change a user, its memberships and (when deactivated) its tokens and sessions in one statement; null when there
+ * is no such user, else the logout notifications it queued. Unique and foreign-key violations are thrown for the
+ * caller to render.
  */
-export async function updateUser(db: Db, userId: number, changes: UserChanges): Promise<boolean> {
+export async function updateUser(db: Db, userId: number, changes: UserChanges): Promise<{ notifications: string[] } | null> {
   const { values, groupIds } = changes
   const target = Object.keys(values).length
     ? db.update(users).set(values).where(eq(users.id, userId)).returning({ id: users.id }).getSQL()
     : sql`select ${users.id} from ${users} where ${users.id} = ${userId}`
-  const id = await firstId<number>(db, sql`with u as (${target})
+  const deactivates = values.isActive === false
+  const rows = rowsOf<{ id: number; notifications: string[] }>(await db.execute(sql`with u as (${target})
     ${groupIds ? syncGroupsOfUser(groupIds) : sql``}
-    ${values.isActive === false ? revokeTokensOfUser : sql``} select id from u`)
-  return id !== null
+    ${deactivates ? revokeTokensOfUser(changes.now) : sql``}
+    select id, ${deactivates ? queuedIds : sql`'[]'::json as notifications`} from u`))
+  const row = rows[0]
+  return row ? { notifications: row.notifications } : null
 }
 
 /** Store a new password hash (Django's `pbkdf2_sha256$...`); the user's pk and username, or null when absent. */

@@ -11,6 +11,12 @@ export type MetadataEndpoint =
 /** The path each served endpoint has (`:slug` stands for the application's slug); built from the route table. */
 export type ServedEndpoints = Partial<Record<MetadataEndpoint, string>>
 
+/** OIDC Back-Channel Logout 1.0 §2.1 and Front-Channel Logout 1.0 §3 metadata. */
+const LOGOUT_FLAGS = {
+  backchannel_logout_supported: true, backchannel_logout_session_supported: true,
+  frontchannel_logout_supported: true, frontchannel_logout_session_supported: true,
+}
+
 const STANDARD_CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'amr', 'nonce']
 
 /**
@@ -50,6 +56,8 @@ export function discoveryDocument(bundle: ProviderBundle, origin: string, served
     token_endpoint: endpoint('token_endpoint'),
     userinfo_endpoint: endpoint('userinfo_endpoint'),
     end_session_endpoint: endpoint('end_session_endpoint'),
+    // Back- and front-channel logout (with `sid`) come with the end-session endpoint that drives them.
+    ...(served.end_session_endpoint !== undefined && LOGOUT_FLAGS),
     introspection_endpoint: endpoint('introspection_endpoint'),
     revocation_endpoint: endpoint('revocation_endpoint'),
     device_authorization_endpoint: endpoint('device_authorization_endpoint'),

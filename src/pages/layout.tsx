@@ -13,7 +13,7 @@ background:#2563eb;color:#fff;cursor:pointer;margin-top:1.25rem}button.secondary
 .muted{color:#59636e;font-size:.9rem}ul{padding-left:1.2rem}.actions{display:flex;gap:.75rem;flex-wrap:wrap}`
 
 /** Every page: plain server-rendered HTML, no external fonts or scripts. */
-export function Layout(props: { title: string; children: Child }) {
+export function Layout(props: { title: string; children: Child; head?: Child }) {
   return (
     <html lang="en">
       <head>
@@ -22,6 +22,7 @@ export function Layout(props: { title: string; children: Child }) {
         <meta name="referrer" content="same-origin" />
         <title>{props.title}</title>
         <style>{raw(STYLE)}</style>
+        {props.head}
       </head>
       <body>
         <main>{props.children}</main>

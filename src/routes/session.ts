@@ -1,7 +1,8 @@
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { sha256Hex } from '../crypto/hash.ts'
 import { base64urlEncode } from '../crypto/encoding.ts'
-import { createSession, endSession, findSession, type ActiveSession } from '../db/sessions.ts'
+import { createSession, endSession, findSession, type ActiveSession, type EndedSession } from '../db/sessions.ts'
+import { sendLogoutsAfterResponse } from '../oauth/logout-dispatch.ts'
 import { origin, type AppContext } from '../deps.ts'
 
 /** How long a browser session lives after sign-in (authentik's default session duration). */
@@ -30,21 +31,27 @@ export async function currentSession(c: AppContext): Promise<ActiveSession | nul
 export async function beginSession(c: AppContext, userId: number, amr: string[]): Promise<void> {
   const now = c.var.deps.clock.now()
   const value = base64urlEncode(crypto.getRandomValues(new Uint8Array(32)))
-  await createSession(c.var.db, {
+  const previous = getCookie(c, sessionCookieName(c))
+  const { notifications } = await createSession(c.var.db, {
     sessionKeyHash: await sha256Hex(value), userId, loginTime: now, amr,
     lastIp: c.req.header('CF-Connecting-IP') ?? null, lastUserAgent: c.req.header('User-Agent') ?? '',
     expires: new Date(now.getTime() + SESSION_TTL_MS),
+    // Another user's session in this browser ends here (authentik / Django `login()` flushes it).
+    replaces: previous ? await sha256Hex(previous) : null,
   })
+  sendLogoutsAfterResponse(c, notifications)
   setCookie(c, sessionCookieName(c), value, {
     httpOnly: true, sameSite: 'Lax', path: '/', secure: secureCookies(c), maxAge: SESSION_TTL_MS / 1000,
   })
   c.set('session', undefined)
 }
 
-/** End the request's session, if any, and clear its cookie. */
-export async function endCurrentSession(c: AppContext): Promise<void> {
+/** End the request's session, if any, clear its cookie and send its logout notifications after the response. */
+export async function endCurrentSession(c: AppContext): Promise<EndedSession | null> {
   const session = await currentSession(c)
-  if (session) await endSession(c.var.db, session.id, c.var.deps.clock.now())
+  const ended = session ? await endSession(c.var.db, session.id, c.var.deps.clock.now()) : null
+  if (ended) sendLogoutsAfterResponse(c, ended.notifications)
   deleteCookie(c, sessionCookieName(c), { path: '/', secure: secureCookies(c) })
   c.set('session', null)
+  return ended
 }

@@ -18,6 +18,8 @@ declare module 'cloudflare:workers' {
     SECRET_KEY: string
     ADMIN_TOKEN: string
     PASSWORD_ITERATIONS: string
+    PUBLIC_URL: string
+    LOGOUT_RECEIVER: string
   }
   /** The entry's exports, as `ctx.exports`: `default` is the Worker itself, bound like a service. */
   export const exports: { default: { fetch(input: string | Request, init?: RequestInit): Promise<Response> } }

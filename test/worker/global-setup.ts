@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node'
+import { startReceiver } from '../support/logout-receiver.ts'
 import { startTestPostgres } from '../support/postgres.ts'
 
 declare module 'vitest' {
@@ -7,6 +8,7 @@ declare module 'vitest' {
     neonWsProxy: string
     neonHttpEndpoint: string
     faultyNeonHttpEndpoint: string
+    logoutReceiver: string
   }
 }
 
@@ -20,5 +22,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('neonWsProxy', postgres.wsProxy)
   project.provide('neonHttpEndpoint', postgres.neonHttp.url)
   project.provide('faultyNeonHttpEndpoint', postgres.faultyNeonHttp.url)
-  return () => postgres.stop()
+  // A relying party's back-channel logout endpoint (test/worker/logout.test.ts).
+  const receiver = await startReceiver()
+  receiver.answers.set('/worker-flaky', [500, 200])
+  project.provide('logoutReceiver', receiver.base)
+  return async () => {
+    await receiver.close()
+    await postgres.stop()
+  }
 }

@@ -35,6 +35,9 @@ describe('discovery and JWKS in workerd', () => {
     expect(doc.token_endpoint).toBe(`${ORIGIN}/application/o/token/`)
     expect(doc.introspection_endpoint).toBe(`${ORIGIN}/application/o/introspect/`)
     expect(doc.revocation_endpoint).toBe(`${ORIGIN}/application/o/revoke/`)
+    expect(doc.end_session_endpoint).toBe(`${ORIGIN}/application/o/${SLUG}/end-session/`)
+    expect(doc).toMatchObject({ backchannel_logout_supported: true, backchannel_logout_session_supported: true,
+      frontchannel_logout_supported: true, frontchannel_logout_session_supported: true })
     expect(doc.id_token_signing_alg_values_supported).toEqual(['ES256'])
     expect(doc.grant_types_supported).toEqual(['authorization_code', 'refresh_token'])
   })

@@ -26,6 +26,9 @@ export default defineProject({
           SECRET_KEY: WORKER_SECRET_KEY,
           ADMIN_TOKEN: WORKER_ADMIN_TOKEN,
           PASSWORD_ITERATIONS: '10000',
+          // The scheduled handler builds issuers from it (back-channel logout retries); the tests' origin.
+          PUBLIC_URL: 'https://idp.test',
+          LOGOUT_RECEIVER: inject('logoutReceiver'),
         },
       },
     })),
