@@ -82,14 +82,14 @@ export interface NewRefreshToken { hash: string; expires: Date; idToken: Record<
 
 // Each insert copies the grant (provider, user, family, scope, auth_time, session) from the row `source` returns,
 // so nothing is inserted unless that row was won by this request.
-function insertAccess(source: SQL, t: NewAccessToken, now: Date): SQL {
+export function insertAccess(source: SQL, t: NewAccessToken, now: Date): SQL {
   return sql`insert into ${accessTokens} (token_hash, jti, provider_id, user_id, grant_id, scope, auth_time, session_id,
       id_token, created, expires)
     select ${t.hash}::text, ${t.jti}::text, provider_id, user_id, grant_id, scope, auth_time, session_id,
       ${jsonb(t.idToken)}, ${at(now)}, ${at(t.expires)} from ${source} returning id`
 }
 
-function insertRefresh(source: SQL, t: NewRefreshToken, now: Date): SQL {
+export function insertRefresh(source: SQL, t: NewRefreshToken, now: Date): SQL {
   return sql`insert into ${refreshTokens} (token_hash, provider_id, user_id, grant_id, scope, auth_time, session_id,
       id_token, created, expires)
     select ${t.hash}::text, provider_id, user_id, grant_id, scope, auth_time, session_id,

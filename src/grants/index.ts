@@ -1,5 +1,6 @@
 import type { GrantType } from '../db/schema.ts'
 import { authorizationCodeGrant } from './authorization-code.ts'
+import { deviceCodeGrant } from './device-code.ts'
 import { refreshTokenGrant } from './refresh-token.ts'
 import type { Grant } from './types.ts'
 
@@ -11,6 +12,7 @@ import type { Grant } from './types.ts'
 const GRANTS: ReadonlyArray<Grant<any, any>> = [
   authorizationCodeGrant,
   refreshTokenGrant,
+  deviceCodeGrant,
 ]
 
 const byGrantType = new Map(GRANTS.map((g) => [g.grantType, g]))
