@@ -36,10 +36,11 @@ describe('discovery (OIDC Discovery 1.0, RFC 8414)', () => {
       authorization_endpoint: 'http://localhost/application/o/authorize/',
       token_endpoint: 'http://localhost/application/o/token/',
       userinfo_endpoint: 'http://localhost/application/o/userinfo/',
+      device_authorization_endpoint: 'http://localhost/application/o/device/',
       response_types_supported: ['code'],
       response_modes_supported: ['query', 'fragment', 'form_post'],
       jwks_uri: 'http://localhost/application/o/rs/jwks/',
-      grant_types_supported: ['authorization_code', 'refresh_token'],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
       id_token_signing_alg_values_supported: ['RS256'],
       subject_types_supported: ['public'],
       token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
@@ -64,7 +65,8 @@ describe('discovery (OIDC Discovery 1.0, RFC 8414)', () => {
 
   it('defaults new providers to the grants RFC 9700 has no objection to', async () => {
     const doc = await json(t.request('/application/o/es256/.well-known/openid-configuration'))
-    expect(doc.grant_types_supported).toEqual(['authorization_code', 'refresh_token'])
+    expect(doc.grant_types_supported).toEqual(['authorization_code', 'refresh_token',
+      'urn:ietf:params:oauth:grant-type:device_code'])
     expect(doc.response_types_supported).toEqual(['code'])
   })
 
