@@ -33,6 +33,7 @@ describe('discovery and JWKS in workerd', () => {
     expect(doc.issuer).toBe(`${ORIGIN}/application/o/${SLUG}/`)
     expect(doc.jwks_uri).toBe(`${ORIGIN}/application/o/${SLUG}/jwks/`)
     expect(doc.token_endpoint).toBe(`${ORIGIN}/application/o/token/`)
+    expect(doc.device_authorization_endpoint).toBe(`${ORIGIN}/application/o/device/`)
     expect(doc.id_token_signing_alg_values_supported).toEqual(['ES256'])
     expect(doc.grant_types_supported).toEqual(['authorization_code', 'refresh_token'])
   })
