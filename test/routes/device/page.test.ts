@@ -89,6 +89,14 @@ describe('the /device page (RFC 8628 §3.3, test_device_init.py)', () => {
     expect(event!.context).toMatchObject({ scopes: 'openid email profile', flow: 'device' })
   })
 
+  it('runs three statements to approve a code under implicit consent: session, code, approval', async () => {
+    const { userCode } = await insertDevice(t, implicit)
+    const fields = agent.formFields(await (await agent.get('/device')).text(), '/device')
+    t.counter.reset()
+    expect((await agent.post('/device', { ...fields, code: userCode })).status).toBe(200)
+    expect(t.counter.count).toBe(3)
+  })
+
   it('compares the code case-insensitively, ignoring hyphens and spaces', async () => {
     const { userCode, id } = await insertDevice(t, implicit)
     const typed = ` ${userCode.slice(0, 4).toLowerCase()} - ${userCode.slice(4, 6)} ${userCode.slice(6).toLowerCase()}`
