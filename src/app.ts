@@ -8,6 +8,8 @@ import { authorize } from './routes/authorize.ts'
 import { consent } from './routes/consent.ts'
 import { githubAuthorize } from './routes/github-authorize.ts'
 import { endSession } from './routes/end-session.ts'
+import { device, devicePage } from './routes/device.ts'
+import { deviceAuthorization } from './routes/device-authorization.ts'
 import { login, loginPage } from './routes/login.ts'
 import { logout, logoutPage } from './routes/logout.ts'
 import { UnreadableRequest } from './routes/form.ts'
@@ -37,6 +39,8 @@ const routes: Route[] = [
   { methods: ['POST'], path: '/login', handler: login },
   { methods: ['GET'], path: '/logout', handler: logoutPage },
   { methods: ['POST'], path: '/logout', handler: logout },
+  { methods: ['GET'], path: '/device', handler: devicePage },
+  { methods: ['POST'], path: '/device', handler: device },
   { methods: ['GET', 'POST', 'OPTIONS'], path: '/application/o/userinfo/', handler: userinfo,
     advertise: 'userinfo_endpoint' },
   { methods: ['GET', 'POST'], path: '/application/o/authorize/', handler: authorize, advertise: 'authorization_endpoint' },
@@ -49,6 +53,8 @@ const routes: Route[] = [
   { methods: ['POST', 'OPTIONS'], path: '/login/oauth/access_token', handler: token },
   { methods: ['GET'], path: '/user', handler: githubUserEndpoint },
   { methods: ['GET'], path: '/user/teams', handler: githubTeamsEndpoint },
+  { methods: ['POST', 'OPTIONS'], path: '/application/o/device/', handler: deviceAuthorization,
+    advertise: 'device_authorization_endpoint' },
   { methods: ['GET'], path: '/.well-known/oauth-authorization-server/application/o/:slug/', handler: discovery },
   { methods: ['GET'], path: '/.well-known/oauth-authorization-server/application/o/:slug', handler: discovery },
   { methods: ['GET'], path: '/application/o/:slug/.well-known/openid-configuration', handler: discovery },

@@ -7,9 +7,12 @@ function assertLength(length: number): void {
   }
 }
 
-// Uniform choice from `alphabet`: bytes at or above the largest multiple of its size are
-// rejected instead of folded in with a modulo, which would favour the first characters.
-function randomString(alphabet: string, length: number): string {
+/**
+ * `length` characters chosen uniformly from `alphabet` (at most 256 characters) by a CSPRNG (W3C WebCrypto
+ * §10.1.1): bytes at or above the largest multiple of its size are rejected instead of folded in with a modulo,
+ * which would favour the first characters.
+ */
+export function randomString(alphabet: string, length: number): string {
   assertLength(length)
   const limit = 256 - (256 % alphabet.length)
   let out = ''

@@ -89,7 +89,7 @@ export function insertAccess(source: SQL, t: NewAccessToken, now: Date): SQL {
       ${jsonb(t.idToken)}, ${at(now)}, ${at(t.expires)} from ${source} returning id`
 }
 
-function insertRefresh(source: SQL, t: NewRefreshToken, now: Date): SQL {
+export function insertRefresh(source: SQL, t: NewRefreshToken, now: Date): SQL {
   return sql`insert into ${refreshTokens} (token_hash, provider_id, user_id, grant_id, scope, auth_time, session_id,
       id_token, created, expires)
     select ${t.hash}::text, provider_id, user_id, grant_id, scope, auth_time, session_id,

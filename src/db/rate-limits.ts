@@ -5,7 +5,8 @@ import { isLive, loginAttempts } from './schema.ts'
 /**
  * Brute-force counters (security.md: sign-in and token endpoints are rate limited per account and per client
  * address), shared by sign-in and the token endpoint: one row of `login_attempts` per key and fixed window.
- * Keys name what is counted: `user:`/`ip:` for sign-in, `client:`/`token-ip:` for the token endpoint.
+ * Keys name what is counted: `user:`/`ip:` for sign-in, `client:`/`token-ip:` for the token endpoint,
+ * `device-ip:` (hourly) for device authorization requests and `device-code-ip:` for wrong user codes.
  */
 
 /** Attempts are counted per key in fixed windows of this length. */
@@ -19,10 +20,10 @@ export interface AttemptWindow {
 /** Each key's count in the current window; a key without a row has no attempts. */
 export type AttemptCounts = Readonly<Record<string, number>>
 
-/** The fixed window `now` falls in (time floored to {@link ATTEMPT_WINDOW_MS}). */
-export function attemptWindow(now: Date): AttemptWindow {
-  const start = Math.floor(now.getTime() / ATTEMPT_WINDOW_MS) * ATTEMPT_WINDOW_MS
-  return { start: new Date(start), end: new Date(start + ATTEMPT_WINDOW_MS) }
+/** The fixed window of `lengthMs` that `now` falls in (time floored to the length; 15 minutes unless given). */
+export function attemptWindow(now: Date, lengthMs: number = ATTEMPT_WINDOW_MS): AttemptWindow {
+  const start = Math.floor(now.getTime() / lengthMs) * lengthMs
+  return { start: new Date(start), end: new Date(start + lengthMs) }
 }
 
 /** RFC 9110 §10.2.3 `Retry-After`: whole seconds until the window ends. */

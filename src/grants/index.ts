@@ -1,6 +1,7 @@
 import type { GrantType } from '../db/schema.ts'
 import { authorizationCodeGrant } from './authorization-code.ts'
 import { clientCredentialsGrant, passwordGrant } from './client-credentials.ts'
+import { deviceCodeGrant } from './device-code.ts'
 import { refreshTokenGrant } from './refresh-token.ts'
 import type { Grant } from './types.ts'
 
@@ -14,6 +15,7 @@ const GRANTS: ReadonlyArray<Grant<any, any>> = [
   refreshTokenGrant,
   clientCredentialsGrant,
   passwordGrant,
+  deviceCodeGrant,
 ]
 
 const byGrantType = new Map(GRANTS.map((g) => [g.grantType, g]))

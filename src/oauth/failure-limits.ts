@@ -1,5 +1,5 @@
 import type { ClientGrant } from '../db/client-load.ts'
-import { attemptWindow, countFailure, secondsLeft, type AttemptCounts } from '../db/rate-limits.ts'
+import { attemptWindow, countFailure, secondsLeft, type AttemptCounts, type AttemptWindow } from '../db/rate-limits.ts'
 import type { ClientCredentials } from './client-auth.ts'
 import type { ClientContext } from './client-request.ts'
 import { OAuthError, type OAuthErrorCode } from './errors.ts'
@@ -27,11 +27,13 @@ const COUNTED_PER_CLIENT: ReadonlySet<OAuthErrorCode> = new Set(['invalid_client
 /**
  * HTTP 429 (RFC 6585 §4) with `Retry-After` (seconds to the window's end); never cached, like every token error.
  * RFC 6749 §5.2 has no code for throttling (`temporarily_unavailable` belongs to the authorization endpoint and
- * `slow_down` tells a device-flow client to poll more slowly), so the code is the generic `invalid_request`.
+ * `slow_down` tells a device-flow client to poll more slowly), so the code is the generic `invalid_request`
+ * unless the endpoint names its own (device authorization answers `slow_down`, as authentik does).
  */
 export class TooManyFailures extends OAuthError {
-  constructor(readonly retryAfter: number) {
-    super('invalid_request', 'Too many failed requests; try again later.', 429, 'rate limited')
+  constructor(readonly retryAfter: number, code: OAuthErrorCode = 'invalid_request',
+    description = 'Too many failed requests; try again later.') {
+    super(code, description, 429, 'rate limited')
   }
 }
 
@@ -85,11 +87,32 @@ export async function countingFailures<R>(
   try {
     return await run(observed)
   } catch (err) {
-    if (!(err instanceof OAuthError) || !COUNTED.has(err.code) || client.clientId === '') throw err
+    if (!(err instanceof OAuthError) || !COUNTED.has(err.code) || client.clientId === '' || countedAlready.has(err)) {
+      throw err
+    }
     const limits = limitsOf(client.clientId, ctx.clientIp, known && COUNTED_PER_CLIENT.has(err.code))
     if (limits.length === 0) throw err
     const counts = await countFailure(ctx.db, limits.map((l) => l.key), attemptWindow(ctx.now))
     refuseOverLimit(limits, counts, ctx.now, true)
     throw err
   }
+}
+
+const countedAlready = new WeakSet<OAuthError>()
+
+/**
+ * For an endpoint that counts a failure of a known client inside a statement doing more (device authorization
+ * deletes the row it inserted for a client whose secret was wrong): `count` runs that statement with the keys
+ * to bump and answers their counts; a limit already reached answers the 429, else `err` is thrown as counted,
+ * so that `countingFailures` does not count it again.
+ */
+export async function throwCounted(
+  ctx: ClientContext, client: ClientCredentials, err: OAuthError,
+  count: (keys: string[], window: AttemptWindow) => Promise<AttemptCounts>,
+): Promise<never> {
+  const limits = limitsOf(client.clientId, ctx.clientIp, COUNTED_PER_CLIENT.has(err.code))
+  const counts = await count(limits.map((l) => l.key), attemptWindow(ctx.now))
+  countedAlready.add(err)
+  refuseOverLimit(limits, counts, ctx.now, true)
+  throw err
 }

@@ -14,6 +14,8 @@ export function ConsentPage(props: {
   permissions: string[]
   /** The request's parameters, then the CSRF token, the user the page was shown to and the endpoint used. */
   hidden: Array<[string, string]>
+  /** Where the answer goes: `/consent`, or `/device` for a device's authorization. */
+  action?: string
 }) {
   return (
     <Layout title={`Authorize ${props.application}`}>
@@ -25,7 +27,7 @@ export function ConsentPage(props: {
           <ul>{props.permissions.map((p) => <li>{p}</li>)}</ul>
         </>
       ) : <p>{props.application} is asking to know who you are.</p>}
-      <form method="post" action="/consent">
+      <form method="post" action={props.action ?? '/consent'}>
         {props.hidden.map(([name, value]) => <input type="hidden" name={name} value={value} />)}
         <div class="actions">
           <button type="submit" name={CONSENT_FIELDS.action} value="allow">Allow</button>

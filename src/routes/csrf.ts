@@ -7,7 +7,7 @@ import { protectPage } from './page-headers.ts'
 import { secureCookies } from './session.ts'
 
 /** The forms that act on a session; each gets its own token so one cannot be replayed into another. */
-export type CsrfForm = 'login' | 'consent' | 'logout'
+export type CsrfForm = 'login' | 'consent' | 'logout' | 'device'
 
 /** The hidden input every protected form carries. */
 export const CSRF_FIELD = 'csrf_token'

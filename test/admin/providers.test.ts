@@ -51,7 +51,7 @@ describe('creating a provider', () => {
       refresh_token_threshold: 'seconds=0', include_claims_in_id_token: true, signing_key: null, encryption_key: null,
       redirect_uris: [], logout_uri: '', logout_method: 'backchannel', sub_mode: 'hashed_user_id',
       issuer_mode: 'per_provider', jwt_federation_sources: [], jwt_federation_providers: [],
-      grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+      grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'device_code'],
     })
   })
 

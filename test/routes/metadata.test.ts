@@ -39,13 +39,15 @@ describe('discovery (OIDC Discovery 1.0, RFC 8414)', () => {
       end_session_endpoint: 'http://localhost/application/o/rs/end-session/',
       introspection_endpoint: 'http://localhost/application/o/introspect/',
       revocation_endpoint: 'http://localhost/application/o/revoke/',
+      device_authorization_endpoint: 'http://localhost/application/o/device/',
       backchannel_logout_supported: true, backchannel_logout_session_supported: true,
       frontchannel_logout_supported: true, frontchannel_logout_session_supported: true,
       response_types_supported: ['code', 'id_token', 'id_token token', 'code token', 'code id_token',
         'code id_token token'],
       response_modes_supported: ['query', 'fragment', 'form_post'],
       jwks_uri: 'http://localhost/application/o/rs/jwks/',
-      grant_types_supported: ['authorization_code', 'refresh_token', 'implicit', 'client_credentials', 'password'],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'implicit', 'client_credentials', 'password',
+        'urn:ietf:params:oauth:grant-type:device_code'],
       id_token_signing_alg_values_supported: ['RS256'],
       subject_types_supported: ['public'],
       token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
@@ -70,7 +72,8 @@ describe('discovery (OIDC Discovery 1.0, RFC 8414)', () => {
 
   it('defaults new providers to the grants RFC 9700 has no objection to', async () => {
     const doc = await json(t.request('/application/o/es256/.well-known/openid-configuration'))
-    expect(doc.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials'])
+    expect(doc.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials',
+      'urn:ietf:params:oauth:grant-type:device_code'])
     expect(doc.response_types_supported).toEqual(['code'])
   })
 

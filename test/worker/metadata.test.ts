@@ -38,6 +38,7 @@ describe('discovery and JWKS in workerd', () => {
     expect(doc.end_session_endpoint).toBe(`${ORIGIN}/application/o/${SLUG}/end-session/`)
     expect(doc).toMatchObject({ backchannel_logout_supported: true, backchannel_logout_session_supported: true,
       frontchannel_logout_supported: true, frontchannel_logout_session_supported: true })
+    expect(doc.device_authorization_endpoint).toBe(`${ORIGIN}/application/o/device/`)
     expect(doc.id_token_signing_alg_values_supported).toEqual(['ES256'])
     expect(doc.grant_types_supported).toEqual(['authorization_code', 'refresh_token'])
   })

@@ -1,0 +1,69 @@
+import { and, eq, sql } from 'drizzle-orm'
+import { rowsOf, type Db } from './client.ts'
+import type { ArtefactQuery } from './client-load.ts'
+import { insertAccess, insertRefresh, type NewAccessToken, type NewRefreshToken } from './grant-store.ts'
+import { authenticatedSessions, deviceTokens, isLive, type DeviceTokenStatus } from './schema.ts'
+import { claimUserJson, type ClaimUser } from './user-claims.ts'
+
+/** A device token of the client, live or expired (RFC 8628 §3.5 tells the two apart until the purge). */
+export interface DeviceGrant {
+  id: string
+  status: DeviceTokenStatus
+  scope: string
+  /** Past its lifetime: `expired_token`. */
+  expired: boolean
+  /** The approving session's login time, once approved. */
+  authTime: Date | null
+  lastPolled: Date | null
+  /** Seconds the client must leave between polls. */
+  interval: number
+  user: ClaimUser | null
+  /** The approving browser session, while it exists: its `amr` and `sid`. */
+  session: { amr: string[]; sid: string } | null
+}
+
+/** RFC 8628 §3.4: the client's device token whose device code hashes to `codeHash`, expired or not. */
+export function deviceArtefact(db: Db, codeHash: string, now: Date): ArtefactQuery<DeviceGrant> {
+  const d = deviceTokens
+  return {
+    query: (providerId) => db.select({ grant: sql`json_build_object(
+      'id', ${d.id}, 'status', ${d.status}, 'scope', ${d.scope}, 'expired', not ${isLive(d, now)},
+      'authTime', ${d.authTime}, 'lastPolled', ${d.lastPolled}, 'interval', ${d.interval},
+      'user', ${claimUserJson(sql`${d.userId}`)},
+      'session', (select json_build_object('amr', s.amr, 'sid', s.session_key_hash)
+        from ${authenticatedSessions} s where s.id = ${d.sessionId}))` })
+      .from(d).where(and(eq(d.deviceCodeHash, codeHash), eq(d.providerId, providerId))),
+    decode: (json) => {
+      const found = json as Omit<DeviceGrant, 'authTime' | 'lastPolled'> & { authTime: string | null;
+        lastPolled: string | null }
+      return { ...found, authTime: found.authTime === null ? null : new Date(found.authTime),
+        lastPolled: found.lastPolled === null ? null : new Date(found.lastPolled) }
+    },
+  }
+}
+
+/** RFC 8628 §3.5: remember this poll; `slowDown` adds 5 seconds to the interval for this and every later poll. */
+export async function recordPoll(db: Db, tokenId: string, now: Date, slowDown: boolean): Promise<void> {
+  await db.update(deviceTokens)
+    .set({ lastPolled: now, ...(slowDown && { interval: sql`${deviceTokens.interval} + 5` }) })
+    .where(eq(deviceTokens.id, tokenId))
+}
+
+/**
+ * RFC 8628 §3.5 single use: delete the live, approved device token and store the tokens issued for it (its
+ * family, session and auth_time), in one statement. False when another request redeemed it first.
+ */
+export async function redeemDeviceCode(
+  db: Db, tokenId: string, now: Date, access: NewAccessToken, refresh: NewRefreshToken | null,
+): Promise<boolean> {
+  const d = deviceTokens
+  const source = sql.raw('consumed')
+  const [row] = rowsOf<{ issued: boolean }>(await db.execute(sql`with consumed as (
+      delete from ${d} where ${d.id} = ${tokenId}::uuid and ${d.status} = 'approved' and ${d.userId} is not null
+        and ${d.authTime} is not null and ${isLive(d, now)}
+      returning provider_id, user_id, grant_id, scope, auth_time, session_id),
+    access as (${insertAccess(source, access, now)})
+    ${refresh ? sql`, refresh as (${insertRefresh(source, refresh, now)})` : sql``}
+    select exists (select 1 from access) as issued`))
+  return row?.issued === true
+}

@@ -1,0 +1,101 @@
+import type { Handler } from 'hono'
+import { findPendingDevice, type PendingDevice } from '../db/device-approval.ts'
+import { attemptWindow, secondsLeft } from '../db/rate-limits.ts'
+import type { ActiveSession } from '../db/sessions.ts'
+import type { AppContext, AppEnv } from '../deps.ts'
+import { DEVICE_PAGE } from '../oauth/device-authorization.ts'
+import { decideDevice, type ConsentAnswer } from '../oauth/device-approval.ts'
+import { normaliseUserCode } from '../oauth/user-code.ts'
+import { PermissionDeniedPage } from '../pages/authorize-error.tsx'
+import { ConsentPage, CONSENT_FIELDS } from '../pages/consent.tsx'
+import { DEVICE_FIELDS, DeviceDonePage, DeviceEntryPage } from '../pages/device.tsx'
+import { MessagePage } from '../pages/layout.tsx'
+import { clientIp } from './client-ip.ts'
+import { CSRF_FIELD, csrfFailed, csrfToken, verifyCsrf } from './csrf.ts'
+import { readForm } from './form.ts'
+import { protectPage } from './page-headers.ts'
+import { currentSession } from './session.ts'
+
+/** Wrong user codes allowed per address and 15-minute window (RFC 8628 §5.1); then a 429 until it ends. */
+export const MAX_WRONG_CODES = 10
+const INVALID = 'Invalid code'
+
+/** `/device` with the code, for the sign-in page to come back to. */
+const pageWith = (code: string) => (code ? `${DEVICE_PAGE}?${new URLSearchParams({ code })}` : DEVICE_PAGE)
+
+function signIn(c: AppContext, code: string): Response {
+  c.header('Cache-Control', 'no-store')
+  return c.redirect(`/login?${new URLSearchParams({ next: pageWith(code) })}`, c.req.method === 'POST' ? 303 : 302)
+}
+
+async function entryPage(c: AppContext, session: ActiveSession, code: string, error?: string): Promise<Response> {
+  protectPage(c)
+  const token = await csrfToken(c, 'device')
+  return c.html(DeviceEntryPage({ username: session.user.username, code, csrfToken: token, error }))
+}
+
+async function consentPage(c: AppContext, session: ActiveSession, device: PendingDevice, code: string):
+  Promise<Response> {
+  const permissions = [...new Set(device.mappings.map((m) => m.description).filter(Boolean))]
+  const hidden: Array<[string, string]> = [[DEVICE_FIELDS.code, code], [CSRF_FIELD, await csrfToken(c, 'device')],
+    [CONSENT_FIELDS.user, session.user.uuid]]
+  protectPage(c)
+  return c.html(ConsentPage({ application: device.application.name, username: session.user.username, permissions,
+    hidden, action: DEVICE_PAGE }))
+}
+
+/** RFC 8628 §3.3 verification URI, GET: sign-in required; `?code=` pre-fills the form (authentik §4.6). */
+export const devicePage: Handler<AppEnv> = async (c) => {
+  const code = c.req.query(DEVICE_FIELDS.code) ?? ''
+  const session = await currentSession(c)
+  if (!session) return signIn(c, code)
+  return entryPage(c, session, code)
+}
+
+/**
+ * The device page's form, and the device consent page's answer: CSRF and Origin, the session, then the code
+ * (case-insensitive, hyphens and spaces ignored; wrong ones limited per address), then the group check and
+ * consent (`decideDevice`), then a page saying the device may go on.
+ */
+export const device: Handler<AppEnv> = async (c) => {
+  const form = await readForm(c)
+  if (!(await verifyCsrf(c, 'device', form[CSRF_FIELD]))) return csrfFailed(c)
+  const field = (name: string) => (typeof form[name] === 'string' ? form[name] : '')
+  const code = field(DEVICE_FIELDS.code)
+  const action = field(CONSENT_FIELDS.action)
+  const session = await currentSession(c)
+  if (!session) return signIn(c, code)
+  if (action !== '' && field(CONSENT_FIELDS.user) !== session.user.uuid) {
+    // Another user signed in since the consent page was shown: start over, so they see their own.
+    c.header('Cache-Control', 'no-store')
+    return c.redirect(pageWith(code), 303)
+  }
+
+  const { db, deps } = c.var
+  const now = deps.clock.now()
+  const ip = clientIp(c)
+  const window = attemptWindow(now)
+  const { device: found, attempts } = await findPendingDevice(db, {
+    userCode: normaliseUserCode(code), attemptKey: ip ? `device-code-ip:${ip}` : null, window, now,
+  })
+  if (found ? attempts >= MAX_WRONG_CODES : attempts > MAX_WRONG_CODES) {
+    protectPage(c)
+    c.header('Retry-After', String(secondsLeft(window, now)))
+    return c.html(MessagePage({ title: 'Too many attempts', message: 'Too many wrong codes. Try again later.' }), 429)
+  }
+  if (!found) return entryPage(c, session, code, INVALID)
+
+  const answer: ConsentAnswer = action === 'allow' || action === 'deny' ? action : null
+  const outcome = await decideDevice(db, { device: found, session, answer, now, clientIp: ip ?? null })
+  protectPage(c)
+  switch (outcome) {
+    case 'forbidden':
+      return c.html(PermissionDeniedPage({ application: found.application.name }))
+    case 'consent':
+      return consentPage(c, session, found, code)
+    case 'gone':
+      return entryPage(c, session, code, INVALID)
+    default:
+      return c.html(DeviceDonePage({ application: found.application.name, approved: outcome === 'approved' }))
+  }
+}

@@ -1,0 +1,99 @@
+import { decodeJwt } from 'jose'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestContext, type TestContext } from '../support/app.ts'
+import { createProviderApp, defaultMappingPks, EXPLICIT_CONSENT, generateKeyPair, PASSWORD } from '../support/fixtures.ts'
+import { startHttpServer, type HttpServer } from '../support/http-server.ts'
+import { createUser, SCOPE, type E2EUser } from '../e2e/fixtures.ts'
+import { launchChromium } from './chromium.ts'
+
+const SCREENSHOT = '/tmp/edge-oidc-device.png'
+const GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
+const APP = 'Kitchen display'
+
+let t: TestContext
+let server: HttpServer
+let user: E2EUser
+let client: { client_id: string; client_secret: string }
+let browser: Browser
+let page: Page
+
+beforeAll(async () => {
+  browser = await launchChromium()
+  t = await createTestContext()
+  t.clock.set(new Date())
+  server = await startHttpServer(t)
+  user = await createUser(t, 'device-demo', 'device-demo-users')
+  const key = await generateKeyPair(t, 'device-browser', { alg: 'rsa', key_size: 2048, validity_days: 30 })
+  // Ten minutes for the user code: the poller below moves the clock on by the interval at each poll.
+  client = await createProviderApp(t, 'device-browser', {
+    authorization_flow: EXPLICIT_CONSENT, signing_key: key.pk, property_mappings: await defaultMappingPks(t),
+    access_code_validity: 'minutes=10',
+  }, { name: APP })
+  page = await (await browser.newContext()).newPage()
+  page.setDefaultTimeout(10_000)
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.close()
+  await t?.close()
+})
+
+function post(path: string, params: Record<string, string>): Promise<Response> {
+  return fetch(`${server.base}${path}`, { method: 'POST', body: new URLSearchParams({ ...params,
+    client_id: client.client_id, client_secret: client.client_secret }) })
+}
+
+/**
+ * A device polling the token endpoint as RFC 8628 §3.4 has it: each poll comes an interval later on the provider's
+ * clock; between polls it yields briefly to the browser. Resolves with the tokens, or fails on any answer other
+ * than `authorization_pending`.
+ */
+async function pollUntilTokens(deviceCode: string, seen: string[]): Promise<Record<string, string>> {
+  for (;;) {
+    t.clock.advance(5000)
+    const res = await post('/application/o/token/', { grant_type: GRANT, device_code: deviceCode })
+    const body = await res.json() as Record<string, string>
+    if (res.status === 200) return body
+    seen.push(body.error!)
+    if (body.error !== 'authorization_pending') throw new Error(`poll answered ${res.status} ${JSON.stringify(body)}`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
+describe('headless Chromium approves a device on the /device page', () => {
+  it('signs in, enters the code, consents, while the device polls until it gets its tokens', async () => {
+    const res = await post('/application/o/device/', { scope: SCOPE })
+    expect(res.status).toBe(200)
+    const started = await res.json() as { device_code: string; user_code: string; verification_uri: string }
+    const seen: string[] = []
+    const polling = pollUntilTokens(started.device_code, seen)
+
+    // The user types the address their device shows: no code in it, so they enter the code themselves.
+    await page.goto(started.verification_uri)
+    expect(new URL(page.url()).pathname).toBe('/login')
+    await page.fill('input[name=username]', user.username)
+    await page.fill('input[name=password]', PASSWORD)
+    await page.click('button[type=submit]')
+    await page.waitForURL((u) => u.pathname === '/device')
+    expect(await page.locator('h1').textContent()).toBe('Connect a device')
+    // As a person types it: lower case, with a space for the hyphen.
+    await page.fill('input[name=code]', started.user_code.toLowerCase().replace('-', ' '))
+    await page.click('button[type=submit]')
+
+    await page.locator('button[name=action][value=allow]').waitFor()
+    expect(await page.locator('h1').textContent()).toBe(`You're about to sign into ${APP}.`)
+    await page.screenshot({ path: SCREENSHOT, fullPage: true })
+    await page.click('button[name=action][value=allow]')
+    await page.locator('text=You may return to your device.').waitFor()
+    expect(await page.locator('h1').textContent()).toBe('Device connected')
+
+    const tokens = await polling
+    expect(seen.length).toBeGreaterThan(0)
+    expect(new Set(seen)).toEqual(new Set(['authorization_pending']))
+    expect(tokens).toMatchObject({ token_type: 'Bearer', scope: SCOPE, refresh_token: expect.any(String) })
+    expect(decodeJwt(tokens.id_token!)).toMatchObject({ aud: client.client_id, amr: ['pwd'],
+      preferred_username: user.username, iss: `${server.base}/application/o/device-browser/` })
+  })
+})
