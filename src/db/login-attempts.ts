@@ -47,15 +47,16 @@ function eventInsert(event: NewEvent, now: Date): SQL {
 }
 
 /**
- * One statement after a successful sign-in: give back the attempt {@link beginSignIn} counted (only failures
- * stay counted; earlier failures are not reset), set the user's `last_login` and write the `login` event.
+ * The writes of a successful sign-in, as CTEs for the statement that creates its session (so sign-in is two
+ * statements): give back the attempt {@link beginSignIn} counted (only failures stay counted; earlier failures are
+ * not reset), set the user's `last_login` and write the `login` event.
  */
-export async function recordSignIn(
+export function signInWrites(
   db: Db, userId: number, keys: readonly string[], window: AttemptWindow, event: NewEvent, now: Date,
-): Promise<void> {
+): SQL {
   const refund = db.update(loginAttempts).set({ count: sql`greatest(${loginAttempts.count} - 1, 0)` })
     .where(and(inArray(loginAttempts.key, [...keys]), eq(loginAttempts.windowStart, window.start)))
   const touch = db.update(users).set({ lastLogin: now }).where(eq(users.id, userId))
-  await db.execute(sql`with refunded as (${refund.getSQL()}), touched as (${touch.getSQL()})
-    ${eventInsert(event, now)}`)
+  return sql`refunded as (${refund.getSQL()}), touched as (${touch.getSQL()}),
+    signed_in as (${eventInsert(event, now)})`
 }

@@ -1,4 +1,5 @@
 import { eq, inArray } from 'drizzle-orm'
+import { activeSession, sessionJson, type ActiveSession } from './sessions.ts'
 import type { Db } from './client.ts'
 import { applications, providers, type keyPairs, type scopeMappings } from './schema.ts'
 
@@ -67,4 +68,23 @@ export async function loadProvidersByIds(db: Db, ids: readonly number[]): Promis
   })
   return new Map(rows.map(({ application, ...provider }) =>
     [provider.id, toBundle(provider as LoadedProvider, application ?? null)]))
+}
+
+/**
+ * The provider with `client_id` and, in the same statement, the browser session whose cookie hashes to
+ * `sessionKeyHash` (when one was sent): the authorization endpoint's first read, so that a signed-in
+ * authorization costs two statements. `session` is undefined when the cookie was not read (no provider, no cookie).
+ */
+export async function loadProviderAndSession(db: Db, clientId: string, sessionKeyHash: string | null, now: Date):
+  Promise<{ bundle: ProviderBundle | null; session: ActiveSession | null | undefined }> {
+  if (sessionKeyHash === null) return { bundle: await loadProviderByClientId(db, clientId), session: undefined }
+  const row = await db.query.providers.findFirst({
+    where: eq(providers.clientId, clientId),
+    with: { ...withKeysAndMappings, application: true },
+    extras: { session: sessionJson(sessionKeyHash, now).as('session') },
+  })
+  if (!row) return { bundle: null, session: undefined }
+  const { application, session, ...provider } = row
+  return { bundle: toBundle(provider as LoadedProvider, application ?? null),
+    session: activeSession(session as Parameters<typeof activeSession>[0], sessionKeyHash) }
 }

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
 import { queueLogouts, queuedIds } from './logout-outbox.ts'
 import { authenticatedSessions, isLive } from './schema.ts'
@@ -64,12 +64,13 @@ export interface ActiveSession {
 /**
  * Store a new session (only the hash of its cookie value). `replaces`: the hash of the cookie the browser still
  * sent; when it is another user's live session, the same statement ends it and queues its logout calls (Django's
- * `login()` flushes the old session when the user changes). Its id and the queued notifications.
+ * `login()` flushes the old session when the user changes); `alsoWrite`, CTEs to run in the same statement (the
+ * sign-in's own writes). Its id and the queued notifications.
  */
 export async function createSession(db: Db, values: {
   sessionKeyHash: string; userId: number; loginTime: Date; amr: string[]; lastIp: string | null
   lastUserAgent: string; expires: Date; replaces?: string | null
-}): Promise<{ id: string; notifications: string[] }> {
+}, alsoWrite?: SQL): Promise<{ id: string; notifications: string[] }> {
   const { replaces, ...row } = values
   const insert = db.insert(authenticatedSessions).values({ ...row, created: values.loginTime })
     .returning({ id: authenticatedSessions.id }).getSQL()
@@ -79,20 +80,36 @@ export async function createSession(db: Db, values: {
       returning id, user_id, session_key_hash)
     ${queueLogouts('ended', values.loginTime)}
     , created as (${insert})
+    ${alsoWrite ? sql`, ${alsoWrite}` : sql``}
     select id, ${queuedIds} from created`))
   const created = rows[0]
   if (!created) throw new Error('insert returned no row')
   return created
 }
 
+type SessionJson = { id: string; loginTime: string; amr: string[]; user: ClaimUser | null }
+
+/**
+ * The live session whose cookie hashes to `sessionKeyHash` as one JSON value (null when none), so that another
+ * statement can read it too (authorize reads it with the client). Plain SQL text: it is safe inside drizzle's
+ * relational `extras`, which rewrite column references.
+ */
+export function sessionJson(sessionKeyHash: string, now: Date): SQL<SessionJson | null> {
+  return sql<SessionJson | null>`(select json_build_object('id', s.id, 'loginTime', s.login_time, 'amr', s.amr,
+      'user', ${claimUserJson(sql`s.user_id`)})
+    from authenticated_sessions s where s.session_key_hash = ${sessionKeyHash}
+      and (not s.expiring or s.expires > ${now.toISOString()}::timestamptz))`
+}
+
+/** The `ActiveSession` of {@link sessionJson}'s value; null when there is none or its user is inactive. */
+export function activeSession(json: SessionJson | null, sessionKeyHash: string): ActiveSession | null {
+  if (!json?.user || !json.user.isActive) return null
+  return { id: json.id, sessionKeyHash, loginTime: new Date(json.loginTime), amr: json.amr, user: json.user }
+}
+
 /** The live session whose cookie hashes to `sessionKeyHash`, with its active user; one statement. */
 export async function findSession(db: Db, sessionKeyHash: string, now: Date): Promise<ActiveSession | null> {
-  const rows = rowsOf<{ id: string; login_time: string | Date; amr: string[]; user: ClaimUser | null }>(
-    await db.execute(sql`select ${authenticatedSessions.id} as id, ${authenticatedSessions.loginTime} as login_time,
-        ${authenticatedSessions.amr} as amr, ${claimUserJson(sql`${authenticatedSessions.userId}`)} as user
-      from ${authenticatedSessions}
-      where ${authenticatedSessions.sessionKeyHash} = ${sessionKeyHash} and ${isLive(authenticatedSessions, now)}`))
-  const row = rows[0]
-  if (!row?.user || !row.user.isActive) return null
-  return { id: row.id, sessionKeyHash, loginTime: new Date(row.login_time), amr: row.amr, user: row.user }
+  const [row] = rowsOf<{ session: SessionJson | null }>(
+    await db.execute(sql`select ${sessionJson(sessionKeyHash, now)} as session`))
+  return activeSession(row?.session ?? null, sessionKeyHash)
 }

@@ -4,7 +4,7 @@
  */
 import { base64urlEncode } from '../crypto/encoding.ts'
 import { deriveSecrets } from '../crypto/secret-box.ts'
-import { loadProviderByClientId } from '../db/providers.ts'
+import { loadProviderAndSession } from '../db/providers.ts'
 import type { ActiveSession } from '../db/sessions.ts'
 import { origin, type AppContext } from '../deps.ts'
 import { loginUrl, nextStep, type NextStep } from '../oauth/authorize-flow.ts'
@@ -25,7 +25,7 @@ import { hasNul, readForm, UnreadableRequest } from './form.ts'
 import { CSRF_FIELD, csrfToken } from './csrf.ts'
 import { clientIp } from './client-ip.ts'
 import { protectPage } from './page-headers.ts'
-import { currentSession } from './session.ts'
+import { currentSession, rememberSession, unreadSessionCookie } from './session.ts'
 
 /** The request's parameters: the query of a GET, the form body of a POST (OIDC Core §3.1.2.1). */
 export async function requestParams(c: AppContext): Promise<URLSearchParams> {
@@ -59,6 +59,17 @@ export async function respond(c: AppContext, bundle: TrustedBundle, response: Au
   return c.html(FormPostPage({ application: bundle.application.name, action, fields, nonce }))
 }
 
+/**
+ * The client's provider and, in the same statement, the browser session (remembered for `currentSession`): a
+ * signed-in authorization then costs two statements, this read and the write that issues (DESIGN.md budgets).
+ */
+async function loadClient(c: AppContext, clientId: string) {
+  const { bundle, session } = await loadProviderAndSession(c.var.db, clientId, await unreadSessionCookie(c),
+    c.var.deps.clock.now())
+  if (session !== undefined) rememberSession(c, session)
+  return bundle
+}
+
 /** A validated authorization request: its raw parameters, its client and what they mean. */
 export interface Authorization {
   params: URLSearchParams
@@ -78,7 +89,7 @@ export async function loadAuthorization(c: AppContext, params: URLSearchParams, 
   const clientId = param(params, 'client_id')
   let trusted: ReturnType<typeof trustedTarget>
   try {
-    trusted = trustedTarget(clientId === null ? null : await loadProviderByClientId(c.var.db, clientId), params, origin(c))
+    trusted = trustedTarget(clientId === null ? null : await loadClient(c, clientId), params, origin(c))
   } catch (err) {
     if (!(err instanceof UntrustedRequestError)) throw err
     c.var.deps.log.log('warn', 'untrusted authorization request', {

@@ -1,7 +1,7 @@
 import type { Handler } from 'hono'
 import { verifyPassword, verifyPasswordDummy } from '../crypto/password.ts'
 import { recordEvent } from '../db/events.ts'
-import { MAX_FAILED_ATTEMPTS, beginSignIn, recordSignIn, type SignInUser } from '../db/login-attempts.ts'
+import { MAX_FAILED_ATTEMPTS, beginSignIn, signInWrites, type SignInUser } from '../db/login-attempts.ts'
 import { attemptWindow } from '../db/rate-limits.ts'
 import { loadProviderByClientId } from '../db/providers.ts'
 import type { AppContext, AppEnv } from '../deps.ts'
@@ -99,9 +99,8 @@ export const login: Handler<AppEnv> = async (c) => {
     return renderForm(c, next, username, INVALID)
   }
 
-  await beginSession(c, user.id, ['pwd'])
-  await recordSignIn(db, user.id, keys, window, { action: 'login', user: { pk: user.id, username: user.username },
-    context: { auth_method: 'password' }, clientIp: ip }, now)
+  await beginSession(c, user.id, ['pwd'], signInWrites(db, user.id, keys, window, { action: 'login',
+    user: { pk: user.id, username: user.username }, context: { auth_method: 'password' }, clientIp: ip }, now))
   protectPage(c)
   return c.redirect(next || '/', 303)
 }

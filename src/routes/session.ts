@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { sha256Hex } from '../crypto/hash.ts'
 import { base64urlEncode } from '../crypto/encoding.ts'
@@ -17,6 +18,21 @@ export function sessionCookieName(c: AppContext): string {
   return secureCookies(c) ? '__Host-edge_oidc_session' : 'edge_oidc_session'
 }
 
+/**
+ * The hash of the session cookie, when the request's session has not been read yet and a cookie was sent: for a
+ * statement that reads the session together with something else (then hand it to `rememberSession`).
+ */
+export async function unreadSessionCookie(c: AppContext): Promise<string | null> {
+  if (c.var.session !== undefined) return null
+  const value = getCookie(c, sessionCookieName(c))
+  return value ? sha256Hex(value) : null
+}
+
+/** The request's session as another statement read it (see `unreadSessionCookie`). */
+export function rememberSession(c: AppContext, session: ActiveSession | null): void {
+  c.set('session', session)
+}
+
 /** The request's live session, read once per request (one statement) and remembered on the context. */
 export async function currentSession(c: AppContext): Promise<ActiveSession | null> {
   const cached = c.var.session
@@ -27,8 +43,11 @@ export async function currentSession(c: AppContext): Promise<ActiveSession | nul
   return session
 }
 
-/** Start a session for `userId` after a successful sign-in: a new random cookie, only its hash stored. */
-export async function beginSession(c: AppContext, userId: number, amr: string[]): Promise<void> {
+/**
+ * Start a session for `userId` after a successful sign-in: a new random cookie, only its hash stored; `alsoWrite`
+ * runs in the same statement (see `createSession`).
+ */
+export async function beginSession(c: AppContext, userId: number, amr: string[], alsoWrite?: SQL): Promise<void> {
   const now = c.var.deps.clock.now()
   const value = base64urlEncode(crypto.getRandomValues(new Uint8Array(32)))
   const previous = getCookie(c, sessionCookieName(c))
@@ -38,7 +57,7 @@ export async function beginSession(c: AppContext, userId: number, amr: string[])
     expires: new Date(now.getTime() + SESSION_TTL_MS),
     // Another user's session in this browser ends here (authentik / Django `login()` flushes it).
     replaces: previous ? await sha256Hex(previous) : null,
-  })
+  }, alsoWrite)
   sendLogoutsAfterResponse(c, notifications)
   setCookie(c, sessionCookieName(c), value, {
     httpOnly: true, sameSite: 'Lax', path: '/', secure: secureCookies(c), maxAge: SESSION_TTL_MS / 1000,

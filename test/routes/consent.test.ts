@@ -69,7 +69,7 @@ describe('explicit consent', () => {
     const fields = agent.formFields(await consentPage(agent, ask({ scope: 'openid email' })), '/consent')
     t.counter.reset()
     const res = await agent.post('/consent', { ...fields, action: 'allow' })
-    expect(t.counter.count).toBe(3)
+    expect(t.counter.count).toBe(2)
     expect(res.status).toBe(303)
     expect(res.headers.get('Location')).toMatch(/^foo:\/\/localhost\?code=[A-Za-z0-9]{48}&state=st&iss=/)
     expect(location(res).searchParams.get('iss')).toBe(client.iss)
@@ -81,7 +81,7 @@ describe('explicit consent', () => {
     for (const scope of ['openid email', 'email']) {
       t.counter.reset()
       const res = await agent.get(ask({ scope }))
-      expect(t.counter.count).toBe(3)
+      expect(t.counter.count).toBe(2)
       expect(res.status).toBe(302)
       expect(location(res).searchParams.get('code')).toMatch(/^[A-Za-z0-9]{48}$/)
     }

@@ -70,7 +70,7 @@ describe('the code flow (implicit consent)', () => {
   it('redirects with code, state and iss, and stores only the code\'s hash', async () => {
     t.counter.reset()
     const res = await agent.get(ask({ nonce: 'n-1', code_challenge: 'challenge-1', scope: 'openid email unknown offline_access' }))
-    expect(t.counter.count).toBe(3)
+    expect(t.counter.count).toBe(2)
     const code = codeOf(res)
     expect(res.headers.get('Location')).toBe(`foo://localhost?code=${code}&state=st&iss=${encodeURIComponent(client.iss)}`)
     expect(res.headers.get('Cache-Control')).toBe('no-store')
