@@ -2,6 +2,7 @@ import type { ApplicationRow, ProviderBundle } from '../db/providers.ts'
 import type { GrantType } from '../db/schema.ts'
 import { authorizeError, type AuthorizeTarget, type ResponseMode } from './authorize-response.ts'
 import { issuerOf } from './issuer.ts'
+import { isPkceValue } from './pkce.ts'
 import { isForbiddenScheme, matchRedirectUri } from './redirect-uri.ts'
 
 /** A provider that can be authorized against: it serves an application. */
@@ -130,6 +131,9 @@ export function validateAuthorizeRequest(
   const method = param(params, 'code_challenge_method') ?? 'plain'
   if (codeChallenge !== null && method !== 'plain' && method !== 'S256') {
     throw authorizeError('invalid_request', `Unsupported challenge method ${method}`)
+  }
+  if (codeChallenge !== null && !isPkceValue(codeChallenge)) {
+    throw authorizeError('invalid_request', 'code_challenge must be 43-128 unreserved characters (RFC 7636 §4.2)')
   }
   if (codeChallenge === null && bundle.provider.clientType === 'public') {
     throw authorizeError('invalid_request', 'Public clients must send a PKCE code_challenge (RFC 9700 §2.1.1)')

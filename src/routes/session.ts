@@ -3,6 +3,7 @@ import { sha256Hex } from '../crypto/hash.ts'
 import { base64urlEncode } from '../crypto/encoding.ts'
 import { createSession, endSession, findSession, type ActiveSession } from '../db/sessions.ts'
 import { origin, type AppContext } from '../deps.ts'
+import { clientIp } from './client-ip.ts'
 
 /** How long a browser session lives after sign-in (authentik's default session duration). */
 export const SESSION_TTL_MS = 24 * 3_600_000
@@ -32,7 +33,7 @@ export async function beginSession(c: AppContext, userId: number, amr: string[])
   const value = base64urlEncode(crypto.getRandomValues(new Uint8Array(32)))
   await createSession(c.var.db, {
     sessionKeyHash: await sha256Hex(value), userId, loginTime: now, amr,
-    lastIp: c.req.header('CF-Connecting-IP') ?? null, lastUserAgent: c.req.header('User-Agent') ?? '',
+    lastIp: clientIp(c) ?? null, lastUserAgent: c.req.header('User-Agent') ?? '',
     expires: new Date(now.getTime() + SESSION_TTL_MS),
   })
   setCookie(c, sessionCookieName(c), value, {
