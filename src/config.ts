@@ -34,9 +34,12 @@ export const NODE_DEFAULT_HOSTS = ['localhost', '127.0.0.1', '[::1]']
 
 /**
  * `ALLOWED_HOSTS` as Django reads it: comma-separated host names (no port), `.example.com` for the domain and
- * its subdomains, `*` for any host. Unset: `defaults` plus the `PUBLIC_URL` host.
+ * its subdomains, `*` for any host; the `PUBLIC_URL` host is always added. Unset: `defaults` without `PUBLIC_URL`
+ * (the request's host becomes the issuer), any host with it.
  */
 function allowedHosts(value: string | undefined, publicUrl: string | undefined, defaults: string[] | null): string[] | null {
+  // A pinned PUBLIC_URL is the issuer whatever the Host says: unless ALLOWED_HOSTS is set, any host is served.
+  if (value === undefined && publicUrl) return null
   const list = value === undefined ? defaults : value.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)
   if (list === null || list.includes('*')) return null
   return [...new Set([...list, ...(publicUrl ? [new URL(publicUrl).hostname] : [])])]

@@ -12,8 +12,9 @@ describe('configuration', () => {
   })
 
   it('reads ALLOWED_HOSTS as Django does, adding the PUBLIC_URL host; * allows any host', () => {
-    expect(parseConfig({ SECRET_KEY, PUBLIC_URL: 'https://id.example.com' }).allowedHosts)
-      .toEqual(['localhost', '127.0.0.1', '[::1]', 'id.example.com'])
+    expect(parseConfig({ SECRET_KEY, PUBLIC_URL: 'https://id.example.com' }).allowedHosts).toBeNull()
+    expect(parseConfig({ SECRET_KEY, ALLOWED_HOSTS: 'localhost', PUBLIC_URL: 'https://id.example.com' }).allowedHosts)
+      .toEqual(['localhost', 'id.example.com'])
     expect(parseConfig({ SECRET_KEY, ALLOWED_HOSTS: ' .Example.org, a.test ', PUBLIC_URL: 'https://id.example.com' })
       .allowedHosts).toEqual(['.example.org', 'a.test', 'id.example.com'])
     expect(parseConfig({ SECRET_KEY, ALLOWED_HOSTS: '*' }).allowedHosts).toBeNull()

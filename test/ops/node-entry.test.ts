@@ -1,9 +1,10 @@
 import { request } from 'node:http'
 import { createServer, type Server } from 'node:net'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { formFields } from '../support/browser-forms.ts'
 import { accepts, freePort, listening, start, stopAll, type Started } from './node-process.ts'
 
 let dataDir: string
@@ -32,18 +33,21 @@ describe('npm start: stopping', { timeout: 120_000 }, () => {
     const s = start('node', { DATA_DIR: dataDir }, port)
     await listening(s)
     const body = 'grant_type=nope&client_id=x'
-    // A request whose body is still on its way when the signal comes.
+    // A request the server has read the head of (it answered 100 Continue), whose body comes after the signal.
     const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/application/o/token/', headers: {
-        'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(body.length) } }, (res) => {
+        'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(body.length),
+        Expect: '100-continue' } }, (res) => {
         let text = ''
         res.on('data', (d: Buffer) => { text += d.toString() })
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text }))
       })
       req.on('error', reject)
-      req.write(body.slice(0, 5))
-      s.child.kill('SIGTERM')
-      void until('the listener to close', async () => !(await accepts(port))).then(() => req.end(body.slice(5)), reject)
+      req.flushHeaders()
+      req.once('continue', () => {
+        s.child.kill('SIGTERM')
+        void until('the listener to close', async () => !(await accepts(port))).then(() => req.end(body), reject)
+      })
     })
     const res = await answer
     expect(res.status).toBe(400)
@@ -93,5 +97,51 @@ describe('npm start: a port in use', { timeout: 120_000 }, () => {
     expect(await s.exited).toEqual({ code: 1, signal: null })
     expect(s.stderr().trim().split('\n')).toEqual([
       `edge-oidc: cannot listen on port ${port} (in use): set PORT to a free port`])
+  })
+})
+
+describe('npm run demo:client', { timeout: 180_000 }, () => {
+  it('finds the server on PORT and prints a denied consent as one readable line', async () => {
+    const port = await freePort()
+    const server = start('node', { DATA_DIR: dataDir }, port)
+    await listening(server)
+    const client = start('npm', { DATA_DIR: dataDir }, port, ['run', '--silent', 'demo:client'])
+    await until('the demo client\'s URL', async () => client.stdout().includes('/application/o/authorize/'), 60_000)
+    const authorizeUrl = client.stdout().split('\n').map((l) => l.trim()).find((l) => l.startsWith('http'))!
+    expect(new URL(authorizeUrl).port).toBe(String(port))
+
+    // A browser: sign in as the demo user, then deny on the consent page.
+    const jar = new Map<string, string>()
+    const send = async (url: string, init: RequestInit = {}) => {
+      const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...init.headers as Record<string, string>,
+        Cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') } })
+      for (const line of res.headers.getSetCookie()) {
+        const [pair] = line.split(';')
+        const at = pair!.indexOf('=')
+        jar.set(pair!.slice(0, at), pair!.slice(at + 1))
+      }
+      return res
+    }
+    const post = (url: string, fields: Record<string, string>) => send(url, { method: 'POST', body: new URLSearchParams(fields),
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: `http://localhost:${port}` } })
+    const base = `http://localhost:${port}`
+    const toLogin = await send(authorizeUrl.replace('127.0.0.1', 'localhost'))
+    const loginUrl = new URL(toLogin.headers.get('Location')!, base).href
+    const demo = JSON.parse(await readFile(join(dataDir, 'demo.json'), 'utf8')) as { username: string; password: string }
+    const loginFields = formFields(await (await send(loginUrl)).text())
+    const back = await post(loginUrl, { ...loginFields, username: demo.username, password: demo.password })
+    expect(back.status).toBe(303)
+    const consentPage = await send(new URL(back.headers.get('Location')!, base).href)
+    expect(consentPage.status).toBe(200)
+    const denied = await post(`${base}/consent`, { ...formFields(await consentPage.text(), '/consent'), action: 'deny' })
+    const callback = denied.headers.get('Location')!
+    expect(new URL(callback).searchParams.get('error')).toBe('access_denied')
+    const answer = await fetch(callback)
+    expect(await answer.text()).toBe('The sign-in did not complete: access_denied (The resource owner or authorization server denied the request)\n')
+    expect((await client.exited).code).toBe(1)
+    expect(client.stderr().trim()).toBe(
+      'The sign-in did not complete: access_denied (The resource owner or authorization server denied the request)')
+    server.child.kill('SIGTERM')
+    expect((await server.exited).code).toBe(0)
   })
 })

@@ -32,8 +32,8 @@ export function stopAll(): void {
 }
 
 /** Spawn the real entry (`npm start`, or `node --import tsx src/node.ts`) with `env` on top of a quiet base. */
-export function start(command: 'npm' | 'node', env: Record<string, string>, port: number): Started {
-  const args = command === 'npm' ? ['start', '--silent'] : ['--import', 'tsx', 'src/node.ts']
+export function start(command: 'npm' | 'node', env: Record<string, string>, port: number, npmArgs = ['start', '--silent']): Started {
+  const args = command === 'npm' ? npmArgs : ['--import', 'tsx', 'src/node.ts']
   const child = spawn(command, args, {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PASSWORD_ITERATIONS: '10000', PORT: String(port), ...env },
