@@ -2,14 +2,15 @@
  * The demo application's side of the authorization code flow, with openid-client: run it while `npm start`
  * is running, open the URL it prints, sign in as the demo user and consent. It receives the code on
  * http://localhost:8000/callback (the demo's redirect URI), exchanges it, reads userinfo and refreshes.
- *   npm run demo:client          (EDGE_OIDC_URL, DATA_DIR and ADMIN_TOKEN override the defaults)
+ *   npm run demo:client          (the server on PORT, 9000 unless set, as npm start uses it; EDGE_OIDC_URL names
+ *                                 another server; DATA_DIR and ADMIN_TOKEN override the defaults)
  */
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { join } from 'node:path'
 import * as client from 'openid-client'
 
-const base = process.env.EDGE_OIDC_URL ?? 'http://localhost:9000'
+const base = (process.env.EDGE_OIDC_URL || `http://localhost:${process.env.PORT || '9000'}`).replace(/\/+$/, '')
 const dataDir = process.env.DATA_DIR ?? './.data'
 const adminToken = process.env.ADMIN_TOKEN
   ?? (JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as { ADMIN_TOKEN: string }).ADMIN_TOKEN
@@ -35,6 +36,17 @@ const url = client.buildAuthorizationUrl(config, {
   code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
 })
 
+/** One readable line: what the provider answered (a denied consent is `access_denied`), else the error's message. */
+function describe(err: unknown): string {
+  if (err instanceof client.AuthorizationResponseError) {
+    return `The sign-in did not complete: ${err.error}${err.error_description ? ` (${err.error_description})` : ''}`
+  }
+  if (err instanceof client.ResponseBodyError) {
+    return `The provider refused the request: ${err.error}${err.error_description ? ` (${err.error_description})` : ''}`
+  }
+  return `The code exchange failed: ${err instanceof Error ? err.message : String(err)}`
+}
+
 const server = createServer(async (req, res) => {
   const current = new URL(req.url ?? '/', 'http://localhost:8000')
   if (current.pathname !== '/callback') return void res.writeHead(404).end()
@@ -52,8 +64,8 @@ const server = createServer(async (req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' })
       .end(`Signed in as ${String(userinfo.preferred_username)}. The tokens are in the terminal.\n`)
   } catch (err) {
-    console.error(err)
-    res.writeHead(500, { 'Content-Type': 'text/plain' }).end('The code exchange failed: see the terminal.\n')
+    console.error(describe(err))
+    res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`${describe(err)}\n`)
     process.exitCode = 1
   } finally {
     server.close()

@@ -13,8 +13,10 @@ import { deviceAuthorization } from './routes/device-authorization.ts'
 import { login, loginPage } from './routes/login.ts'
 import { logout, logoutPage } from './routes/logout.ts'
 import { UnreadableRequest } from './routes/form.ts'
+import { favicon } from './routes/favicon.ts'
 import { githubTeamsEndpoint, githubUserEndpoint } from './routes/github.ts'
 import { home } from './routes/home.ts'
+import { hostAllowed, notFound, responseHeaders } from './routes/response-headers.ts'
 import { introspect } from './routes/introspect.ts'
 import { discovery, jwks, providerRoot, webfinger } from './routes/metadata.ts'
 import { revoke } from './routes/revoke.ts'
@@ -34,6 +36,7 @@ interface Route {
 /** Endpoint paths of authentik's layout (DESIGN.md). Fixed paths come before the `:slug` patterns. */
 const routes: Route[] = [
   { methods: ['GET'], path: '/', handler: home },
+  { methods: ['GET'], path: '/favicon.ico', handler: favicon },
   { methods: ['GET'], path: '/.well-known/webfinger', handler: webfinger },
   { methods: ['GET'], path: '/login', handler: loginPage },
   { methods: ['POST'], path: '/login', handler: login },
@@ -99,10 +102,11 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     }
   })
 
+  app.use(responseHeaders(deps.config), hostAllowed)
   for (const { methods, path, handler } of routes) app.on([...methods], path, handler)
   app.route('/api/v3', adminApi())
 
-  app.notFound((c) => c.json({ detail: 'Not found.' }, 404))
+  app.notFound(notFound)
   app.onError((err, c) => {
     c.header('X-Request-Id', c.var.requestId)
     c.header('Cache-Control', 'no-store')

@@ -13,6 +13,7 @@ const ConfigSchema = z.object({
   DEFAULT_APPLICATION: optionalString,
   PASSWORD_ITERATIONS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number')
     .min(10_000, 'must be at least 10000').max(10_000_000, 'must be at most 10000000').default(600_000),
+  ALLOWED_HOSTS: optionalString,
   METADATA_CACHE_SECONDS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number')
     .min(0, 'must not be negative').max(3600, 'must be at most 3600').default(60),
 })
@@ -24,6 +25,31 @@ export type Config = {
   defaultApplication: string | undefined
   passwordIterations: number
   metadataCacheSeconds: number
+  /** Host names requests may name (`ALLOWED_HOSTS`, see `isAllowedHost`); null: any host. */
+  allowedHosts: string[] | null
+}
+
+/** `npm start`'s hosts when `ALLOWED_HOSTS` is unset: this machine, and the `PUBLIC_URL` host. */
+export const NODE_DEFAULT_HOSTS = ['localhost', '127.0.0.1', '[::1]']
+
+/**
+ * `ALLOWED_HOSTS` as Django reads it: comma-separated host names (no port), `.example.com` for the domain and
+ * its subdomains, `*` for any host; the `PUBLIC_URL` host is always added. Unset: `defaults` without `PUBLIC_URL`
+ * (the request's host becomes the issuer), any host with it.
+ */
+function allowedHosts(value: string | undefined, publicUrl: string | undefined, defaults: string[] | null): string[] | null {
+  // A pinned PUBLIC_URL is the issuer whatever the Host says: unless ALLOWED_HOSTS is set, any host is served.
+  if (value === undefined && publicUrl) return null
+  const list = value === undefined ? defaults : value.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)
+  if (list === null || list.includes('*')) return null
+  return [...new Set([...list, ...(publicUrl ? [new URL(publicUrl).hostname] : [])])]
+}
+
+/** Whether a request for `host` (a URL's `hostname`) may be served under `allowed`. */
+export function isAllowedHost(allowed: string[] | null, host: string): boolean {
+  if (allowed === null) return true
+  const name = host.toLowerCase().replace(/\.$/, '')
+  return allowed.some((entry) => entry.startsWith('.') ? name === entry.slice(1) || name.endsWith(entry) : name === entry)
 }
 
 export class ConfigError extends Error {
@@ -31,7 +57,7 @@ export class ConfigError extends Error {
 }
 
 /** Parse the environment; a bad value throws a `ConfigError` naming the variable. */
-export function parseConfig(env: Record<string, unknown>): Config {
+export function parseConfig(env: Record<string, unknown>, defaultHosts: string[] | null = NODE_DEFAULT_HOSTS): Config {
   const result = ConfigSchema.safeParse(env)
   if (!result.success) {
     const lines = result.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`)
@@ -45,6 +71,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
     defaultApplication: e.DEFAULT_APPLICATION,
     passwordIterations: e.PASSWORD_ITERATIONS,
     metadataCacheSeconds: e.METADATA_CACHE_SECONDS,
+    allowedHosts: allowedHosts(e.ALLOWED_HOSTS, e.PUBLIC_URL, defaultHosts),
   }
 }
 
@@ -54,9 +81,12 @@ export function parseConfig(env: Record<string, unknown>): Config {
  */
 export const WORKERS_PBKDF2_LIMIT = 100_000
 
-/** `parseConfig` with the Workers runtime's limits. */
+/**
+ * `parseConfig` with the Workers runtime's limits. `ALLOWED_HOSTS` defaults to any host there: Cloudflare routes
+ * to a Worker only the hostnames its operator bound to it (workers.dev, routes, custom domains).
+ */
 export function parseWorkerConfig(env: Record<string, unknown>): Config {
-  const config = parseConfig({ PASSWORD_ITERATIONS: String(WORKERS_PBKDF2_LIMIT), ...env })
+  const config = parseConfig({ PASSWORD_ITERATIONS: String(WORKERS_PBKDF2_LIMIT), ...env }, null)
   if (config.passwordIterations > WORKERS_PBKDF2_LIMIT) {
     throw new ConfigError(`invalid configuration: PASSWORD_ITERATIONS: must be at most ${WORKERS_PBKDF2_LIMIT} on Workers`)
   }

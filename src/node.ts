@@ -1,6 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { serve } from '@hono/node-server'
 import * as z from 'zod'
 import { createApp } from './app.ts'
 import { socketAddress } from './client-address.ts'
@@ -8,15 +7,21 @@ import { systemClock } from './clock.ts'
 import { ConfigError, parseConfig } from './config.ts'
 import { keyCache } from './crypto/key-cache.ts'
 import { randomId } from './crypto/random.ts'
-import { openPglite } from './db/pglite.ts'
-import { ensureDemo } from './demo.ts'
+import { openPgliteStore, openPostgresStore, PURGE_LOCK, type NodeStore } from './db/node-store.ts'
+import { ensureDemo, type DemoInfo } from './demo.ts'
 import { createMetadataCache, type Deps } from './deps.ts'
 import { consoleLogger, describeError } from './log.ts'
+import { listen, PortInUse, stopOnSignals } from './node-server.ts'
 import { runScheduled } from './oauth/logout-dispatch.ts'
 
 const NodeEnv = z.object({
   PORT: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1).max(65535).default(9000),
   DATA_DIR: z.string().min(1).default('./.data'),
+  /** A PostgreSQL that one or more instances share, instead of the PGlite in `DATA_DIR`. */
+  DATABASE_URL: z.string().trim().optional().transform((v) => v || undefined)
+    .pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()),
+  PURGE_INTERVAL_SECONDS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1)
+    .max(86_400).default(300),
 })
 
 /** SECRET_KEY and ADMIN_TOKEN: from the environment, else generated once and kept in the data folder. */
@@ -42,51 +47,76 @@ async function main(): Promise<void> {
     const i = nodeEnv.error.issues[0]
     throw new ConfigError(`invalid configuration: ${i?.path.join('.')}: ${i?.message}`)
   }
-  const { PORT, DATA_DIR } = nodeEnv.data
+  const { PORT, DATA_DIR, DATABASE_URL, PURGE_INTERVAL_SECONDS } = nodeEnv.data
   const dataDir = resolve(DATA_DIR)
-  mkdirSync(dataDir, { recursive: true })
-  const config = parseConfig({ ...process.env, ...localSecrets(dataDir) })
+  // On a shared PostgreSQL every instance must hold the same secrets: they come from the environment only.
+  if (DATABASE_URL && !process.env.SECRET_KEY) {
+    throw new ConfigError('invalid configuration: SECRET_KEY: is required with DATABASE_URL (every instance shares it)')
+  }
+  if (!DATABASE_URL) mkdirSync(dataDir, { recursive: true })
+  const config = parseConfig(DATABASE_URL ? process.env : { ...process.env, ...localSecrets(dataDir) })
 
-  const { db, database } = await openPglite(join(dataDir, 'pglite'))
+  const store: NodeStore = DATABASE_URL
+    ? await openPostgresStore(DATABASE_URL, consoleLogger)
+    : await openPgliteStore(join(dataDir, 'pglite'))
+  const { db, database } = store
   const deps: Deps = {
     database, clock: systemClock, keys: keyCache, config, log: consoleLogger,
     fetch: (input, init) => fetch(input, init), metadata: createMetadataCache(config), clientAddress: socketAddress,
   }
-  const demo = await ensureDemo(db, config, dataDir, systemClock.now())
+  // The demo application is for trying edge-oidc out: a shared PostgreSQL is configured through the admin API.
+  const demo = store.kind === 'pglite' ? await ensureDemo(db, config, dataDir, systemClock.now()) : null
   const app = createApp(deps)
 
+  let purging: Promise<void> = Promise.resolve()
   const purge = async () => {
     try {
-      const { purge: purged, logouts } = await runScheduled(deps, db, systemClock.now(),
-        config.publicUrl ?? `http://localhost:${PORT}`)
-      deps.log.log('info', 'purged expired rows', { ...purged })
-      if (logouts && logouts.delivered + logouts.failed > 0) deps.log.log('info', 'back-channel logout run', { ...logouts })
+      // One instance at a time (PURGE_LOCK); the others skip this round. Then the back-channel logout retries.
+      const ran = await store.exclusive(PURGE_LOCK, async (locked) => {
+        const { purge: purged, logouts } = await runScheduled(deps, locked, systemClock.now(),
+          config.publicUrl ?? `http://localhost:${PORT}`)
+        deps.log.log('info', 'purged expired rows', { ...purged })
+        if (logouts && logouts.delivered + logouts.failed > 0) deps.log.log('info', 'back-channel logout run', { ...logouts })
+      })
+      if (!ran) deps.log.log('info', 'purge skipped: another instance is purging')
     } catch (err) {
       deps.log.log('error', 'purge failed', describeError(err))
     }
   }
   await purge()
-  setInterval(purge, 5 * 60_000).unref()
+  const timer = setInterval(() => { purging = purge() }, PURGE_INTERVAL_SECONDS * 1000)
+  timer.unref()
 
-  serve({ fetch: app.fetch, port: PORT, hostname: '0.0.0.0' }, () => {
-    const base = config.publicUrl ?? `http://localhost:${PORT}`
-    console.log([
-      '',
-      `edge-oidc is listening on ${base}`,
-      '',
+  const server = await listen(app.fetch, PORT)
+  stopOnSignals(server, async () => {
+    clearInterval(timer)
+    await purging
+    await store.close()
+  })
+  printBanner(config.publicUrl ?? `http://localhost:${PORT}`, demo, DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : dataDir,
+    demo ? config.adminToken : config.adminToken ? '(ADMIN_TOKEN)' : undefined)
+}
+
+/** What `npm start` prints once listening; the admin token only when it was generated into the data folder. */
+function printBanner(base: string, demo: DemoInfo | null, data: string, adminToken: string | undefined): void {
+  console.log([
+    '',
+    `edge-oidc is listening on ${base}`,
+    '',
+    ...(demo ? [
       `  discovery:      ${base}/application/o/${demo.slug}/.well-known/openid-configuration`,
       `  client_id:      ${demo.clientId}`,
       `  client_secret:  ${demo.clientSecret}`,
       `  redirect_uri:   ${demo.redirectUri}`,
       `  demo user:      ${demo.username} / ${demo.password}`,
-      `  admin token:    ${config.adminToken}`,
-      `  data folder:    ${dataDir}`,
-      '',
-    ].join('\n'))
-  })
+    ] : [`  admin API:      ${base}/api/v3/`]),
+    `  admin token:    ${adminToken ?? '(ADMIN_TOKEN unset: the admin API is off)'}`,
+    `  data:           ${data}`,
+    '',
+  ].join('\n'))
 }
 
 main().catch((err) => {
-  console.error(err instanceof ConfigError ? err.message : err)
+  console.error(err instanceof ConfigError || err instanceof PortInUse ? err.message : err)
   process.exit(1)
 })

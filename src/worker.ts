@@ -15,6 +15,8 @@ interface Env {
   SECRET_KEY: string
   ADMIN_TOKEN?: string
   PUBLIC_URL?: string
+  /** Any host unless set: Cloudflare routes to the Worker only the hostnames bound to it (`parseWorkerConfig`). */
+  ALLOWED_HOSTS?: string
   DEFAULT_APPLICATION?: string
   PASSWORD_ITERATIONS?: string
   METADATA_CACHE_SECONDS?: string

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, parseConfig, parseWorkerConfig } from '../src/config.ts'
+import { ConfigError, isAllowedHost, parseConfig, parseWorkerConfig } from '../src/config.ts'
 
 const SECRET_KEY = 's'.repeat(40)
 
@@ -7,8 +7,24 @@ describe('configuration', () => {
   it('applies the defaults', () => {
     expect(parseConfig({ SECRET_KEY })).toEqual({
       secretKey: SECRET_KEY, adminToken: undefined, publicUrl: undefined, defaultApplication: undefined,
-      passwordIterations: 600_000, metadataCacheSeconds: 60,
+      passwordIterations: 600_000, metadataCacheSeconds: 60, allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
     })
+  })
+
+  it('reads ALLOWED_HOSTS as Django does, adding the PUBLIC_URL host; * allows any host', () => {
+    expect(parseConfig({ SECRET_KEY, PUBLIC_URL: 'https://id.example.com' }).allowedHosts).toBeNull()
+    expect(parseConfig({ SECRET_KEY, ALLOWED_HOSTS: 'localhost', PUBLIC_URL: 'https://id.example.com' }).allowedHosts)
+      .toEqual(['localhost', 'id.example.com'])
+    expect(parseConfig({ SECRET_KEY, ALLOWED_HOSTS: ' .Example.org, a.test ', PUBLIC_URL: 'https://id.example.com' })
+      .allowedHosts).toEqual(['.example.org', 'a.test', 'id.example.com'])
+    expect(parseConfig({ SECRET_KEY, ALLOWED_HOSTS: '*' }).allowedHosts).toBeNull()
+  })
+
+  it('matches hosts exactly, a leading dot meaning the domain and its subdomains', () => {
+    const allowed = ['.example.org', 'a.test', '[::1]']
+    for (const host of ['example.org', 'id.example.org', 'A.TEST', 'a.test.', '[::1]']) expect(isAllowedHost(allowed, host)).toBe(true)
+    for (const host of ['evilexample.org', 'b.test', 'a.test.evil', 'localhost']) expect(isAllowedHost(allowed, host)).toBe(false)
+    expect(isAllowedHost(null, 'anything.example')).toBe(true)
   })
 
   it('normalises PUBLIC_URL and treats empty values as unset', () => {
@@ -32,6 +48,11 @@ describe('configuration', () => {
 })
 
 describe('configuration on Workers', () => {
+  it('allows any host unless ALLOWED_HOSTS says otherwise (Cloudflare routes only the operator\'s hostnames)', () => {
+    expect(parseWorkerConfig({ SECRET_KEY }).allowedHosts).toBeNull()
+    expect(parseWorkerConfig({ SECRET_KEY, ALLOWED_HOSTS: 'id.example.com' }).allowedHosts).toEqual(['id.example.com'])
+  })
+
   it('defaults PBKDF2 to the 100000 iterations Cloudflare allows', () => {
     expect(parseWorkerConfig({ SECRET_KEY }).passwordIterations).toBe(100_000)
     expect(parseWorkerConfig({ SECRET_KEY, PASSWORD_ITERATIONS: '50000' }).passwordIterations).toBe(50_000)

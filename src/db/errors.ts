@@ -27,6 +27,9 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const { name, message, code } = e as { name?: unknown; message?: unknown; code?: unknown }
     if (typeof code === 'string' && UNAVAILABLE_STATE.test(code)) return true
+    // node-postgres (`npm start` with DATABASE_URL): the socket's error, or the pool's message when it drops.
+    if (typeof code === 'string' && /^E(CONNREFUSED|CONNRESET|TIMEDOUT|HOSTUNREACH|NETUNREACH|NOTFOUND|PIPE)$/.test(code)) return true
+    if (/^Connection terminated/.test(String(message))) return true
     if (name === 'NeonUnavailableError' || name === 'TimeoutError' || name === 'AbortError') return true
     if (name === 'NeonDbError' && code === undefined
       && /^(Error connecting to database|Server error \(HTTP status 5)/.test(String(message))) return true

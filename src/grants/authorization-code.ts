@@ -4,6 +4,7 @@ import { recordEvent, type NewEvent } from '../db/events.ts'
 import { codeArtefact, redeemCode, revokeFamily, type CodeGrant } from '../db/grant-store.ts'
 import type { ProviderBundle } from '../db/providers.ts'
 import { OAuthError } from '../oauth/errors.ts'
+import { isPkceValue } from '../oauth/pkce.ts'
 import { isForbiddenScheme, matchRedirectUri } from '../oauth/redirect-uri.ts'
 import { issueTokens } from '../tokens/issue.ts'
 import { defineGrant, type GrantContext } from './types.ts'
@@ -37,6 +38,7 @@ async function checkPkce(bundle: ProviderBundle, code: CodeGrant, verifier: stri
     return
   }
   if (verifier === undefined) throw invalidGrant('code_challenge without code_verifier')
+  if (!isPkceValue(verifier)) throw invalidGrant('code_verifier is not 43-128 unreserved characters (RFC 7636 §4.1)')
   const computed = code.codeChallengeMethod === 'S256' ? await sha256Base64url(verifier) : verifier
   if (!constantTimeEqual(computed, code.codeChallenge)) throw invalidGrant('code_verifier does not match')
 }

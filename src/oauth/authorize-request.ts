@@ -3,6 +3,7 @@ import type { GrantType } from '../db/schema.ts'
 import { authorizeError, type AuthorizeTarget, type ResponseMode } from './authorize-response.ts'
 import { AUTHORIZE_ENDPOINTS, type AuthorizeEndpoint } from './authorize-endpoints.ts'
 import { issuerOf } from './issuer.ts'
+import { isPkceValue } from './pkce.ts'
 import { isForbiddenScheme, matchRedirectUri } from './redirect-uri.ts'
 
 /** A provider that can be authorized against: it serves an application. */
@@ -151,6 +152,9 @@ export function validateAuthorizeRequest(
   const method = param(params, 'code_challenge_method') ?? 'plain'
   if (codeChallenge !== null && method !== 'plain' && method !== 'S256') {
     throw authorizeError('invalid_request', `Unsupported challenge method ${method}`)
+  }
+  if (codeChallenge !== null && !isPkceValue(codeChallenge)) {
+    throw authorizeError('invalid_request', 'code_challenge must be 43-128 unreserved characters (RFC 7636 §4.2)')
   }
   if (returns.code && codeChallenge === null && bundle.provider.clientType === 'public') {
     throw authorizeError('invalid_request', 'Public clients must send a PKCE code_challenge (RFC 9700 §2.1.1)')

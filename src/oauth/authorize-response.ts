@@ -49,12 +49,22 @@ export function authorizeResponse(target: AuthorizeTarget, values: Array<[string
   if (target.state !== null) fields.push(['state', target.state])
   fields.push(['iss', target.iss])
   if (target.responseMode === 'form_post') return { kind: 'form_post', action: target.redirectUri, fields }
-  return { kind: 'redirect', location: withParams(target.redirectUri, target.responseMode, fields) }
+  return { kind: 'redirect', location: asciiUri(withParams(target.redirectUri, target.responseMode, fields)) }
 }
 
 /** The error response for `error` (RFC 6749 §4.1.2.1). */
 export function authorizeErrorResponse(target: AuthorizeTarget, error: OAuthError): AuthorizeResponse {
   return authorizeResponse(target, [['error', error.code], ['error_description', error.description]])
+}
+
+/**
+ * `uri` with every non-ASCII character percent-encoded as UTF-8 (RFC 3987 §3.1), `%` and the rest left as they
+ * are. A `Location` must be ASCII, and hono's `c.redirect` runs `encodeURI` over a whole URI with characters
+ * above U+00FF, which would encode the `%` of the parameters again (`iss=http%253A...`).
+ */
+export function asciiUri(uri: string): string {
+  return uri.replace(/[^\x00-\x7F]+/g, (run) =>
+    Array.from(new TextEncoder().encode(run), (b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''))
 }
 
 /** `uri` with `params` form-encoded into its query or its fragment; nothing else of it is re-encoded. */

@@ -1,5 +1,14 @@
 import { Layout } from './layout.tsx'
 
+/** What the `openid` scope gives an application (OIDC Core §3.1.2.1 / §2: the ID token's `sub` and sign-in time). */
+export const OPENID_MEANS = 'Your identity: an identifier for your account, and when you signed in'
+
+/** Whether the request asks for `openid`: it says so, or it names no scope (all of the provider's are meant). */
+function asksOpenid(hidden: Array<[string, string]>): boolean {
+  const scope = hidden.find(([name]) => name === 'scope')?.[1]
+  return scope === undefined || scope.split(' ').includes('openid')
+}
+
 /** The consent form's fields that are not part of the authorization request. */
 export const CONSENT_FIELDS = { action: 'action', user: 'consent_user', endpoint: 'consent_endpoint' } as const
 
@@ -17,16 +26,17 @@ export function ConsentPage(props: {
   /** Where the answer goes: `/consent`, or `/device` for a device's authorization. */
   action?: string
 }) {
+  const permissions = [...(asksOpenid(props.hidden) ? [OPENID_MEANS] : []), ...props.permissions]
   return (
     <Layout title={`Authorize ${props.application}`}>
-      <h1>You're about to sign into {props.application}.</h1>
+      <h1>You're about to sign in to {props.application}.</h1>
       <p class="muted">Signed in as {props.username}.</p>
-      {props.permissions.length > 0 ? (
+      {permissions.length > 0 ? (
         <>
           <p>{props.application} is asking for:</p>
-          <ul>{props.permissions.map((p) => <li>{p}</li>)}</ul>
+          <ul>{permissions.map((p) => <li>{p}</li>)}</ul>
         </>
-      ) : <p>{props.application} is asking to know who you are.</p>}
+      ) : <p>{props.application} is asking for access to your account.</p>}
       <form method="post" action={props.action ?? '/consent'}>
         {props.hidden.map(([name, value]) => <input type="hidden" name={name} value={value} />)}
         <div class="actions">

@@ -6,7 +6,12 @@ export function HomePage(props: { username: string | null }) {
     <Layout title="edge-oidc">
       <h1>edge-oidc</h1>
       {props.username === null
-        ? <p>You are not signed in. Applications sign you in when they need to.</p>
+        ? (
+          <>
+            <p>You are not signed in. Applications sign you in when they need to.</p>
+            <p><a href="/login">Sign in</a></p>
+          </>
+        )
         : (
           <>
             <p>You are signed in as <strong>{props.username}</strong>.</p>

@@ -5,9 +5,10 @@ import { discoveryDocument } from '../oauth/discovery.ts'
 import { providerJwks } from '../oauth/jwks.ts'
 import { cachedProviderBySlug } from '../oauth/provider-cache.ts'
 
-/** Public, cacheable metadata: any origin may read it, and caches may keep it briefly. */
+/** Public, cacheable metadata: any origin may read it, and caches may keep it briefly, per host (URLs name it). */
 function publicJson(c: AppContext, body: unknown, status: 200 | 404 = 200): Response {
   c.header('Access-Control-Allow-Origin', '*')
+  c.header('Vary', 'Host')
   c.header('Cache-Control', status === 200 ? `public, max-age=${c.var.deps.config.metadataCacheSeconds}` : 'no-store')
   return c.body(JSON.stringify(body, null, 2), status, { 'Content-Type': 'application/json' })
 }
@@ -42,6 +43,7 @@ export const providerRoot: Handler<AppEnv> = async (c) => {
   const slug = c.req.param('slug') ?? ''
   const bundle = await cachedProviderBySlug(c.var.deps, c.var.db, slug)
   if (!bundle) return notFound(c)
+  c.header('Vary', 'Host')
   return c.redirect(`${origin(c)}/application/o/${encodeURIComponent(slug)}/.well-known/openid-configuration`, 302)
 }
 
@@ -52,6 +54,7 @@ export const webfinger: Handler<AppEnv> = async (c) => {
   const bundle = slug ? await cachedProviderBySlug(deps, db, slug) : null
   c.header('Access-Control-Allow-Origin', '*')
   c.header('Content-Type', 'application/jrd+json')
+  c.header('Vary', 'Host')
   if (!bundle) return c.body('{}')
   const body = {
     subject: c.req.query('resource') ?? null,

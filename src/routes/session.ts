@@ -5,6 +5,7 @@ import { base64urlEncode } from '../crypto/encoding.ts'
 import { createSession, endSession, findSession, type ActiveSession, type EndedSession } from '../db/sessions.ts'
 import { sendLogoutsAfterResponse } from '../oauth/logout-dispatch.ts'
 import { origin, type AppContext } from '../deps.ts'
+import { clientIp } from './client-ip.ts'
 
 /** How long a browser session lives after sign-in (authentik's default session duration). */
 export const SESSION_TTL_MS = 24 * 3_600_000
@@ -53,7 +54,7 @@ export async function beginSession(c: AppContext, userId: number, amr: string[],
   const previous = getCookie(c, sessionCookieName(c))
   const { notifications } = await createSession(c.var.db, {
     sessionKeyHash: await sha256Hex(value), userId, loginTime: now, amr,
-    lastIp: c.req.header('CF-Connecting-IP') ?? null, lastUserAgent: c.req.header('User-Agent') ?? '',
+    lastIp: clientIp(c) ?? null, lastUserAgent: c.req.header('User-Agent') ?? '',
     expires: new Date(now.getTime() + SESSION_TTL_MS),
     // Another user's session in this browser ends here (authentik / Django `login()` flushes it).
     replaces: previous ? await sha256Hex(previous) : null,

@@ -205,7 +205,7 @@ describe('JWKS', () => {
     expect((await call('DELETE', `${BASE}${key.pk}/`)).status).toBe(204)
     const [after] = await t.db.select().from(providers).where(eq(providers.id, provider!.id))
     expect(after!.signingKeyId).toBeNull()
-    expect(await (await t.request('/application/o/jwks-app/jwks/')).json()).toEqual({})
+    expect(await (await t.request('/application/o/jwks-app/jwks/')).json()).toEqual({ keys: [] })
     expect((await call('GET', `${BASE}${key.pk}/`)).status).toBe(404)
   })
 })

@@ -88,7 +88,7 @@ describe('headless Chromium through the real pages', () => {
     await submitForm('button[type=submit]', '/login')
     await page.waitForURL((u) => u.pathname === AUTHORIZE)
 
-    expect(await page.locator('h1').textContent()).toBe(`You're about to sign into ${app.name}.`)
+    expect(await page.locator('h1').textContent()).toBe(`You're about to sign in to ${app.name}.`)
     await page.screenshot({ path: SCREENSHOT, fullPage: true })
     await submitForm('button[name=action][value=allow]', '/consent')
     await page.waitForURL((u) => withoutQuery(u.href) === callback.url)

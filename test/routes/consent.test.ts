@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { consents } from '../../src/db/schema.ts'
+import { OPENID_MEANS } from '../../src/pages/consent.tsx'
 import { createTestContext, type TestContext } from '../support/app.ts'
 import { createUserWithPassword, defaultMappingPks, EXPLICIT_CONSENT } from '../support/fixtures.ts'
 import { TestAgent } from '../support/browser-forms.ts'
@@ -53,7 +54,7 @@ describe('explicit consent', () => {
     expect(res.headers.get('Cache-Control')).toBe('no-store')
     const html = await res.text()
     expect(html).toContain('App explicit')
-    expect(html).toContain('<ul><li>Email address</li><li>General Profile Information</li></ul>')
+    expect(html).toContain(`<ul><li>${OPENID_MEANS}</li><li>Email address</li><li>General Profile Information</li></ul>`)
     expect(html).toContain('<button type="submit" name="action" value="allow">')
     expect(html).toContain('<button type="submit" name="action" value="deny" class="secondary">')
     const fields = agent.formFields(html, '/consent')

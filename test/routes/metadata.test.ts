@@ -178,10 +178,11 @@ describe('per-isolate metadata cache', () => {
 })
 
 describe('JWKS (authentik §3.6)', () => {
-  it('answers {} for an HS256 provider', async () => {
+  it('answers an empty key set for an HS256 provider (RFC 7517 §5; authentik answers {})', async () => {
     const res = await t.request('/application/o/hs/jwks/')
     expect(res.status).toBe(200)
-    expect(await res.json()).toEqual({})
+    expect(await res.json()).toEqual({ keys: [] })
+    expect(res.headers.get('Vary')).toBe('Host')
     expect(res.headers.get('Access-Control-Allow-Origin')).toBe('*')
   })
 

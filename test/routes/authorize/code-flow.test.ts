@@ -69,7 +69,7 @@ describe('without a session', () => {
 describe('the code flow (implicit consent)', () => {
   it('redirects with code, state and iss, and stores only the code\'s hash', async () => {
     t.counter.reset()
-    const res = await agent.get(ask({ nonce: 'n-1', code_challenge: 'challenge-1', scope: 'openid email unknown offline_access' }))
+    const res = await agent.get(ask({ nonce: 'n-1', code_challenge: 'challenge-1'.padEnd(43, '-'), scope: 'openid email unknown offline_access' }))
     expect(t.counter.count).toBe(2)
     const code = codeOf(res)
     expect(res.headers.get('Location')).toBe(`foo://localhost?code=${code}&state=st&iss=${encodeURIComponent(client.iss)}`)
@@ -81,7 +81,7 @@ describe('the code flow (implicit consent)', () => {
     const [session] = await t.db.select().from(authenticatedSessions).where(eq(authenticatedSessions.id, row.sessionId!))
     expect(row).toMatchObject({
       codeHash: await sha256Hex(code), userId: alice.pk, scope: 'openid email offline_access', redirectUri: 'foo://localhost',
-      nonce: 'n-1', codeChallenge: 'challenge-1', codeChallengeMethod: 'plain', consumed: null, revoked: false,
+      nonce: 'n-1', codeChallenge: 'challenge-1'.padEnd(43, '-'), codeChallengeMethod: 'plain', consumed: null, revoked: false,
       expiring: true, authTime: session!.loginTime,
     })
     expect(row.grantId).toMatch(/^[0-9a-f-]{36}$/)
