@@ -13,15 +13,15 @@ const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`
 
 /**
  * The CTE part (starting with `,`) that queues the back-channel logout calls (OIDC Back-Channel Logout 1.0 §2.7) of
- * the sessions the CTE `ended` removes (it exposes `id`, `user_id`, `session_key_hash`): one row per provider with
+ * the sessions the CTE `ended` removes (it exposes `id`, `user_id`, `session_key_hash`, `origin`): one row per provider with
  * `logout_method = backchannel` and a `logout_uri` that issued the session an access or refresh token. It runs in
  * the statement that ends the sessions, so its snapshot still sees the tokens the cascade removes. Exposes `queued`.
  */
 export function queueLogouts(ended: string, now: Date): SQL {
   const e = sql.raw(ended)
   return sql`, queued as (
-    insert into logout_notifications (provider_id, user_id, sid, next_attempt, created, expires)
-    select p.id, s.user_id, s.session_key_hash, ${ts(now)}, ${ts(now)}, ${ts(new Date(now.getTime() + LOGOUT_RETENTION_MS))}
+    insert into logout_notifications (provider_id, user_id, sid, origin, next_attempt, created, expires)
+    select p.id, s.user_id, s.session_key_hash, s.origin, ${ts(now)}, ${ts(now)}, ${ts(new Date(now.getTime() + LOGOUT_RETENTION_MS))}
     from ${e} s join oauth2_providers p on p.logout_method = 'backchannel' and p.logout_uri <> ''
     where exists (select 1 from access_tokens a where a.session_id = s.id and a.provider_id = p.id)
        or exists (select 1 from refresh_tokens r where r.session_id = s.id and r.provider_id = p.id)
@@ -36,6 +36,8 @@ export interface ClaimedLogout {
   id: string
   providerId: number
   sid: string | null
+  /** The origin its session was signed in on (the issuer's, when `PUBLIC_URL` is unset). */
+  origin: string | null
   attempts: number
   user: ClaimUser | null
 }
@@ -47,15 +49,17 @@ export interface ClaimedLogout {
 export async function claimLogouts(db: Db, now: Date, options: { ids?: readonly string[]; limit?: number } = {}):
   Promise<ClaimedLogout[]> {
   const only = options.ids ? sql`and id::text in (select value from jsonb_array_elements_text(${JSON.stringify(options.ids)}::jsonb))` : sql``
-  const rows = rowsOf<{ id: string; provider_id: number; sid: string | null; attempts: number; user: ClaimUser | null }>(
+  const rows = rowsOf<{ id: string; provider_id: number; sid: string | null; origin: string | null; attempts: number
+    user: ClaimUser | null }>(
     await db.execute(sql`with due as (
         select id from logout_notifications where status = 'pending' and next_attempt <= ${ts(now)} ${only}
         order by next_attempt limit ${options.limit ?? 100} for update skip locked
       ), claimed as (
         update logout_notifications n set next_attempt = ${ts(new Date(now.getTime() + LOGOUT_LEASE_MS))}
-        from due where n.id = due.id returning n.id, n.provider_id, n.user_id, n.sid, n.attempts)
-      select id, provider_id, sid, attempts, ${claimUserJson(sql`user_id`)} as user from claimed`))
-  return rows.map((r) => ({ id: r.id, providerId: r.provider_id, sid: r.sid, attempts: r.attempts, user: r.user }))
+        from due where n.id = due.id returning n.id, n.provider_id, n.user_id, n.sid, n.origin, n.attempts)
+      select id, provider_id, sid, origin, attempts, ${claimUserJson(sql`user_id`)} as user from claimed`))
+  return rows.map((r) => ({ id: r.id, providerId: r.provider_id, sid: r.sid, origin: r.origin, attempts: r.attempts,
+    user: r.user }))
 }
 
 /**

@@ -52,7 +52,7 @@ export async function purgeExpired(db: Db, now: Date, options: PurgeOptions = {}
             select ctid from ${table}
             where expiring and expires <= ${cutoff}::timestamptz
             limit ${batchSize}
-          ) returning ${sessions ? sql`id, user_id, session_key_hash` : sql`1`}
+          ) returning ${sessions ? sql`id, user_id, session_key_hash, origin` : sql`1`}
         ) ${sessions ? queueLogouts('gone', now) : sql``} select count(*)::int as n from gone`)
       const n = rowsOf<{ n: number }>(result)[0]?.n ?? 0
       deleted[name] += n

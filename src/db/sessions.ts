@@ -43,7 +43,7 @@ export async function endSession(db: Db, id: string, now: Date): Promise<EndedSe
     frontchannel: FrontchannelProvider[] }>(
     await db.execute(sql`with ended as (
         delete from ${authenticatedSessions} where ${authenticatedSessions.id} = ${id}
-          and ${isLive(authenticatedSessions, now)} returning id, user_id, session_key_hash)
+          and ${isLive(authenticatedSessions, now)} returning id, user_id, session_key_hash, origin)
       ${queueLogouts('ended', now)}
       select id, user_id, session_key_hash, ${queuedIds}, ${frontchannelOf} from ended`))
   const row = rows[0]
@@ -69,7 +69,7 @@ export interface ActiveSession {
  */
 export async function createSession(db: Db, values: {
   sessionKeyHash: string; userId: number; loginTime: Date; amr: string[]; lastIp: string | null
-  lastUserAgent: string; expires: Date; replaces?: string | null
+  lastUserAgent: string; expires: Date; replaces?: string | null; origin?: string | null
 }, alsoWrite?: SQL): Promise<{ id: string; notifications: string[] }> {
   const { replaces, ...row } = values
   const insert = db.insert(authenticatedSessions).values({ ...row, created: values.loginTime })
@@ -77,7 +77,7 @@ export async function createSession(db: Db, values: {
   const rows = rowsOf<{ id: string; notifications: string[] }>(await db.execute(sql`with ended as (
       delete from ${authenticatedSessions} where ${authenticatedSessions.sessionKeyHash} = ${replaces ?? null}
         and ${authenticatedSessions.userId} <> ${values.userId} and ${isLive(authenticatedSessions, values.loginTime)}
-      returning id, user_id, session_key_hash)
+      returning id, user_id, session_key_hash, origin)
     ${queueLogouts('ended', values.loginTime)}
     , created as (${insert})
     ${alsoWrite ? sql`, ${alsoWrite}` : sql``}

@@ -35,7 +35,7 @@ const revokeTokensOfUser = (now: Date) => sql`, at_del as (delete from access_to
   , rt_del as (delete from refresh_tokens where user_id in (select id from u))
   , dt_del as (delete from device_tokens where user_id in (select id from u))
   , ended as (delete from authenticated_sessions where user_id in (select id from u)
-      returning id, user_id, session_key_hash)
+      returning id, user_id, session_key_hash, origin)
   ${queueLogouts('ended', now)}`
 
 async function firstId<K extends string | number>(db: Db, query: SQL): Promise<K | null> {

@@ -58,25 +58,28 @@ async function post(sender: LogoutSender, uri: string, token: string, timeoutMs:
   }
 }
 
-async function attempt(sender: LogoutSender, row: ClaimedLogout, bundle: ProviderBundle | undefined, origin: string,
-  now: Date, timeoutMs: number): Promise<string | null> {
+async function attempt(sender: LogoutSender, row: ClaimedLogout, bundle: ProviderBundle | undefined,
+  origin: string | undefined, now: Date, timeoutMs: number): Promise<string | null> {
   const provider = bundle?.provider
   if (!bundle || !provider || provider.logoutMethod !== 'backchannel' || provider.logoutUri === '') {
     return 'the provider no longer has a back-channel logout URI'
   }
+  // PUBLIC_URL when set, else the origin the session was signed in on (every session since 0004 has one).
+  const from = origin ?? row.origin
+  if (!from) return 'no origin to name the issuer: set PUBLIC_URL'
   const secrets = await deriveSecrets(sender.secretKey)
   const sub = row.user ? await subject(provider.subMode, row.user, secrets.installId) : null
   const token = await encodeLogoutToken(await signingContext(bundle, secrets),
-    { issuer: issuerOf(bundle, origin), clientId: provider.clientId, now, sub, sid: row.sid }, sender.keys)
+    { issuer: issuerOf(bundle, from), clientId: provider.clientId, now, sub, sid: row.sid }, sender.keys)
   return post(sender, provider.logoutUri, token, timeoutMs)
 }
 
 /**
  * Send the due back-channel logout notifications (§2.5-§2.8): claim them (one statement), load their providers
  * (one), POST each logout token concurrently, and record each outcome (one statement each). `origin` builds the
- * issuer, as a request's origin does.
+ * issuer, as a request's origin does; unset, each notification's own (its session's origin).
  */
-export async function deliverLogouts(sender: LogoutSender, db: Db, now: Date, origin: string,
+export async function deliverLogouts(sender: LogoutSender, db: Db, now: Date, origin: string | undefined,
   options: DeliveryOptions = {}): Promise<DeliveryResult> {
   if (options.ids && options.ids.length === 0) return { delivered: 0, failed: 0 }
   const rows = await claimLogouts(db, now, options.ids ? { ids: options.ids } : {})

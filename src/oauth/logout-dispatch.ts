@@ -35,7 +35,6 @@ export function sendLogoutsAfterResponse(c: AppContext, ids: readonly string[]):
 
 export interface ScheduledResult {
   purge: PurgeResult
-  /** Null when no origin is known to build issuers from (`PUBLIC_URL` unset on Workers). */
   logouts: DeliveryResult | null
 }
 
@@ -46,10 +45,6 @@ export interface ScheduledResult {
 export async function runScheduled(deps: Deps, db: Db, now: Date, origin: string | undefined,
   options: Pick<DeliveryOptions, 'timeoutMs'> & { budgetMs?: number } = {}): Promise<ScheduledResult> {
   const purge = await purgeExpired(db, now, options.budgetMs === undefined ? {} : { budgetMs: options.budgetMs })
-  if (origin === undefined) {
-    deps.log.log('warn', 'back-channel logout retries need PUBLIC_URL to build the issuer; left pending')
-    return { purge, logouts: null }
-  }
   const logouts = await deliverLogouts(senderOf(deps), db, now, origin,
     options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs })
   return { purge, logouts }

@@ -55,7 +55,7 @@ export async function beginSession(c: AppContext, userId: number, amr: string[],
   const { notifications } = await createSession(c.var.db, {
     sessionKeyHash: await sha256Hex(value), userId, loginTime: now, amr,
     lastIp: clientIp(c) ?? null, lastUserAgent: c.req.header('User-Agent') ?? '',
-    expires: new Date(now.getTime() + SESSION_TTL_MS),
+    expires: new Date(now.getTime() + SESSION_TTL_MS), origin: origin(c),
     // Another user's session in this browser ends here (authentik / Django `login()` flushes it).
     replaces: previous ? await sha256Hex(previous) : null,
   }, alsoWrite)

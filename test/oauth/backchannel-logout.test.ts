@@ -214,6 +214,20 @@ describe('every way a session ends queues its notifications in the same statemen
     expect((await pendingOf('bc-rs', sid)).map((r) => r.status)).toEqual(['delivered'])
   })
 
+  it('without PUBLIC_URL, a scheduled run names the issuer by the origin the session was signed in on', async () => {
+    const { bg, sid, agent } = await sessionWith(['bc-rs'])
+    await bg.settle()
+    await t.db.update(accessTokens).set({ expires: new Date(t.clock.now().getTime() + 48 * 60 * MINUTE) })
+      .where(eq(accessTokens.tokenHash, await sha256Hex(((await codeFlow(bg.t, agent, providers['bc-rs']!, REDIRECT)).access_token)!)))
+    t.clock.advance(25 * 60 * MINUTE)
+    const before = receiver.received.length
+    // Workers without PUBLIC_URL: the scheduled run has no request, so no origin of its own.
+    await runScheduled(t.deps, t.db, t.clock.now(), undefined)
+    expect((await pendingOf('bc-rs', sid)).map((r) => r.status)).toEqual(['delivered'])
+    const [sent] = receiver.received.slice(before).filter((r) => r.path === '/rs')
+    expect(decodeJwt(sent!.fields.logout_token!)).toMatchObject({ iss: `${ORIGIN}/application/o/bc-rs/`, sid })
+  })
+
   it('signing in as another user in the same browser ends the old session; the same user signing in again does not', async () => {
     const { bg, agent, sid } = await sessionWith(['bc-rs'])
     await signIn(bg.t, 'alice', agent)

@@ -48,6 +48,8 @@ export const authenticatedSessions = pgTable('authenticated_sessions', {
   amr: jsonb('amr').$type<string[]>().notNull().default([]),
   lastIp: text('last_ip'),
   lastUserAgent: text('last_user_agent').notNull().default(''),
+  /** The origin the session was signed in on: it names the issuer of its back-channel logout tokens. */
+  origin: text('origin'),
   created: created(),
   ...expiringColumns(),
 }, (t) => [expiringIndex('authenticated_sessions', t), index('authenticated_sessions_user_idx').on(t.userId),

@@ -21,6 +21,8 @@ export const logoutNotifications = pgTable('logout_notifications', {
   userId: integer('user_id').references(() => users.id, { onDelete: 'set null' }),
   /** The ended session's `sid` (the hash of its key). */
   sid: text('sid'),
+  /** The ended session's origin, for the issuer when `PUBLIC_URL` is unset (the scheduled run has no request). */
+  origin: text('origin'),
   status: text('status').$type<LogoutNotificationStatus>().notNull().default('pending'),
   attempts: integer('attempts').notNull().default(0),
   nextAttempt: at('next_attempt').notNull().defaultNow(),
