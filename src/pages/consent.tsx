@@ -3,12 +3,6 @@ import { Layout } from './layout.tsx'
 /** What the `openid` scope gives an application (OIDC Core §3.1.2.1 / §2: the ID token's `sub` and sign-in time). */
 export const OPENID_MEANS = 'Your identity: an identifier for your account, and when you signed in'
 
-/** Whether the request asks for `openid`: it says so, or it names no scope (all of the provider's are meant). */
-function asksOpenid(hidden: Array<[string, string]>): boolean {
-  const scope = hidden.find(([name]) => name === 'scope')?.[1]
-  return scope === undefined || scope.split(' ').includes('openid')
-}
-
 /** The consent form's fields that are not part of the authorization request. */
 export const CONSENT_FIELDS = { action: 'action', user: 'consent_user', endpoint: 'consent_endpoint' } as const
 
@@ -21,12 +15,14 @@ export function ConsentPage(props: {
   username: string
   /** The requested scope mappings' descriptions, empty ones left out. */
   permissions: string[]
+  /** Whether `openid` is among the granted scopes (its meaning is listed first). */
+  openid: boolean
   /** The request's parameters, then the CSRF token, the user the page was shown to and the endpoint used. */
   hidden: Array<[string, string]>
   /** Where the answer goes: `/consent`, or `/device` for a device's authorization. */
   action?: string
 }) {
-  const permissions = [...(asksOpenid(props.hidden) ? [OPENID_MEANS] : []), ...props.permissions]
+  const permissions = [...(props.openid ? [OPENID_MEANS] : []), ...props.permissions]
   return (
     <Layout title={`Authorize ${props.application}`}>
       <h1>You're about to sign in to {props.application}.</h1>

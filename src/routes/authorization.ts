@@ -119,6 +119,7 @@ async function showConsent(c: AppContext, { params, bundle, request, endpoint }:
   protectPage(c)
   return c.html(ConsentPage({
     application: bundle.application.name, username: session.user.username, permissions, hidden,
+    openid: request.scopes.includes('openid'),
   }))
 }
 

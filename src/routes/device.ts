@@ -41,7 +41,7 @@ async function consentPage(c: AppContext, session: ActiveSession, device: Pendin
     [CONSENT_FIELDS.user, session.user.uuid]]
   protectPage(c)
   return c.html(ConsentPage({ application: device.application.name, username: session.user.username, permissions,
-    hidden, action: DEVICE_PAGE }))
+    openid: device.scopes.includes('openid'), hidden, action: DEVICE_PAGE }))
 }
 
 /** RFC 8628 §3.3 verification URI, GET: sign-in required; `?code=` pre-fills the form (authentik §4.6). */

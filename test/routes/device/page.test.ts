@@ -9,6 +9,7 @@ import {
 import { signIn } from '../authorize/helpers.ts'
 import { createClient, MINUTE, type Client } from '../token/support.ts'
 import { insertDevice } from './support.ts'
+import { OPENID_MEANS } from '../../../src/pages/consent.tsx'
 
 let t: TestContext
 let implicit: Client
@@ -149,7 +150,7 @@ describe('the /device page (RFC 8628 §3.3, test_device_init.py)', () => {
     expect(res.status).toBe(200)
     expectProtected(res)
     const html = await res.text()
-    expect(html).toContain('<ul><li>Email address</li></ul>')
+    expect(html).toContain(`<ul><li>${OPENID_MEANS}</li><li>Email address</li></ul>`)
     expect(html).toContain('<button type="submit" name="action" value="allow">')
     expect(html).toContain('<button type="submit" name="action" value="deny" class="secondary">')
     const fields = agent.formFields(html, '/device')

@@ -32,7 +32,7 @@ export async function tokensOf(t: TestContext, client: Client, res: Response):
   expect(body.refresh_token).toBeUndefined()
   const set = await json<JSONWebKeySet>(t.request(`/application/o/${client.slug}/jwks/`))
   // HS256 (no signing key) is verified with the client secret.
-  const keys = set.keys ? createLocalJWKSet(set) : new TextEncoder().encode(client.client_secret)
+  const keys = set.keys?.length ? createLocalJWKSet(set) : new TextEncoder().encode(client.client_secret)
   const options = { audience: client.client_id, issuer: `http://localhost/application/o/${client.slug}/`,
     currentDate: t.clock.now() }
   const access = (await jwtVerify(body.access_token, keys, options)).payload
