@@ -83,7 +83,7 @@ describe('headless Chromium approves a device on the /device page', () => {
     await page.click('button[type=submit]')
 
     await page.locator('button[name=action][value=allow]').waitFor()
-    expect(await page.locator('h1').textContent()).toBe(`You're about to sign into ${APP}.`)
+    expect(await page.locator('h1').textContent()).toBe(`You're about to sign in to ${APP}.`)
     await page.screenshot({ path: SCREENSHOT, fullPage: true })
     await page.click('button[name=action][value=allow]')
     await page.locator('text=You may return to your device.').waitFor()
