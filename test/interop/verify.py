@@ -175,7 +175,9 @@ def check_case(case):
     label = case['name']
     keys = case['jwks'].get('keys', [])
     if not case['expected']['kid'] and 'encryption' not in case:
-        check(f'{label}: HS256 provider publishes an empty JWKS', lambda: expect_equal(case['jwks'], {}, 'JWKS'))
+        # RFC 7517 §5: an empty key set is {"keys": []} (authentik answers {}).
+        check(f'{label}: HS256 provider publishes an empty JWKS', lambda: expect_equal(case['jwks'], {'keys': []}, 'JWKS'))
+        check(f'{label}: authlib reads the empty JWKS', lambda: JsonWebKey.import_key_set(case['jwks']))
     if keys:
         check(f'{label}: authlib imports the JWKS', lambda: JsonWebKey.import_key_set(case['jwks']))
     for key in keys:
