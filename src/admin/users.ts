@@ -101,11 +101,6 @@ export const userResource: ResourceSpec<number, typeof UserInput, typeof UserFil
 
 const SET_PASSWORD = '/core/users/:id/set_password/'
 
-function passwordSchema(): Record<string, unknown> {
-  const { $schema: _, ...schema } = z.toJSONSchema(PasswordInput, { io: 'input' })
-  return schema
-}
-
 /** `POST /core/users/<pk>/set_password/`: hash with PBKDF2 (Django's format), answer 204, audit `password_set`. */
 export function mountSetPassword(app: Hono<AppEnv>, registry: OpenAPIRegistry): void {
   const lookup = intLookup('id')
@@ -121,9 +116,9 @@ export function mountSetPassword(app: Hono<AppEnv>, registry: OpenAPIRegistry): 
     return c.body(null, 204)
   })
   registry.add('post', SET_PASSWORD, {
-    tags: ['core_users'], operationId: 'core_users_set_password_create',
+    summary: "Set a user's password", tags: ['core_users'], operationId: 'core_users_set_password_create',
     parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer' } }],
-    requestBody: { required: true, content: { 'application/json': { schema: passwordSchema() } } },
+    requestBody: { required: true, content: { 'application/json': { schema: registry.schema(PasswordInput, 'input') } } },
     responses: { 204: { description: 'Password set' }, 400: { description: 'Validation errors' },
       404: { description: 'Not found' } },
   })
