@@ -30,11 +30,15 @@ export function fieldError(field: string, message: string): AdminError {
 const REQUIRED = 'This field is required.'
 const NUL_MESSAGE = 'Null characters are not allowed.'
 const SURROGATE_MESSAGE = 'Lone UTF-16 surrogates are not allowed: the text is not valid Unicode.'
+// A plain object given this key gets a new prototype instead (zod's output too): the member would be lost.
+const PROTOTYPE_KEY = '__proto__'
+const PROTOTYPE_MESSAGE = '"__proto__" cannot be used as a key.'
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
 /**
- * Why a JSON value cannot be stored as text, or null: Postgres text holds neither NUL (DRF refuses it with this
- * message too) nor a lone surrogate (`"\ud800"` is valid JSON but no Unicode). Walks keys and values, bounded.
+ * Why a JSON value cannot be stored as it was sent, or null: Postgres text holds neither NUL (DRF refuses it with
+ * this message too) nor a lone surrogate (`"\ud800"` is valid JSON but no Unicode), and a `__proto__` member would
+ * be dropped. Walks keys and values, bounded.
  */
 function unstorable(value: unknown, depth = 0): string | null {
   if (typeof value === 'string') {
@@ -42,7 +46,7 @@ function unstorable(value: unknown, depth = 0): string | null {
   }
   if (value === null || typeof value !== 'object' || depth > 64) return null
   for (const [k, v] of Object.entries(value)) {
-    const problem = unstorable(k) ?? unstorable(v, depth + 1)
+    const problem = (k === PROTOTYPE_KEY ? PROTOTYPE_MESSAGE : unstorable(k)) ?? unstorable(v, depth + 1)
     if (problem) return problem
   }
   return null
@@ -52,7 +56,7 @@ function unstorable(value: unknown, depth = 0): string | null {
 function textErrors(raw: Record<string, unknown>): FieldErrors {
   const errors: FieldErrors = {}
   for (const [field, value] of Object.entries(raw)) {
-    const keyProblem = unstorable(field)
+    const keyProblem = field === PROTOTYPE_KEY ? PROTOTYPE_MESSAGE : unstorable(field)
     const message = keyProblem ?? unstorable(value)
     if (message) (errors[keyProblem ? 'non_field_errors' : field] ??= []).push(message)
   }
