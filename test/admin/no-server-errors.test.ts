@@ -98,6 +98,7 @@ describe('hostile input to every admin resource and method', () => {
   it('is answered without a server error and changes nothing', async () => {
     const before = await snapshot()
     const seen: string[] = []
+    const failures: string[] = []
     for (const route of routes) {
       for (const method of route.methods) {
         for (const [what, body, only] of BODIES) {
@@ -107,14 +108,16 @@ describe('hostile input to every admin resource and method', () => {
             headers: { Authorization: 'Bearer test-admin-token-0123456789', 'Content-Type': 'application/json' },
           })
           const text = await res.text()
-          const where = `${method} ${route.path} with ${what}: ${res.status} ${text.slice(0, 200)}`
-          expect(res.status, where).toBeLessThan(500)
-          expect([200, 400, 404, 405], where).toContain(res.status)
-          if (res.status === 400) expect(JSON.parse(text), where).toBeTypeOf('object')
           seen.push(`${res.status}`)
+          // A 400 is a DRF error object; nothing is created (201) or deleted (204), and nothing fails (5xx).
+          const drfError = res.status !== 400 || (() => { try { return typeof JSON.parse(text) === 'object' } catch { return false } })()
+          if (![200, 400, 404, 405].includes(res.status) || !drfError) {
+            failures.push(`${method} ${route.path} with ${what}: ${res.status} ${text.slice(0, 120)}`)
+          }
         }
       }
     }
+    expect(failures).toEqual([])
     expect(seen.length).toBeGreaterThan(1000)
     expect(await snapshot()).toEqual(before)
   }, 120_000)
