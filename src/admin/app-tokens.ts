@@ -88,6 +88,7 @@ export const liveToken = (identifier: string, now: Date) => and(eq(appTokens.ide
 export const appTokenResource: ResourceSpec<string, typeof Input, typeof Filters, Out> = {
   path: '/core/tokens/',
   tag: 'core_tokens',
+  noun: 'app password token',
   lookup: identifierLookup,
   input: Input,
   output: Output,

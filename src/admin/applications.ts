@@ -139,6 +139,7 @@ function writing<T>(input: Input, write: () => Promise<T>): Promise<T> {
 export const applicationResource: ResourceSpec<string, typeof Input, typeof Filters, Out> = {
   path: '/core/applications/',
   tag: 'core_applications',
+  noun: 'application',
   lookup: slugLookup('slug'),
   input: Input,
   output: Output,

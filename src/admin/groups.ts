@@ -79,6 +79,7 @@ async function mustLoad(c: Context<AppEnv>, id: string): Promise<Out> {
 export const groupResource: ResourceSpec<string, typeof Input, typeof Filters, Out> = {
   path: '/core/groups/',
   tag: 'core_groups',
+  noun: 'group',
   lookup: uuidLookup('group_uuid'),
   input: Input,
   output: Output,

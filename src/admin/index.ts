@@ -25,7 +25,7 @@ const resources: AnySpec[] = [
   scopeMappingResource,
   providerResource,
   applicationResource,
-  keyPairResource,
+  { ...keyPairResource, noun: 'certificate-key pair' },
   oauthSourceResource,
   userResource,
   groupResource,

@@ -81,6 +81,7 @@ const columnsOf = columnsFrom<z.output<typeof Input>, typeof oauthSources.$infer
 export const oauthSourceResource: ResourceSpec<string, typeof Input, typeof Filters, Out> = {
   path: '/sources/oauth/',
   tag: 'sources_oauth',
+  noun: 'OAuth source',
   lookup: slugLookup('slug'),
   input: Input,
   output: Output,

@@ -26,12 +26,14 @@ const jsonContent = (schema: JSONSchema) => ({ 'application/json': { schema } })
 /** OpenAPI 3.1 path syntax: `/core/users/:id/` becomes `/core/users/{id}/`. */
 const openapiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}')
 
-/** What an operation is about, from its path: `/core/authenticated_sessions/` is "authenticated sessions". */
-function nounsOf(path: string): { one: string; many: string } {
-  const segments = path.split('/').filter((s) => s !== '' && !s.startsWith(':'))
-  const many = segments.slice(-2).join(' ').replaceAll('_', ' ')
+/** What an operation is about when its resource names nothing: `/core/authenticated_sessions/` is "authenticated sessions". */
+function nounsFromPath(path: string): { one: string; many: string } {
+  const many = (path.split('/').filter((s) => s !== '' && !s.startsWith(':')).at(-1) ?? 'object').replaceAll('_', ' ')
   return { one: many.replace(/s$/, ''), many }
 }
+
+/** "a user", "an OAuth2 provider". */
+const aOrAn = (noun: string) => `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`
 
 /** A summary from an operation id, for the actions that give none (`core_tokens_view_key_retrieve`). */
 const summaryOf = (operationId: string) => operationId.replaceAll('_', ' ')
@@ -46,6 +48,12 @@ export class OpenAPIRegistry {
   readonly #components: Record<string, JSONSchema> = {}
   /** Each set of `$defs` already hoisted (by its JSON), and the component names it got. */
   readonly #hoisted = new Map<string, Map<string, string>>()
+  readonly #names = new Map<string, string>()
+
+  /** What one object under `path` (a collection, with its items below it) is called in summaries. */
+  name(path: string, noun: string): void {
+    this.#names.set(path, noun)
+  }
 
   /** Add one operation; one without a `summary` gets one from its `operationId`. */
   add(method: string, path: string, operation: Operation): void {
@@ -78,6 +86,12 @@ export class OpenAPIRegistry {
     return names
   }
 
+  #nouns(path: string): { one: string; many: string } {
+    const base = [...this.#names.keys()].find((p) => path.startsWith(p))
+    const one = base === undefined ? undefined : this.#names.get(base)
+    return one === undefined ? nounsFromPath(path.replace(/:\w+\/$/, '')) : { one, many: `${one}s` }
+  }
+
   #pathParam(lookup: Lookup) {
     return { name: lookup.name, in: 'path', required: true, schema: this.schema(lookup.schema, 'input') }
   }
@@ -93,19 +107,19 @@ export class OpenAPIRegistry {
         total_pages: z.number(), start_index: z.number(), end_index: z.number() }),
       results: z.array(output),
     })
-    this.add('get', path, { summary: `List ${nounsOf(path).many}`, tags: [tag], operationId: `${tag}_list`, parameters,
+    this.add('get', path, { summary: `List ${this.#nouns(path).many}`, tags: [tag], operationId: `${tag}_list`, parameters,
       responses: { 200: { description: 'A page of objects', content: jsonContent(this.schema(page, 'output')) } } })
   }
 
   retrieve(path: string, tag: string, lookup: Lookup, output: z.ZodType): void {
-    this.add('get', path, { summary: `Retrieve one ${nounsOf(path).one}`, tags: [tag], operationId: `${tag}_retrieve`,
+    this.add('get', path, { summary: `Retrieve one ${this.#nouns(path).one}`, tags: [tag], operationId: `${tag}_retrieve`,
       parameters: [this.#pathParam(lookup)],
       responses: { 200: { description: 'The object', content: jsonContent(this.schema(output, 'output')) },
         404: { description: 'Not found' } } })
   }
 
   create(path: string, tag: string, input: z.ZodType, output: z.ZodType, id = `${tag}_create`): void {
-    const summary = id === `${tag}_create` ? `Create a ${nounsOf(path).one}` : summaryOf(id)
+    const summary = id === `${tag}_create` ? `Create ${aOrAn(this.#nouns(path).one)}` : summaryOf(id)
     this.add('post', path, { summary, tags: [tag], operationId: id,
       requestBody: { required: true, content: jsonContent(this.schema(input, 'input')) },
       responses: { 201: { description: 'Created', content: jsonContent(this.schema(output, 'output')) },
@@ -113,10 +127,10 @@ export class OpenAPIRegistry {
   }
 
   update(path: string, tag: string, lookup: Lookup, input: z.ZodType, partial: z.ZodType, output: z.ZodType): void {
-    const { one } = nounsOf(path)
+    const { one } = this.#nouns(path)
     for (const [method, body] of [['put', input], ['patch', partial]] as const) {
       this.add(method, path, {
-        summary: method === 'put' ? `Replace a ${one}` : `Change some fields of a ${one}`,
+        summary: method === 'put' ? `Replace ${aOrAn(one)}` : `Change some fields of ${aOrAn(one)}`,
         tags: [tag], operationId: `${tag}_${method === 'put' ? 'update' : 'partial_update'}`,
         parameters: [this.#pathParam(lookup)],
         requestBody: { required: true, content: jsonContent(this.schema(body, 'input')) },
@@ -126,7 +140,7 @@ export class OpenAPIRegistry {
   }
 
   remove(path: string, tag: string, lookup: Lookup): void {
-    this.add('delete', path, { summary: `Delete a ${nounsOf(path).one}`, tags: [tag], operationId: `${tag}_destroy`,
+    this.add('delete', path, { summary: `Delete ${aOrAn(this.#nouns(path).one)}`, tags: [tag], operationId: `${tag}_destroy`,
       parameters: [this.#pathParam(lookup)],
       responses: { 204: { description: 'Deleted' }, 404: { description: 'Not found' } } })
   }

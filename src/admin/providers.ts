@@ -125,6 +125,7 @@ const taken = { unique: (constraint: string) => constraint.includes('client_id')
 export const providerResource: ResourceSpec<number, typeof ProviderInput, typeof Filters, ProviderOut> = {
   path: '/providers/oauth2/',
   tag: 'providers_oauth2',
+  noun: 'OAuth2 provider',
   lookup: intLookup('id'),
   input: ProviderInput,
   output: ProviderOutput,

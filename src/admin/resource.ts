@@ -21,6 +21,8 @@ export interface ResourceSpec<Key, In extends z.ZodObject, Filters extends z.Zod
   /** Path below `/api/v3`, with a trailing slash, e.g. `/core/groups/`. */
   path: string
   tag: string
+  /** What one object is called in the OpenAPI summaries ("scope mapping"); the plural adds an s. */
+  noun?: string
   /** The name of the lookup parameter in the URL and how to read it; null means "no such object". */
   lookup: { name: string; parse(raw: string): Key | null; schema: z.ZodType }
   /** The create body; PUT takes it too, PATCH takes it partial. */
@@ -81,6 +83,7 @@ export function mountResource<Key, In extends z.ZodObject, Filters extends z.Zod
   spec: ResourceSpec<Key, In, Filters, Out>,
 ): void {
   const item = `${spec.path}:${spec.lookup.name}/`
+  if (spec.noun) registry.name(spec.path, spec.noun)
   const key = (c: Context<AppEnv>): Key => {
     const parsed = spec.lookup.parse(c.req.param(spec.lookup.name) ?? '')
     if (parsed === null) throw notFound()

@@ -56,6 +56,7 @@ const nameTaken = () => new AdminError(400, { name: ['property mapping with this
 export const scopeMappingResource: ResourceSpec<string, typeof Input, typeof Filters, Out> = {
   path: '/propertymappings/provider/scope/',
   tag: 'propertymappings_provider_scope',
+  noun: 'scope mapping',
   lookup: uuidLookup('pm_uuid'),
   input: Input,
   output: Output,

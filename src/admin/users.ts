@@ -63,6 +63,7 @@ async function mustLoad(c: Context<AppEnv>, id: number): Promise<UserOut> {
 export const userResource: ResourceSpec<number, typeof UserInput, typeof UserFilters, UserOut> = {
   path: '/core/users/',
   tag: 'core_users',
+  noun: 'user',
   lookup: intLookup('id'),
   input: UserInput,
   output: UserOutput,
