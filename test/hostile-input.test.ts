@@ -83,7 +83,7 @@ describe('hostile input, answered in each family\'s shape', () => {
   it('refuses NUL in the admin API with a DRF-style error', async () => {
     const res = await t.admin('POST', '/core/groups/', { name: 'a\u0000b' })
     expect(res.status).toBe(400)
-    expect(await res.json()).toEqual({ non_field_errors: ['Null characters are not allowed.'] })
+    expect(await res.json()).toEqual({ name: ['Null characters are not allowed.'] })
   })
 
   it('refuses NUL at the token endpoint with invalid_request', async () => {

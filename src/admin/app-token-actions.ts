@@ -20,7 +20,8 @@ export function mountViewKey(app: Hono<AppEnv>, registry: OpenAPIRegistry): void
     throw new AdminError(403, { detail: 'Keys are shown only when the token is created.' })
   })
   registry.add('get', path, {
-    tags: ['core_tokens'], operationId: 'core_tokens_view_key_retrieve',
+    summary: "View a token's key (refused: keys are shown only once)", tags: ['core_tokens'],
+    operationId: 'core_tokens_view_key_retrieve',
     parameters: [{ name: 'identifier', in: 'path', required: true, schema: { type: 'string' } }],
     responses: { 403: { description: 'Keys are shown only when the token is created' },
       404: { description: 'Not found' } },

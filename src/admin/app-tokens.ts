@@ -68,7 +68,9 @@ function toApi(row: Row): Out {
   }
 }
 
-// identifier, user and intent are fixed once created; only these can change.
+/** identifier, user and intent are fixed once created; only the columns below can change. */
+const FIXED = 'This field cannot be changed once the token is created.'
+
 const columnsOf = columnsFrom<z.output<typeof Input>, typeof appTokens.$inferInsert>({
   description: 'description', expiring: 'expiring', expires: 'expires',
 })
@@ -86,6 +88,7 @@ export const liveToken = (identifier: string, now: Date) => and(eq(appTokens.ide
 export const appTokenResource: ResourceSpec<string, typeof Input, typeof Filters, Out> = {
   path: '/core/tokens/',
   tag: 'core_tokens',
+  noun: 'app password token',
   lookup: identifierLookup,
   input: Input,
   output: Output,
@@ -124,6 +127,8 @@ export const appTokenResource: ResourceSpec<string, typeof Input, typeof Filters
   },
   async update(c, identifier, input) {
     const now = c.var.deps.clock.now()
+    // A PUT repeats the fixed fields; one that names another token is refused rather than ignored.
+    if (input.identifier !== undefined && input.identifier !== identifier) throw fieldError('identifier', FIXED)
     futureOnly(input.expires, now)
     const values = {
       ...columnsOf(input),
@@ -132,9 +137,14 @@ export const appTokenResource: ResourceSpec<string, typeof Input, typeof Filters
         expires: sql`coalesce(${appTokens.expires}, ${defaultExpiry(now).toISOString()}::timestamptz)`,
       }),
     }
-    if (!Object.keys(values).length) return this.get(c, identifier)
-    const [row] = await c.var.db.update(appTokens).set(values).where(liveToken(identifier, now)).returning()
-    return row ? toApi(row) : null
+    const where = and(liveToken(identifier, now), input.user === undefined ? undefined : eq(appTokens.userId, input.user))
+    const [row] = Object.keys(values).length
+      ? await c.var.db.update(appTokens).set(values).where(where).returning()
+      : await c.var.db.select().from(appTokens).where(where)
+    if (row) return toApi(row)
+    // Nothing matched: the token is gone, or the body names another user (failure path only).
+    if (input.user !== undefined && await this.get(c, identifier)) throw fieldError('user', FIXED)
+    return null
   },
   async remove(c, identifier) {
     const gone = await c.var.db.delete(appTokens).where(liveToken(identifier, c.var.deps.clock.now()))

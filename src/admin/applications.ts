@@ -9,10 +9,12 @@ import { applications } from '../db/schema.ts'
 import type { AppEnv } from '../deps.ts'
 import { isForbiddenScheme } from '../oauth/redirect-uri.ts'
 import { columnsFrom } from './columns.ts'
-import { AdminError, fieldError, notFound } from './http.ts'
+import { AdminError, fieldError, notFound, type FieldErrors } from './http.ts'
 import { pageOf, searchAny, whereEquals } from './list.ts'
 import { slugLookup } from './lookups.ts'
-import { bool, intRef, nonBlank, ProviderBaseOutput, providerBaseToApi, str, uuidRef } from './provider-schema.ts'
+import {
+  bool, intRef, maxLength, MAX_NAME_LENGTH, nonBlank, ProviderBaseOutput, providerBaseToApi, str, uniqueName, uuidRef,
+} from './provider-schema.ts'
 import type { ResourceSpec } from './resource.ts'
 import { invalidPk, withFieldErrors } from './violations.ts'
 
@@ -22,8 +24,8 @@ type C = Context<AppEnv>
 const RESERVED_SLUGS = new Set(['authorize', 'token', 'userinfo', 'introspect', 'revoke', 'device'])
 
 const Input = z.object({
-  name: nonBlank(),
-  slug: nonBlank()
+  name: nonBlank().max(MAX_NAME_LENGTH, maxLength(MAX_NAME_LENGTH)),
+  slug: uniqueName()
     .regex(/^[-a-zA-Z0-9_]+$/, 'Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.')
     .refine((s) => !RESERVED_SLUGS.has(s.toLowerCase()), {
       error: (iss) => `The slug "${String(iss.input)}" is reserved for the endpoint /application/o/${String(iss.input)}/.`,
@@ -91,19 +93,25 @@ async function mustLoad(c: C, slug: string): Promise<Out> {
 const SLUG_TAKEN = 'Application with this slug already exists.'
 const PROVIDER_TAKEN = 'Application with this provider already exists.'
 
-/** Validate the provider, group and slug of a write in one read; 404 when the application being updated is gone. */
-async function checkReferences(c: C, input: Input, selfSlug?: string): Promise<void> {
+/** The provider, group and slug of a write checked in one read; 404 when the application being updated is gone. */
+async function referenceErrors(c: C, input: Input, selfSlug?: string): Promise<FieldErrors> {
   const found = await checkApplicationReferences(c.var.db, {
     providerId: input.provider, groupId: input.group, slug: input.slug, ...(selfSlug !== undefined && { selfSlug }),
   })
   if (selfSlug !== undefined && !found.selfExists) throw notFound()
-  const errors: Record<string, string[]> = {}
+  const errors: FieldErrors = {}
   if (found.slugTaken) errors.slug = [SLUG_TAKEN]
   if (input.provider != null) {
     if (!found.providerExists) errors.provider = [invalidPk(input.provider)]
     else if (found.providerOwner !== null) errors.provider = [PROVIDER_TAKEN]
   }
   if (input.group != null && !found.groupExists) errors.group = [invalidPk(input.group)]
+  return errors
+}
+
+/** {@link referenceErrors}, thrown as one 400 when there is any. */
+async function checkReferences(c: C, input: Input, selfSlug?: string): Promise<void> {
+  const errors = await referenceErrors(c, input, selfSlug)
   if (Object.keys(errors).length) throw new AdminError(400, errors)
 }
 
@@ -131,6 +139,7 @@ function writing<T>(input: Input, write: () => Promise<T>): Promise<T> {
 export const applicationResource: ResourceSpec<string, typeof Input, typeof Filters, Out> = {
   path: '/core/applications/',
   tag: 'core_applications',
+  noun: 'application',
   lookup: slugLookup('slug'),
   input: Input,
   output: Output,
@@ -161,4 +170,5 @@ export const applicationResource: ResourceSpec<string, typeof Input, typeof Filt
   async remove(c, slug) {
     return deleteApplication(c.var.db, slug)
   },
+  check: referenceErrors,
 }

@@ -40,6 +40,7 @@ function toApi(row: Row): Out {
 export const eventResource: ResourceSpec<string, typeof NoInput, typeof Filters, Out> = {
   path: '/events/events/',
   tag: 'events_events',
+  noun: 'event',
   lookup: uuidLookup('event_uuid'),
   input: NoInput,
   output: Output,

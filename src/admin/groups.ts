@@ -6,6 +6,7 @@ import { groups } from '../db/schema.ts'
 import { createGroup, missingUser, updateGroup, type NewGroup } from '../db/user-store.ts'
 import type { AppEnv } from '../deps.ts'
 import { columnsFrom } from './columns.ts'
+import { uniqueName } from './provider-schema.ts'
 import { fieldError, notFound } from './http.ts'
 import { pageOf, queryBool, searchAny, whereEquals, windowTotal } from './list.ts'
 import { uuidLookup } from './lookups.ts'
@@ -13,7 +14,7 @@ import type { ResourceSpec } from './resource.ts'
 import { missingReference, withFieldErrors } from './violations.ts'
 
 const Input = z.object({
-  name: z.string().trim().min(1, 'This field may not be blank.'),
+  name: uniqueName(),
   is_superuser: z.boolean().optional(),
   attributes: z.record(z.string(), z.unknown()).optional(),
   users: z.array(z.number().int().positive().max(2_147_483_647)).transform((v) => [...new Set(v)]).optional(),
@@ -78,6 +79,7 @@ async function mustLoad(c: Context<AppEnv>, id: string): Promise<Out> {
 export const groupResource: ResourceSpec<string, typeof Input, typeof Filters, Out> = {
   path: '/core/groups/',
   tag: 'core_groups',
+  noun: 'group',
   lookup: uuidLookup('group_uuid'),
   input: Input,
   output: Output,

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
-import { constantTimeEqual } from '../crypto/hash.ts'
 import type { AppEnv } from '../deps.ts'
+import { adminAuth } from './auth.ts'
 import { AdminError } from './http.ts'
 import { OpenAPIRegistry } from './openapi.ts'
 import { mountResource, type ResourceSpec } from './resource.ts'
@@ -26,7 +26,7 @@ const resources: AnySpec[] = [
   scopeMappingResource,
   providerResource,
   applicationResource,
-  keyPairResource,
+  { ...keyPairResource, noun: 'certificate-key pair' },
   oauthSourceResource,
   userResource,
   groupResource,
@@ -46,29 +46,20 @@ const actions: Array<(app: Hono<AppEnv>, registry: OpenAPIRegistry) => void> = [
   mountViewKey,
 ]
 
-/** `/api/v3`: authentik's admin API shape, behind `Authorization: Bearer <ADMIN_TOKEN>`. */
+/** `/api/v3`: authentik's admin API shape, behind `Authorization: Bearer <ADMIN_TOKEN>` (src/admin/auth.ts). */
 export function adminApi(): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   const registry = new OpenAPIRegistry()
 
   app.get('/schema/', (c) => c.json(registry.document()))
-  app.use(async (c, next) => {
-    const expected = c.var.deps.config.adminToken
-    const header = c.req.header('Authorization') ?? ''
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
-    if (!match) throw new AdminError(401, { detail: 'Authentication credentials were not provided.' })
-    // No ADMIN_TOKEN configured means nothing authenticates; the comparison still runs for even timing.
-    const ok = await constantTimeEqual(match[1] ?? '', expected ?? '')
-    if (!ok || expected === undefined) throw new AdminError(401, { detail: 'Invalid token.' })
-    c.header('Cache-Control', 'no-store')
-    await next()
-  })
+  app.use(adminAuth())
   for (const spec of resources) mountResource(app, registry, spec)
   for (const mount of actions) mount(app, registry)
 
   app.onError((err, c) => {
     if (err instanceof AdminError) {
       if (err.status === 401) c.header('WWW-Authenticate', 'Bearer realm="api"')
+      for (const [name, value] of Object.entries(err.headers)) c.header(name, value)
       return c.json(err.body, err.status)
     }
     throw err

@@ -61,7 +61,7 @@ function toApi(row: Row, withIdToken: boolean): Out {
 }
 
 /** One read-only (list, retrieve, delete) resource over a grant table; each read is one joined statement. */
-function issuedResource(path: string, tag: string, table: GrantTable, output: z.ZodType<Out>): Spec {
+function issuedResource(path: string, tag: string, table: GrantTable, output: z.ZodType<Out>, noun: string): Spec {
   const withIdToken = 'idToken' in table
   // `total` is the window count of the filtered rows, so a page and its count come in one statement.
   const joined = (c: Parameters<Spec['get']>[0]) =>
@@ -72,6 +72,7 @@ function issuedResource(path: string, tag: string, table: GrantTable, output: z.
   return {
     path,
     tag,
+    noun,
     lookup: uuidLookup('id'),
     input: NoInput,
     output,
@@ -98,15 +99,15 @@ function issuedResource(path: string, tag: string, table: GrantTable, output: z.
 
 /** `/api/v3/oauth2/access_tokens/`: authentik's issued access tokens (list, retrieve, revoke). */
 export const accessTokenResource = issuedResource(
-  '/oauth2/access_tokens/', 'oauth2_access_tokens', accessTokens, TokenOutput,
+  '/oauth2/access_tokens/', 'oauth2_access_tokens', accessTokens, TokenOutput, 'access token',
 )
 
 /** `/api/v3/oauth2/refresh_tokens/`: deleting one revokes only that refresh token. */
 export const refreshTokenResource = issuedResource(
-  '/oauth2/refresh_tokens/', 'oauth2_refresh_tokens', refreshTokens, TokenOutput,
+  '/oauth2/refresh_tokens/', 'oauth2_refresh_tokens', refreshTokens, TokenOutput, 'refresh token',
 )
 
 /** `/api/v3/oauth2/authorization_codes/`: pending codes (never the code itself). */
 export const authorizationCodeResource = issuedResource(
-  '/oauth2/authorization_codes/', 'oauth2_authorization_codes', authorizationCodes, CodeOutput,
+  '/oauth2/authorization_codes/', 'oauth2_authorization_codes', authorizationCodes, CodeOutput, 'authorization code',
 )

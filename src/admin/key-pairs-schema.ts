@@ -1,5 +1,6 @@
 import * as z from 'zod'
 import { queryBool } from './list.ts'
+import { maxLength, MAX_NAME_LENGTH } from './provider-schema.ts'
 
 const BLANK = 'This field may not be blank.'
 const KEY_TYPES = ['rsa', 'ecdsa'] as const
@@ -10,7 +11,7 @@ const MAX_VALIDITY_DAYS = 36_500
 
 /** Import: a PEM certificate and, optionally, its PEM private key (blank means certificate only). */
 export const KeyPairInput = z.object({
-  name: z.string().trim().min(1, BLANK),
+  name: z.string().trim().min(1, BLANK).max(MAX_NAME_LENGTH, maxLength(MAX_NAME_LENGTH)),
   certificate_data: z.string().trim().min(1, BLANK),
   key_data: z.string().optional(),
 })
@@ -38,7 +39,7 @@ export const KeyPairFilters = z.object({
 
 /** authentik `CertificateGenerationSerializer`, plus the key size. */
 export const GenerateInput = z.object({
-  common_name: z.string().trim().min(1, BLANK),
+  common_name: z.string().trim().min(1, BLANK).max(MAX_NAME_LENGTH, maxLength(MAX_NAME_LENGTH)),
   subject_alt_name: z.string().optional(),
   validity_days: z.number().int().min(1, 'Ensure this value is greater than or equal to 1.')
     .max(MAX_VALIDITY_DAYS, `Ensure this value is less than or equal to ${MAX_VALIDITY_DAYS}.`).default(365),

@@ -2,6 +2,7 @@ import { and, asc, eq } from 'drizzle-orm'
 import * as z from 'zod'
 import { oauthSources } from '../db/schema.ts'
 import { columnsFrom } from './columns.ts'
+import { uniqueName } from './provider-schema.ts'
 import { fieldError } from './http.ts'
 import { searchAny, tablePage, whereEquals } from './list.ts'
 import { slugLookup } from './lookups.ts'
@@ -32,8 +33,8 @@ export const JWKSetSchema = z.record(z.string(), z.unknown()).superRefine((set, 
 const HttpURL = z.url({ protocol: /^https?$/ })
 
 const Input = z.object({
-  name: z.string().trim().min(1, 'This field may not be blank.'),
-  slug: z.string().regex(/^[-a-zA-Z0-9_]+$/, 'Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.'),
+  name: uniqueName(),
+  slug: uniqueName().regex(/^[-a-zA-Z0-9_]+$/, 'Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.'),
   enabled: z.boolean().optional(),
   oidc_jwks: JWKSetSchema.optional(),
   oidc_jwks_url: z.string().trim()
@@ -80,6 +81,7 @@ const columnsOf = columnsFrom<z.output<typeof Input>, typeof oauthSources.$infer
 export const oauthSourceResource: ResourceSpec<string, typeof Input, typeof Filters, Out> = {
   path: '/sources/oauth/',
   tag: 'sources_oauth',
+  noun: 'OAuth source',
   lookup: slugLookup('slug'),
   input: Input,
   output: Output,

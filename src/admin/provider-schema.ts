@@ -2,7 +2,8 @@ import * as z from 'zod'
 import type { ProviderRecord, ProviderRow } from '../db/provider-store.ts'
 import { GRANT_TYPES } from '../db/schema.ts'
 import { DurationError, isDuration } from '../oauth/duration.ts'
-import { compileRedirectPattern, RedirectURISchema } from '../oauth/redirect-uri.ts'
+import { IMPLICIT_CONSENT } from '../oauth/authorize-flow.ts'
+import { RedirectURISchema, registeredRedirectUriError } from '../oauth/redirect-uri.ts'
 
 /** Python's name for the type of a JSON value, as DRF words its type errors. */
 export function pyType(value: unknown): string {
@@ -14,10 +15,18 @@ export function pyType(value: unknown): string {
 
 type Issue = { input?: unknown }
 const typed = (expected: string) => (iss: Issue) => (iss.input === null ? 'This field may not be null.' : expected)
-const maxLength = (n: number) => `Ensure this field has no more than ${n} characters.`
+export const maxLength = (n: number) => `Ensure this field has no more than ${n} characters.`
+
+/**
+ * The longest unique name (providers, applications, groups, scope mappings, sources, key pairs), as authentik's
+ * `CharField(max_length=255)`s: a longer one would not fit the unique index's entry (about 2.7 kB).
+ */
+export const MAX_NAME_LENGTH = 255
 
 export const str = () => z.string({ error: typed('Not a valid string.') })
 export const nonBlank = () => str().trim().min(1, 'This field may not be blank.')
+/** A unique name: not blank, at most {@link MAX_NAME_LENGTH} characters. */
+export const uniqueName = () => nonBlank().max(MAX_NAME_LENGTH, maxLength(MAX_NAME_LENGTH))
 export const bool = () => z.boolean({ error: typed('Must be a valid boolean.') })
 export const list = <T extends z.ZodType>(item: T) =>
   z.array(item, { error: (iss: Issue) => `Expected a list of items but got type "${pyType(iss.input)}".` })
@@ -42,6 +51,14 @@ const url = (v: string) => {
   }
 }
 
+/** The flows of authentik's default blueprints (src/demo.ts uses them); there are no others here. */
+export const AUTHORIZATION_FLOWS: readonly string[] = [IMPLICIT_CONSENT, 'default-provider-authorization-explicit-consent']
+export const INVALIDATION_FLOWS: readonly string[] = ['default-provider-invalidation-flow', 'default-invalidation-flow']
+
+/** DRF's `SlugRelatedField` message for a slug that names no object. */
+const noSuchSlug = (slug: unknown) => `Object with slug=${String(slug)} does not exist.`
+const flow = (known: readonly string[]) => (v: string | null) => v === null || known.includes(v)
+
 /** `RedirectURISchema` with DRF's wording for a bad choice. */
 const RedirectURIInput = z.object({
   matching_mode: z.enum(['strict', 'regex']).default('strict'),
@@ -51,10 +68,11 @@ const RedirectURIInput = z.object({
 
 /** authentik `OAuth2ProviderSerializer` input; every field but `name` and `authorization_flow` is optional. */
 export const ProviderInput = z.object({
-  name: nonBlank(),
-  authorization_flow: nonBlank(),
+  name: uniqueName(),
+  authorization_flow: nonBlank().refine(flow(AUTHORIZATION_FLOWS), { error: (iss) => noSuchSlug(iss.input) }),
   authentication_flow: optionalRef().optional(),
-  invalidation_flow: optionalRef().optional(),
+  invalidation_flow: optionalRef().refine(flow(INVALIDATION_FLOWS), { error: (iss) => noSuchSlug(iss.input) })
+    .optional(),
   property_mappings: list(uuidRef()).optional(),
   client_type: z.enum(['confidential', 'public']).optional(),
   client_id: nonBlank().max(255, maxLength(255)).optional(),
@@ -69,8 +87,10 @@ export const ProviderInput = z.object({
   signing_key: uuidRef().nullable().optional(),
   encryption_key: uuidRef().nullable().optional(),
   redirect_uris: list(RedirectURIInput).superRefine((entries, ctx) => {
-    const bad = entries.find((e) => e.matching_mode === 'regex' && compileRedirectPattern(e.url) === null)
-    if (bad) ctx.addIssue({ code: 'custom', message: `Invalid Regex Pattern: ${bad.url}` })
+    for (const entry of entries) {
+      const message = registeredRedirectUriError(entry)
+      if (message) ctx.addIssue({ code: 'custom', message })
+    }
   }).optional(),
   logout_uri: str().refine((v) => v === '' || url(v), 'Enter a valid URL.').optional(),
   logout_method: z.enum(['backchannel', 'frontchannel']).optional(),

@@ -11,7 +11,7 @@ import { applications, providers, type GrantType } from '../db/schema.ts'
 import type { AppEnv } from '../deps.ts'
 import { SERVED_GRANT_TYPES } from '../oauth/served.ts'
 import { columnsFrom } from './columns.ts'
-import { AdminError, fieldError, notFound } from './http.ts'
+import { AdminError, fieldError, notFound, type FieldErrors } from './http.ts'
 import { pageOf, searchAny, whereEquals } from './list.ts'
 import { intLookup } from './lookups.ts'
 import { ProviderInput, ProviderOutput, providerToApi, type ProviderInputData, type ProviderOut } from './provider-schema.ts'
@@ -59,16 +59,16 @@ function linksOf(input: Input): ProviderLinks {
 }
 
 /**
- * Validate every reference of a write in one read, so that nothing is written when one is wrong. 404 when the
- * provider being updated does not exist; else all field errors at once, in DRF's shape.
+ * Every reference of a write checked in one read, so that nothing is written when one is wrong: all their field
+ * errors at once, in DRF's shape. 404 when the provider being updated does not exist.
  */
-async function checkReferences(c: C, input: Input, selfId?: number): Promise<void> {
+async function referenceErrors(c: C, input: Input, selfId?: number): Promise<FieldErrors> {
   const keyIds = [input.signing_key, input.encryption_key].filter((k): k is string => typeof k === 'string')
   const found = await checkProviderReferences(c.var.db, {
     ...linksOf(input), keyIds, name: input.name, clientId: input.client_id, ...(selfId !== undefined && { selfId }),
   })
   if (selfId !== undefined && !found.selfExists) throw notFound()
-  const errors: Record<string, string[]> = {}
+  const errors: FieldErrors = {}
   const missing = <T>(field: string, given: readonly T[] | undefined, known: Set<T>, norm: (v: T) => T) => {
     const bad = given?.find((v) => !known.has(norm(v)))
     if (bad !== undefined) errors[field] = [invalidPk(bad)]
@@ -89,6 +89,12 @@ async function checkReferences(c: C, input: Input, selfId?: number): Promise<voi
   }
   if (found.nameTaken) errors.name = [NAME_TAKEN]
   if (found.clientIdTaken) errors.client_id = [CLIENT_ID_TAKEN]
+  return errors
+}
+
+/** {@link referenceErrors}, thrown as one 400 when there is any. */
+async function checkReferences(c: C, input: Input, selfId?: number): Promise<void> {
+  const errors = await referenceErrors(c, input, selfId)
   if (Object.keys(errors).length) throw new AdminError(400, errors)
 }
 
@@ -119,6 +125,7 @@ const taken = { unique: (constraint: string) => constraint.includes('client_id')
 export const providerResource: ResourceSpec<number, typeof ProviderInput, typeof Filters, ProviderOut> = {
   path: '/providers/oauth2/',
   tag: 'providers_oauth2',
+  noun: 'OAuth2 provider',
   lookup: intLookup('id'),
   input: ProviderInput,
   output: ProviderOutput,
@@ -158,4 +165,5 @@ export const providerResource: ResourceSpec<number, typeof ProviderInput, typeof
   async remove(c, id) {
     return deleteProvider(c.var.db, id)
   },
+  check: referenceErrors,
 }

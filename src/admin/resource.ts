@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono'
 import * as z from 'zod'
 import type { AppEnv } from '../deps.ts'
 import { invalidateMetadata } from '../oauth/provider-cache.ts'
-import { AdminError, notFound, parseBody, parseQuery } from './http.ts'
+import { AdminError, notFound, parseBody, parseQuery, type FieldErrors } from './http.ts'
 import type { OpenAPIRegistry } from './openapi.ts'
 
 /** authentik's paging parameters. */
@@ -21,6 +21,8 @@ export interface ResourceSpec<Key, In extends z.ZodObject, Filters extends z.Zod
   /** Path below `/api/v3`, with a trailing slash, e.g. `/core/groups/`. */
   path: string
   tag: string
+  /** What one object is called in the OpenAPI summaries ("scope mapping"); the plural adds an s. */
+  noun?: string
   /** The name of the lookup parameter in the URL and how to read it; null means "no such object". */
   lookup: { name: string; parse(raw: string): Key | null; schema: z.ZodType }
   /** The create body; PUT takes it too, PATCH takes it partial. */
@@ -33,6 +35,12 @@ export interface ResourceSpec<Key, In extends z.ZodObject, Filters extends z.Zod
   create?(c: Context<AppEnv>, input: z.output<In>): Promise<Out>
   update?(c: Context<AppEnv>, key: Key, input: Partial<z.output<In>>): Promise<Out | null>
   remove?(c: Context<AppEnv>, key: Key): Promise<boolean>
+  /**
+   * When a create (`self` undefined) or update body was refused, the errors that only the database knows of its
+   * fields that are valid (unknown references, names taken), so that one answer carries every error; may throw
+   * 404 when `self` does not exist.
+   */
+  check?(c: Context<AppEnv>, valid: Partial<z.output<In>>, self: Key | undefined): Promise<FieldErrors>
 }
 
 /** authentik's `{"pagination": {...}, "results": [...]}` envelope. */
@@ -75,6 +83,7 @@ export function mountResource<Key, In extends z.ZodObject, Filters extends z.Zod
   spec: ResourceSpec<Key, In, Filters, Out>,
 ): void {
   const item = `${spec.path}:${spec.lookup.name}/`
+  if (spec.noun) registry.name(spec.path, spec.noun)
   const key = (c: Context<AppEnv>): Key => {
     const parsed = spec.lookup.parse(c.req.param(spec.lookup.name) ?? '')
     if (parsed === null) throw notFound()
@@ -94,13 +103,18 @@ export function mountResource<Key, In extends z.ZodObject, Filters extends z.Zod
   })
   registry.retrieve(item, spec.tag, spec.lookup, spec.output)
 
-  const { create, update, remove } = spec
+  // Bound, so that a spec's methods may call each other through `this`.
+  const create = spec.create?.bind(spec)
+  const update = spec.update?.bind(spec)
+  const remove = spec.remove?.bind(spec)
+  const check = (c: Context<AppEnv>, self: Key | undefined) =>
+    spec.check && ((valid: object) => spec.check!(c, valid as Partial<z.output<In>>, self))
   if (!create) notAllowed(app, spec.path, ['POST'], ['GET', 'HEAD'])
   notAllowed(app, item, [...(update ? [] : ['PUT', 'PATCH']), ...(remove ? [] : ['DELETE'])],
     ['GET', ...(update ? ['PUT', 'PATCH'] : []), ...(remove ? ['DELETE'] : []), 'HEAD'])
   if (create) {
     app.post(spec.path, async (c) => {
-      const created = await create(c, await parseBody(c, spec.input))
+      const created = await create(c, await parseBody(c, spec.input, check(c, undefined)))
       changed(c)
       return c.json(created, 201)
     })
@@ -111,7 +125,7 @@ export function mountResource<Key, In extends z.ZodObject, Filters extends z.Zod
     for (const method of ['put', 'patch'] as const) {
       app[method](item, async (c) => {
         const k = key(c)
-        const input = await parseBody(c, method === 'put' ? spec.input : partial)
+        const input = await parseBody(c, method === 'put' ? spec.input : partial, check(c, k))
         const updated = await update(c, k, input as Partial<z.output<In>>)
         if (!updated) throw notFound()
         changed(c)

@@ -3,6 +3,7 @@ import * as z from 'zod'
 import { scopeMappings } from '../db/schema.ts'
 import { ScopeExpressionSchema } from '../oauth/claims.ts'
 import { columnsFrom } from './columns.ts'
+import { uniqueName } from './provider-schema.ts'
 import { AdminError } from './http.ts'
 import { searchAny, tablePage, whereEquals } from './list.ts'
 import type { ResourceSpec } from './resource.ts'
@@ -12,7 +13,7 @@ import { withFieldErrors } from './violations.ts'
 type Row = typeof scopeMappings.$inferSelect
 
 const Input = z.object({
-  name: z.string().trim().min(1, 'This field may not be blank.'),
+  name: uniqueName(),
   scope_name: z.string().trim().min(1, 'This field may not be blank.'),
   description: z.string().optional(),
   expression: ScopeExpressionSchema,
@@ -49,12 +50,13 @@ const columnsOf = columnsFrom<z.output<typeof Input>, typeof scopeMappings.$infe
   name: 'name', scope_name: 'scopeName', description: 'description', expression: 'expression',
 })
 
-const uniqueName = () => new AdminError(400, { name: ['property mapping with this name already exists.'] })
+const nameTaken = () => new AdminError(400, { name: ['property mapping with this name already exists.'] })
 
 /** `/api/v3/propertymappings/provider/scope/`: authentik's scope mappings, with declarative expressions. */
 export const scopeMappingResource: ResourceSpec<string, typeof Input, typeof Filters, Out> = {
   path: '/propertymappings/provider/scope/',
   tag: 'propertymappings_provider_scope',
+  noun: 'scope mapping',
   lookup: uuidLookup('pm_uuid'),
   input: Input,
   output: Output,
@@ -74,14 +76,14 @@ export const scopeMappingResource: ResourceSpec<string, typeof Input, typeof Fil
     const [row] = await c.var.db.insert(scopeMappings).values({
       name: input.name, scopeName: input.scope_name, description: input.description ?? '', expression: input.expression,
     }).onConflictDoNothing().returning()
-    if (!row) throw uniqueName()
+    if (!row) throw nameTaken()
     return toApi(row)
   },
   async update(c, pk, input) {
     const values = columnsOf(input)
     if (!Object.keys(values).length) return this.get(c, pk)
     const [row] = await withFieldErrors(
-      () => c.var.db.update(scopeMappings).set(values).where(eq(scopeMappings.id, pk)).returning(), { unique: uniqueName })
+      () => c.var.db.update(scopeMappings).set(values).where(eq(scopeMappings.id, pk)).returning(), { unique: nameTaken })
     return row ? toApi(row) : null
   },
   async remove(c, pk) {

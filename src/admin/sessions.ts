@@ -54,6 +54,7 @@ function toApi(row: {
 export const sessionResource: ResourceSpec<string, typeof NoInput, typeof Filters, Out> = {
   path: '/core/authenticated_sessions/',
   tag: 'core_authenticated_sessions',
+  noun: 'authenticated session',
   lookup: uuidLookup('uuid'),
   input: NoInput,
   output: Output,

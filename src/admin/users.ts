@@ -64,6 +64,7 @@ async function mustLoad(c: Context<AppEnv>, id: number): Promise<UserOut> {
 export const userResource: ResourceSpec<number, typeof UserInput, typeof UserFilters, UserOut> = {
   path: '/core/users/',
   tag: 'core_users',
+  noun: 'user',
   lookup: intLookup('id'),
   input: UserInput,
   output: UserOutput,
@@ -103,11 +104,6 @@ export const userResource: ResourceSpec<number, typeof UserInput, typeof UserFil
 
 const SET_PASSWORD = '/core/users/:id/set_password/'
 
-function passwordSchema(): Record<string, unknown> {
-  const { $schema: _, ...schema } = z.toJSONSchema(PasswordInput, { io: 'input' })
-  return schema
-}
-
 /** `POST /core/users/<pk>/set_password/`: hash with PBKDF2 (Django's format), answer 204, audit `password_set`. */
 export function mountSetPassword(app: Hono<AppEnv>, registry: OpenAPIRegistry): void {
   const lookup = intLookup('id')
@@ -123,9 +119,9 @@ export function mountSetPassword(app: Hono<AppEnv>, registry: OpenAPIRegistry): 
     return c.body(null, 204)
   })
   registry.add('post', SET_PASSWORD, {
-    tags: ['core_users'], operationId: 'core_users_set_password_create',
+    summary: "Set a user's password", tags: ['core_users'], operationId: 'core_users_set_password_create',
     parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer' } }],
-    requestBody: { required: true, content: { 'application/json': { schema: passwordSchema() } } },
+    requestBody: { required: true, content: { 'application/json': { schema: registry.schema(PasswordInput, 'input') } } },
     responses: { 204: { description: 'Password set' }, 400: { description: 'Validation errors' },
       404: { description: 'Not found' } },
   })

@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import type { ScopeExpression } from '../db/schema.ts'
+import type { JsonValue, ScopeExpression } from '../db/schema.ts'
 
 /** What a path may start with, and the fields each root offers (`user.attributes.*` goes as deep as it likes). */
 const ROOT_FIELDS: Record<string, readonly string[]> = {
@@ -11,7 +11,8 @@ const ROOT_FIELDS: Record<string, readonly string[]> = {
 /** The error of a bad path, or null when `path` names something a mapping may read. */
 export function pathError(path: string): string | null {
   const [root, field, ...rest] = path.split('.')
-  const fields = root === undefined ? undefined : ROOT_FIELDS[root]
+  // Own keys only: `constructor` or `__proto__` name no root, whatever Object.prototype holds.
+  const fields = root !== undefined && Object.hasOwn(ROOT_FIELDS, root) ? ROOT_FIELDS[root] : undefined
   if (!fields) return `Unknown root in "${path}": use one of ${Object.keys(ROOT_FIELDS).join(', ')}`
   if (field === undefined || !fields.includes(field)) {
     return `Unknown field in "${path}": ${root} has ${fields.join(', ')}`
@@ -21,16 +22,30 @@ export function pathError(path: string): string | null {
   return null
 }
 
+/**
+ * Any JSON value, named so that the admin API's OpenAPI document refers to one `JSONValue` component (zod's own
+ * `z.json()` is emitted as an anonymous recursive definition). An array's items are described as any value
+ * (`{}`): a type generated from `items: JSONValue` (openapi-typescript) refers to itself and does not compile.
+ */
+export const JSONValueSchema: z.ZodType<JsonValue> = z.lazy(() => z.union([
+  z.string(), z.number(), z.boolean(), z.null(), z.array(JSONValueSchema).meta({ items: {} }),
+  z.record(z.string(), JSONValueSchema),
+])).meta({ id: 'JSONValue' })
+
+/** A claim name that, used as a plain object key, would set the claims object's prototype instead of a claim. */
+const PROTOTYPE_KEY = '__proto__'
+
 const ClaimSourceSchema = z.union([
   z.strictObject({ path: z.string().min(1).superRefine((p, ctx) => {
     const error = pathError(p)
     if (error) ctx.addIssue({ code: 'custom', message: error })
   }) }),
-  z.strictObject({ value: z.json() }),
+  z.strictObject({ value: JSONValueSchema }),
 ], { error: 'Each claim needs exactly one of {"path": "user.email"} or {"value": <JSON>}' })
 
 /** A scope mapping expression: claim name to where its value comes from. Declarative, never evaluated as code. */
-export const ScopeExpressionSchema = z.record(z.string().min(1, 'Claim names may not be empty'), ClaimSourceSchema)
+export const ScopeExpressionSchema = z.record(z.string().min(1, 'Claim names may not be empty')
+  .refine((name) => name !== PROTOTYPE_KEY, `"${PROTOTYPE_KEY}" cannot be a claim name`), ClaimSourceSchema)
 
 /** What a mapping is evaluated against: plain data, already loaded. */
 export interface ClaimContext {

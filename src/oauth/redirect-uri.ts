@@ -56,6 +56,19 @@ export function isForbiddenScheme(uri: string): boolean {
   return scheme !== undefined && FORBIDDEN_SCHEMES.has(scheme.toLowerCase())
 }
 
+/**
+ * Why a redirect URI cannot be registered, or null; checked when a provider is saved, not first at sign-in. A
+ * strict entry is compared as a string, so it must be an absolute URI (RFC 6749 §3.1.2) and no script
+ * (`javascript:`, `data:`, `vbscript:`, authentik `FORBIDDEN_URI_SCHEMES`); a regex must compile.
+ */
+export function registeredRedirectUriError(entry: Pick<RedirectURI, 'matching_mode' | 'url'>): string | null {
+  if (entry.matching_mode === 'regex') {
+    return compileRedirectPattern(entry.url) === null ? `Invalid Regex Pattern: ${entry.url}` : null
+  }
+  if (isForbiddenScheme(entry.url)) return `URI scheme of ${entry.url} is not allowed.`
+  return parseUrl(entry.url) === null ? `Enter a valid URL: ${entry.url} is not an absolute URI.` : null
+}
+
 function parseUrl(url: string): URL | null {
   try {
     return new URL(url)

@@ -11,7 +11,7 @@ describe('logs', () => {
   it('hold one JSON-safe object per request and never a secret the admin API handled', async () => {
     const key = await t.admin('POST', '/crypto/certificatekeypairs/generate/', { common_name: 'k' })
     expect(key.status).toBe(200)
-    const provider = await t.admin('POST', '/providers/oauth2/', { name: 'p', authorization_flow: 'f' })
+    const provider = await t.admin('POST', '/providers/oauth2/', { name: 'p', authorization_flow: 'default-provider-authorization-explicit-consent' })
     const { client_secret } = (await provider.json()) as { client_secret: string }
     const user = await t.admin('POST', '/core/users/', { username: 'alice' })
     const { pk } = (await user.json()) as { pk: number }

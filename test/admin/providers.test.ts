@@ -71,7 +71,7 @@ describe('creating a provider', () => {
     const encryption = await insertKey('full-encryption', 'rsa', false)
     const body = {
       name: 'full', authorization_flow: 'default-provider-authorization-explicit-consent', authentication_flow: 'auth',
-      invalidation_flow: 'inv', property_mappings: mappings.map((m) => m.id), client_type: 'public',
+      invalidation_flow: 'default-provider-invalidation-flow', property_mappings: mappings.map((m) => m.id), client_type: 'public',
       client_id: 'my-client', client_secret: 'my-secret', access_code_validity: 'minutes=2',
       access_token_validity: 'hours=2', refresh_token_validity: 'days=2', refresh_token_threshold: 'hours=1',
       include_claims_in_id_token: false, signing_key: signing, encryption_key: encryption,
@@ -228,9 +228,9 @@ describe('updating a provider', () => {
     const missing = await t.admin('PUT', `${PATH}${p.pk}/`, { name: 'put-me' })
     expect(missing.status).toBe(400)
     expect(await missing.json()).toEqual({ authorization_flow: ['This field is required.'] })
-    const res = await t.admin('PUT', `${PATH}${p.pk}/`, { name: 'put-renamed', authorization_flow: 'other-flow' })
+    const res = await t.admin('PUT', `${PATH}${p.pk}/`, { name: 'put-renamed', authorization_flow: 'default-provider-authorization-explicit-consent' })
     expect(res.status).toBe(200)
-    expect(await res.json()).toEqual({ ...p, name: 'put-renamed', authorization_flow: 'other-flow' })
+    expect(await res.json()).toEqual({ ...p, name: 'put-renamed', authorization_flow: 'default-provider-authorization-explicit-consent' })
   })
 
   it('PATCH stores one logout redirect URI', async () => {

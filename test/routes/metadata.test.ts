@@ -136,7 +136,7 @@ describe('discovery (OIDC Discovery 1.0, RFC 8414)', () => {
   it('builds absolute URLs from PUBLIC_URL when it is set', async () => {
     const pinned = await createTestContext({ PUBLIC_URL: 'https://id.example.com/' })
     try {
-      await createProviderApp(pinned, 'x', { authorization_flow: 'f' })
+      await createProviderApp(pinned, 'x', { authorization_flow: 'default-provider-authorization-explicit-consent' })
       const doc = await json(pinned.request('http://internal:8787/application/o/x/.well-known/openid-configuration'))
       expect(doc.issuer).toBe('https://id.example.com/application/o/x/')
       expect(doc.token_endpoint).toBe('https://id.example.com/application/o/token/')

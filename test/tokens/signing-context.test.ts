@@ -13,7 +13,7 @@ const keys: Record<string, string> = {}
 const payload = { iss: 'http://localhost/application/o/x/', sub: 'alice', aud: 'client', iat: 1780315200 }
 
 const provider = (slug: string, fields: Record<string, unknown>) =>
-  createProviderApp(t, slug, { authorization_flow: 'f', ...fields })
+  createProviderApp(t, slug, { authorization_flow: 'default-provider-authorization-explicit-consent', ...fields })
 
 beforeAll(async () => {
   t = await createTestContext()

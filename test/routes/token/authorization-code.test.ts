@@ -3,7 +3,7 @@ import { compactDecrypt, createLocalJWKSet, decodeJwt, decodeProtectedHeader, im
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../../src/crypto/hash.ts'
 import { generateKeyPair } from '../../../src/crypto/keypair.ts'
-import { accessTokens, authorizationCodes, refreshTokens } from '../../../src/db/schema.ts'
+import { accessTokens, authorizationCodes, providers, refreshTokens } from '../../../src/db/schema.ts'
 import { DEFAULT_DESCRIPTIONS } from '../../../src/oauth/errors.ts'
 import { createTestContext, START, type TestContext } from '../../support/app.ts'
 import { createUser, generateKeyPair as generateStoredKeyPair, json, type User } from '../../support/fixtures.ts'
@@ -31,7 +31,10 @@ beforeAll(async () => {
   pub = await createClient(t, 'pub', { client_type: 'public' })
   twoUris = await createClient(t, 'two-uris', { redirect_uris: [{ matching_mode: 'strict', url: REDIRECT },
     { matching_mode: 'strict', url: SECOND }] })
-  scripted = await createClient(t, 'scripted', { redirect_uris: [{ matching_mode: 'strict', url: 'data:localhost' }] })
+  // Registered before the admin API refused such URIs: written straight to the row.
+  scripted = await createClient(t, 'scripted')
+  await t.db.update(providers).set({ redirectUris: [{ matching_mode: 'strict', url: 'data:localhost', redirect_uri_type: 'authorization' }] })
+    .where(eq(providers.id, scripted.pk))
   const signing = await generateStoredKeyPair(t, 'signing', { alg: 'rsa', key_size: 2048 })
   const material = await generateKeyPair({ commonName: 'enc', validityDays: 30, alg: 'rsa', keySize: 2048 }, t.clock.now())
   encryptionKeyPem = material.privateKeyPem!
