@@ -1,7 +1,4 @@
-import { sha256Hex } from '../crypto/hash.ts'
-import { presentedToken } from '../db/presented-token.ts'
-import { authenticatedClient } from '../oauth/client-request.ts'
-import { OAuthError } from '../oauth/errors.ts'
+import { presentedTokenOf } from '../oauth/presented-token.ts'
 import { clientEndpoint } from './client-endpoint.ts'
 
 const INACTIVE = { active: false }
@@ -18,14 +15,7 @@ export const introspect = clientEndpoint({
   name: 'introspection',
   invalidClientIs401: true,
   async handle({ form, client, ctx }) {
-    const value = form.get('token')
-    const hint = form.get('token_type_hint')
-    const { bundle, artefact: token } = await authenticatedClient(ctx, client, {
-      secret: 'required',
-      ...(value !== undefined && { artefact: presentedToken(ctx.db, await sha256Hex(value), ctx.now, hint) }),
-    })
-    // §2.1: `token` is REQUIRED (authentik finds nothing and answers inactive).
-    if (value === undefined) throw new OAuthError('invalid_request', 'token is required')
+    const { bundle, token } = await presentedTokenOf(ctx, client, form)
     if (bundle.provider.clientType !== 'confidential' || !token) return INACTIVE
     // authentik: the stored ID token's claims, then `active` (a revoked refresh token keeps its claims), the
     // token's scope and the client_id of the provider it was issued to.

@@ -1,7 +1,5 @@
-import { sha256Hex } from '../crypto/hash.ts'
-import { presentedToken, revokePresentedToken } from '../db/presented-token.ts'
-import { authenticatedClient } from '../oauth/client-request.ts'
-import { OAuthError } from '../oauth/errors.ts'
+import { revokePresentedToken } from '../db/presented-token.ts'
+import { presentedTokenOf } from '../oauth/presented-token.ts'
 import { clientEndpoint } from './client-endpoint.ts'
 
 /**
@@ -15,14 +13,7 @@ export const revoke = clientEndpoint({
   name: 'revocation',
   invalidClientIs401: true,
   async handle({ form, client, ctx }) {
-    const value = form.get('token')
-    const hint = form.get('token_type_hint')
-    const { bundle, artefact: token } = await authenticatedClient(ctx, client, {
-      secret: 'required',
-      ...(value !== undefined && { artefact: presentedToken(ctx.db, await sha256Hex(value), ctx.now, hint) }),
-    })
-    // §2.1: `token` is REQUIRED (authentik finds nothing and answers 200).
-    if (value === undefined) throw new OAuthError('invalid_request', 'token is required')
+    const { bundle, token } = await presentedTokenOf(ctx, client, form)
     const own = token?.providerId === bundle.provider.id
     if (token && (own || bundle.provider.clientType === 'confidential')) await revokePresentedToken(ctx.db, token)
     return {}
