@@ -44,8 +44,8 @@ export function describe(err: unknown): string {
 /** A fixed-width table: check, PASS/FAIL/SKIP, reason. */
 export function table(rows: Result[]): string {
   const width = Math.max(5, ...rows.map((r) => r.check.length))
-  const lines = rows.map((r) => `${r.check.padEnd(width)}  ${r.status.toUpperCase().padEnd(4)}  ${r.reason}`)
+  const lines = rows.map((r) => `${r.check.padEnd(width)}  ${r.status.toUpperCase().padEnd(6)}  ${r.reason}`)
   const failed = rows.filter((r) => r.status === 'fail').length
-  return [`${'check'.padEnd(width)}  ${'    '}  reason`, ...lines, '',
+  return [`${'check'.padEnd(width)}  result  reason`, ...lines, '',
     failed ? `${failed} of ${rows.length} checks failed` : `all ${rows.length} checks passed`].join('\n')
 }
