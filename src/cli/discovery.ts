@@ -41,7 +41,7 @@ export async function checkDiscovery(r: Results, issuer: URL,
   }
   r.pass('discovery', `${res.url} answered 200 JSON`)
   const given = options.issuerText ?? issuer.href
-  r.expect('discovery.issuer', body.issuer === given ? [] : [`issuer is ${JSON.stringify(body.issuer)}, not ${given}`],
+  const sameIssuer = r.expect('discovery.issuer', body.issuer === given ? [] : [`issuer is ${JSON.stringify(body.issuer)}, not ${given}`],
     `issuer equals ${given}`)
   r.expect('discovery.required', REQUIRED.filter((k) => body[k] === undefined).map((k) => `${k} missing`),
     'every member OIDC Discovery §3 requires is present')
@@ -55,7 +55,9 @@ export async function checkDiscovery(r: Results, issuer: URL,
   const algs = list(body, 'id_token_signing_alg_values_supported')
   r.expect('discovery.algs', algs.length === 0 ? ['no id_token_signing_alg_values_supported']
     : algs.includes('none') ? ['id_token_signing_alg_values_supported offers none'] : [], `ID tokens signed with [${algs}]`)
-  return r.run('discovery', () => oauth.processDiscoveryResponse(issuer, res))
+  // oauth4webapi refuses a document of another issuer (OIDC Discovery §4.3), and so does every check after this.
+  if (!sameIssuer) return undefined
+  return r.run('discovery.usable', () => oauth.processDiscoveryResponse(issuer, res))
 }
 
 /** RFC 8414 §2: `code` needs authorization_code; `token`/`id_token` need implicit (grant types default to both). */
