@@ -64,7 +64,8 @@ const CHECKS = ['discovery', 'discovery.issuer', 'discovery.required', 'discover
   'discovery.types', 'discovery.algs', 'jwks', 'flow.authorize', 'flow.token', 'id_token.signature', 'id_token.claims',
   'userinfo', 'refresh', 'negative.redirect_uri', 'negative.code_reuse', 'negative.pkce_downgrade', 'negative.alg_none']
 
-describe('edge-oidc check against our own server', () => {
+// Each test runs a whole sign-in in a child process: give it room on a loaded machine.
+describe('edge-oidc check against our own server', { timeout: 90_000 }, () => {
   it('passes every check of a well-configured provider and exits 0', async () => {
     const p = await provider('check-good', [{ matching_mode: 'strict', url: redirectUri }])
     const out = await check([...flowArgs(p), '--json'])
