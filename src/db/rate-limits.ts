@@ -1,12 +1,14 @@
-import { and, eq, inArray, sql, type SQLWrapper } from 'drizzle-orm'
+import { and, eq, inArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm'
 import type { Db } from './client.ts'
+import { eventInsertSql, type NewEvent } from './events.ts'
 import { isLive, loginAttempts } from './schema.ts'
 
 /**
  * Brute-force counters (security.md: sign-in and token endpoints are rate limited per account and per client
  * address), shared by sign-in and the token endpoint: one row of `login_attempts` per key and fixed window.
- * Keys name what is counted: `user:`/`ip:` for sign-in, `client:`/`token-ip:` for the token endpoint,
- * `device-ip:` (hourly) for device authorization requests and `device-code-ip:` for wrong user codes.
+ * Keys name what is counted (src/oauth/account-limits.ts): `user-ip:`/`ip:`/`user:`/`user-addrs:` for sign-in,
+ * `client-ip:`/`token-ip:`/`client:`/`client-addrs:` for the client-authenticated endpoints, `device-ip:` (hourly)
+ * for device authorization requests and `device-code-ip:` for wrong user codes.
  */
 
 /** Attempts are counted per key in fixed windows of this length. */
@@ -59,4 +61,22 @@ export function attemptCounts(db: Db, keys: readonly string[], now: Date): SQLWr
 export async function countFailure(db: Db, keys: readonly string[], window: AttemptWindow): Promise<AttemptCounts> {
   const rows = await bumpAttempts(db, keys, window)
   return Object.fromEntries(rows.map((r) => [r.key, r.count]))
+}
+
+const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`
+
+/**
+ * CTEs `addrs` and `flagged` for the statement that records a failure: when `first` holds (this is the first
+ * failure of its address for the account in the window), one more distinct address is counted against
+ * `addressesKey`; the failure that makes it `threshold` also writes `event` (a `suspicious_request`), so the
+ * event is written once per account and window however many requests race.
+ */
+export function distinctAddressCtes(options: {
+  first: SQL; addressesKey: string; window: AttemptWindow; threshold: number; event: NewEvent; now: Date
+}): SQL {
+  const { window } = options
+  return sql`addrs as (insert into ${loginAttempts} (key, window_start, count, expires, expiring)
+      select ${options.addressesKey}::text, ${ts(window.start)}, 1, ${ts(window.end)}, true where ${options.first}
+      on conflict (key, window_start) do update set count = ${loginAttempts.count} + 1 returning count),
+    flagged as (${eventInsertSql(options.event, options.now, sql`from addrs where count = ${options.threshold}::int`)})`
 }
