@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm'
-import type { Db } from './client.ts'
+import { rowsOf, type Db } from './client.ts'
 import { eventInsertSql, type NewEvent } from './events.ts'
 import { isLive, loginAttempts } from './schema.ts'
 
@@ -57,10 +57,35 @@ export function attemptCounts(db: Db, keys: readonly string[], now: Date): SQLWr
     .where(and(inArray(a.key, [...keys]), eq(a.windowStart, attemptWindow(now).start), isLive(a, now)))
 }
 
+/**
+ * How a failure also counts distinct failing addresses of its account: `pairKey` is the (account, address) key
+ * among those bumped; when the bump makes it 1 the address is new (`distinctAddressCtes`).
+ */
+export interface DistinctAddresses {
+  pairKey: string
+  addressesKey: string
+  threshold: number
+  event: NewEvent
+  now: Date
+}
+
+/** The `bumped` CTE of `keys` and, with `distinct`, its distinct-address CTEs; selects `key, count` of bumped. */
+export function countFailureSql(db: Db, keys: readonly string[], window: AttemptWindow, distinct?: DistinctAddresses):
+  SQL {
+  const bumped = sql`bumped as (${bumpAttempts(db, keys, window).getSQL()})`
+  if (!distinct || !keys.includes(distinct.pairKey)) return sql`${bumped} select key, count from bumped`
+  const first = sql`exists (select 1 from bumped where key = ${distinct.pairKey}::text and count = 1)`
+  return sql`${bumped}, ${distinctAddressCtes({ first, addressesKey: distinct.addressesKey, window,
+    threshold: distinct.threshold, event: distinct.event, now: distinct.now })} select key, count from bumped`
+}
+
 /** One statement: count one failure against every key (distinct, at least one); the counts after it. */
-export async function countFailure(db: Db, keys: readonly string[], window: AttemptWindow): Promise<AttemptCounts> {
-  const rows = await bumpAttempts(db, keys, window)
-  return Object.fromEntries(rows.map((r) => [r.key, r.count]))
+export async function countFailure(
+  db: Db, keys: readonly string[], window: AttemptWindow, distinct?: DistinctAddresses,
+): Promise<AttemptCounts> {
+  const rows = rowsOf<{ key: string; count: number | string }>(
+    await db.execute(sql`with ${countFailureSql(db, keys, window, distinct)}`))
+  return Object.fromEntries(rows.map((r) => [r.key, Number(r.count)]))
 }
 
 const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`
