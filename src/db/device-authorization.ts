@@ -3,7 +3,9 @@ import { rowsOf, type Db } from './client.ts'
 import { textArray } from './consents.ts'
 import { fromJsonRow } from './json-row.ts'
 import type { ProviderBundle } from './providers.ts'
-import { attemptCounts, bumpAttempts, type AttemptCounts, type AttemptWindow } from './rate-limits.ts'
+import {
+  attemptCounts, bumpAttempts, countFailureSql, type AttemptCounts, type AttemptWindow, type DistinctAddresses,
+} from './rate-limits.ts'
 import {
   applications, deviceTokens, keyPairs, providers, providerScopeMappings, scopeMappings,
 } from './schema.ts'
@@ -126,7 +128,7 @@ export async function storeDeviceToken(db: Db, values: {
  * `keys`, in one statement; the counts after it.
  */
 export async function discardDeviceToken(
-  db: Db, tokenId: string, keys: readonly string[], window: AttemptWindow,
+  db: Db, tokenId: string, keys: readonly string[], window: AttemptWindow, distinct?: DistinctAddresses,
 ): Promise<AttemptCounts> {
   const gone = sql`delete from ${deviceTokens} where id = ${tokenId}::uuid`
   if (keys.length === 0) {
@@ -134,6 +136,6 @@ export async function discardDeviceToken(
     return {}
   }
   const rows = rowsOf<{ key: string; count: number }>(await db.execute(sql`with gone as (${gone}),
-    bumped as (${bumpAttempts(db, keys, window).getSQL()}) select key, count from bumped`))
+    ${countFailureSql(db, keys, window, distinct)}`))
   return Object.fromEntries(rows.map((r) => [r.key, Number(r.count)]))
 }

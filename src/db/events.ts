@@ -1,3 +1,4 @@
+import { sql, type SQL } from 'drizzle-orm'
 import type { Db } from './client.ts'
 import { events } from './schema.ts'
 
@@ -32,4 +33,17 @@ export function eventValues(event: NewEvent, now: Date): typeof events.$inferIns
 /** Write one audit-log row. Context must never hold a secret or a token. */
 export async function recordEvent(db: Db, event: NewEvent, now: Date): Promise<void> {
   await db.insert(events).values(eventValues(event, now))
+}
+
+const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`
+
+/**
+ * The insert of one audit-log row as SQL, to run inside another statement (a data-modifying CTE); `from` (e.g.
+ * `from counted where count = 10`) writes it once per row of that query instead of once.
+ */
+export function eventInsertSql(event: NewEvent, now: Date, from: SQL = sql``): SQL {
+  const v = eventValues(event, now)
+  return sql`insert into ${events} (action, "user", client_id, context, client_ip, created, expires)
+    select ${v.action}::text, ${JSON.stringify(v.user)}::jsonb, ${v.clientId ?? null}::text,
+      ${JSON.stringify(v.context)}::jsonb, ${v.clientIp ?? null}::text, ${ts(now)}, ${ts(v.expires as Date)} ${from}`
 }

@@ -1,11 +1,15 @@
 import { and, eq, inArray, sql, type SQL } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
-import { eventValues, type NewEvent } from './events.ts'
-import { bumpAttempts, type AttemptWindow } from './rate-limits.ts'
-import { events, loginAttempts, users } from './schema.ts'
+import { eventInsertSql, type NewEvent } from './events.ts'
+import { bumpAttempts, distinctAddressCtes, type AttemptCounts, type AttemptWindow } from './rate-limits.ts'
+import { loginAttempts, users } from './schema.ts'
 
-/** Failed sign-ins allowed per key and window; the next one is refused before the password is checked. */
-export const MAX_FAILED_ATTEMPTS = 10
+/**
+ * Sign-in's limits per 15-minute window (src/oauth/account-limits.ts): 10 failures per user and address, 50 per
+ * address over all users (an office behind one NAT shares it), and 20 per user from any address, which only
+ * refuses addresses that have failed for that user.
+ */
+export const SIGN_IN_LIMITS = { perAccountAddress: 10, perAddress: 50, perAccount: 20 } as const
 
 /** What sign-in needs of a user; `passwordHash` is null for users without a password. */
 export interface SignInUser {
@@ -15,35 +19,43 @@ export interface SignInUser {
   passwordHash: string | null
 }
 
-const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`
-
 /**
  * One statement, before any password is checked: count this attempt against every key in the window (an upsert;
  * the row expires with the window, for the purge) and read the user named exactly `username` (case-sensitive,
- * as authentik's lookup), or null. `attempts` is the highest count after this one, so parallel requests each
- * get their own number and a burst cannot slip past the limit.
+ * as authentik's lookup), or null. `attempts` holds each key's count after this one, so parallel requests each
+ * get their own numbers and a burst cannot slip past a limit.
  */
 export async function beginSignIn(
   db: Db, username: string, keys: readonly string[], window: AttemptWindow,
-): Promise<{ attempts: number; user: SignInUser | null }> {
+): Promise<{ attempts: AttemptCounts; user: SignInUser | null }> {
   const bump = bumpAttempts(db, keys, window)
-  const rows = rowsOf<{ attempts: number | string; id: number | null; username: string; is_active: boolean;
-    password_hash: string | null }>(await db.execute(sql`with bumped as (${bump.getSQL()})
-    select (select max(count) from bumped) as attempts, u.id, u.username, u.is_active, u.password_hash
+  const rows = rowsOf<{ attempts: Record<string, number | string> | null; id: number | null; username: string
+    is_active: boolean; password_hash: string | null }>(await db.execute(sql`with bumped as (${bump.getSQL()})
+    select (select json_object_agg(key, count) from bumped) as attempts, u.id, u.username, u.is_active,
+      u.password_hash
     from (select 1) as one left join ${users} u on u.username = ${username}`))
   const row = rows[0]
-  const attempts = Number(row?.attempts ?? 0)
+  const attempts = Object.fromEntries(Object.entries(row?.attempts ?? {}).map(([k, n]) => [k, Number(n)]))
   if (!row || row.id === null) return { attempts, user: null }
   return { attempts, user: { id: row.id, username: row.username, isActive: row.is_active,
     passwordHash: row.password_hash } }
 }
 
-/** The insert of one audit-log row, to run inside another statement (a data-modifying CTE). */
-function eventInsert(event: NewEvent, now: Date): SQL {
-  const v = eventValues(event, now)
-  return sql`insert into ${events} (action, "user", client_id, context, client_ip, created, expires)
-    values (${v.action}, ${JSON.stringify(v.user)}::jsonb, ${v.clientId ?? null}, ${JSON.stringify(v.context)}::jsonb,
-      ${v.clientIp ?? null}, ${ts(now)}, ${ts(v.expires as Date)})`
+/**
+ * The one statement of a failed sign-in (its attempt stays counted): the `login_failed` event and, when
+ * `firstFromAddress`, one more distinct failing address for the user, with `suspicious` written when that makes
+ * `threshold` (src/db/rate-limits.ts `distinctAddressCtes`).
+ */
+export async function recordSignInFailure(db: Db, options: {
+  event: NewEvent; firstFromAddress: boolean; addressesKey: string; window: AttemptWindow; threshold: number
+  suspicious: NewEvent; now: Date
+}): Promise<void> {
+  const { now } = options
+  await db.execute(sql`with failed as (${eventInsertSql(options.event, now)}),
+    ${distinctAddressCtes({ first: options.firstFromAddress ? sql`true` : sql`false`,
+      addressesKey: options.addressesKey, window: options.window, threshold: options.threshold,
+      event: options.suspicious, now })}
+    select 1`)
 }
 
 /**
@@ -58,5 +70,5 @@ export function signInWrites(
     .where(and(inArray(loginAttempts.key, [...keys]), eq(loginAttempts.windowStart, window.start)))
   const touch = db.update(users).set({ lastLogin: now }).where(eq(users.id, userId))
   return sql`refunded as (${refund.getSQL()}), touched as (${touch.getSQL()}),
-    signed_in as (${eventInsert(event, now)})`
+    signed_in as (${eventInsertSql(event, now)})`
 }

@@ -1,12 +1,14 @@
-import { and, eq, inArray, sql, type SQLWrapper } from 'drizzle-orm'
-import type { Db } from './client.ts'
+import { and, eq, inArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm'
+import { rowsOf, type Db } from './client.ts'
+import { eventInsertSql, type NewEvent } from './events.ts'
 import { isLive, loginAttempts } from './schema.ts'
 
 /**
  * Brute-force counters (security.md: sign-in and token endpoints are rate limited per account and per client
  * address), shared by sign-in and the token endpoint: one row of `login_attempts` per key and fixed window.
- * Keys name what is counted: `user:`/`ip:` for sign-in, `client:`/`token-ip:` for the token endpoint,
- * `device-ip:` (hourly) for device authorization requests and `device-code-ip:` for wrong user codes.
+ * Keys name what is counted (src/oauth/account-limits.ts): `user-ip:`/`ip:`/`user:`/`user-addrs:` for sign-in,
+ * `client-ip:`/`token-ip:`/`client:`/`client-addrs:` for the client-authenticated endpoints, `device-ip:` (hourly)
+ * for device authorization requests and `device-code-ip:` for wrong user codes.
  */
 
 /** Attempts are counted per key in fixed windows of this length. */
@@ -55,8 +57,51 @@ export function attemptCounts(db: Db, keys: readonly string[], now: Date): SQLWr
     .where(and(inArray(a.key, [...keys]), eq(a.windowStart, attemptWindow(now).start), isLive(a, now)))
 }
 
+/**
+ * How a failure also counts distinct failing addresses of its account: `pairKey` is the (account, address) key
+ * among those bumped; when the bump makes it 1 the address is new (`distinctAddressCtes`).
+ */
+export interface DistinctAddresses {
+  pairKey: string
+  addressesKey: string
+  threshold: number
+  event: NewEvent
+  now: Date
+}
+
+/** The `bumped` CTE of `keys` and, with `distinct`, its distinct-address CTEs; selects `key, count` of bumped. */
+export function countFailureSql(db: Db, keys: readonly string[], window: AttemptWindow, distinct?: DistinctAddresses):
+  SQL {
+  const bumped = sql`bumped as (${bumpAttempts(db, keys, window).getSQL()})`
+  if (!distinct || !keys.includes(distinct.pairKey)) return sql`${bumped} select key, count from bumped`
+  const first = sql`exists (select 1 from bumped where key = ${distinct.pairKey}::text and count = 1)`
+  return sql`${bumped}, ${distinctAddressCtes({ first, addressesKey: distinct.addressesKey, window,
+    threshold: distinct.threshold, event: distinct.event, now: distinct.now })} select key, count from bumped`
+}
+
 /** One statement: count one failure against every key (distinct, at least one); the counts after it. */
-export async function countFailure(db: Db, keys: readonly string[], window: AttemptWindow): Promise<AttemptCounts> {
-  const rows = await bumpAttempts(db, keys, window)
-  return Object.fromEntries(rows.map((r) => [r.key, r.count]))
+export async function countFailure(
+  db: Db, keys: readonly string[], window: AttemptWindow, distinct?: DistinctAddresses,
+): Promise<AttemptCounts> {
+  const rows = rowsOf<{ key: string; count: number | string }>(
+    await db.execute(sql`with ${countFailureSql(db, keys, window, distinct)}`))
+  return Object.fromEntries(rows.map((r) => [r.key, Number(r.count)]))
+}
+
+const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`
+
+/**
+ * CTEs `addrs` and `flagged` for the statement that records a failure: when `first` holds (this is the first
+ * failure of its address for the account in the window), one more distinct address is counted against
+ * `addressesKey`; the failure that makes it `threshold` also writes `event` (a `suspicious_request`), so the
+ * event is written once per account and window however many requests race.
+ */
+export function distinctAddressCtes(options: {
+  first: SQL; addressesKey: string; window: AttemptWindow; threshold: number; event: NewEvent; now: Date
+}): SQL {
+  const { window } = options
+  return sql`addrs as (insert into ${loginAttempts} (key, window_start, count, expires, expiring)
+      select ${options.addressesKey}::text, ${ts(window.start)}, 1, ${ts(window.end)}, true where ${options.first}
+      on conflict (key, window_start) do update set count = ${loginAttempts.count} + 1 returning count),
+    flagged as (${eventInsertSql(options.event, options.now, sql`from addrs where count = ${options.threshold}::int`)})`
 }

@@ -73,7 +73,8 @@ export async function authorizeDevice(ctx: ClientContext, client: ClientCredenti
     await authenticateClient(bundle, client, { secret: 'required', allows: 'device_code' }, ctx.secrets)
   } catch (err) {
     if (stored && err instanceof OAuthError && err.code === 'invalid_client') {
-      await throwCounted(ctx, client, err, (keys, w) => discardDeviceToken(ctx.db, stored.id, keys, w))
+      await throwCounted(ctx, client, err, (keys, w, distinct) =>
+        discardDeviceToken(ctx.db, stored.id, keys, w, distinct))
     }
     throw err
   }

@@ -1,25 +1,29 @@
 import type { ClientGrant } from '../db/client-load.ts'
-import { attemptWindow, countFailure, secondsLeft, type AttemptCounts, type AttemptWindow } from '../db/rate-limits.ts'
+import type { NewEvent } from '../db/events.ts'
+import {
+  attemptWindow, countFailure, secondsLeft, type AttemptCounts, type AttemptWindow, type DistinctAddresses,
+} from '../db/rate-limits.ts'
+import { accountKeys, checkedKeys, overLimit, SUSPICIOUS_ADDRESSES, type AccountKeys } from './account-limits.ts'
 import type { ClientCredentials } from './client-auth.ts'
 import type { ClientContext } from './client-request.ts'
 import { OAuthError, type OAuthErrorCode } from './errors.ts'
 
 /**
  * Brute-force limits of the client-authenticated endpoints (token, introspection, revocation, device
- * authorization; security.md), per 15-minute window (src/db/rate-limits.ts): failed
- * requests per client (`client:<client_id>`, from any address) and per address (`token-ip:<address>`, for any
- * client; apart from sign-in's `ip:` so that each endpoint keeps its own limit). Once a count reaches its limit,
- * every request of that client or address is refused until the window ends. The client limit is the higher one,
- * so that one address alone cannot lock a client out for all its users.
+ * authorization; security.md), per 15-minute window (src/db/rate-limits.ts), in the shape of
+ * src/oauth/account-limits.ts: wrong secrets per client and address (`client-ip:<address>|<client_id>`), failures
+ * per address for any client (`token-ip:<address>`; apart from sign-in's `ip:` so that each keeps its own limit),
+ * and wrong secrets per client from any address (`client:<client_id>`), which only refuses addresses that sent
+ * this client a wrong secret themselves: client ids are public, so failures elsewhere never lock the client out.
  */
-export const MAX_CLIENT_FAILURES = 100
-export const MAX_ADDRESS_FAILURES = 50
+export const CLIENT_LIMITS = { perAccountAddress: 10, perAddress: 50, perAccount: 100 } as const
+export const MAX_ADDRESS_FAILURES = CLIENT_LIMITS.perAddress
 
 /**
  * The answers that count as failures against an address: a wrong client secret or unknown client, and a bad code
- * or refresh token. Against a client only a wrong secret counts: client ids are public, and an honest client
- * meets `invalid_grant` in normal use (an expired refresh token, a code sent twice, two tabs refreshing), so
- * counting those would let anyone, or the client's own users, lock it out.
+ * or refresh token. Against a client (and the client from this address) only a wrong secret counts: an honest
+ * client meets `invalid_grant` in normal use (an expired refresh token, a code sent twice, two tabs refreshing),
+ * so counting those would let anyone, or the client's own users, lock it out.
  */
 const COUNTED: ReadonlySet<OAuthErrorCode> = new Set(['invalid_client', 'invalid_grant'])
 const COUNTED_PER_CLIENT: ReadonlySet<OAuthErrorCode> = new Set(['invalid_client'])
@@ -37,21 +41,28 @@ export class TooManyFailures extends OAuthError {
   }
 }
 
-interface Limit { key: string; max: number }
+const keysOf = (clientId: string, ip: string | undefined): AccountKeys =>
+  accountKeys('client', 'token-ip', clientId, ip)
 
-function limitsOf(clientId: string, ip: string | undefined, clientKnown: boolean): Limit[] {
-  return [
-    ...(clientKnown ? [{ key: `client:${clientId}`, max: MAX_CLIENT_FAILURES }] : []),
-    ...(ip ? [{ key: `token-ip:${ip}`, max: MAX_ADDRESS_FAILURES }] : []),
-  ]
+/** The keys a failure is counted against: the address's, and the client's when `perClient`. */
+function countedKeys(keys: AccountKeys, perClient: boolean): string[] {
+  return [...(perClient ? [keys.accountAddress, keys.account] : []), ...(keys.address ? [keys.address] : [])]
 }
 
-/** Throws {@link TooManyFailures} when a count had reached its limit before this request. */
-function refuseOverLimit(limits: readonly Limit[], counts: AttemptCounts, now: Date, countsThisOne: boolean): void {
-  const before = (key: string) => (counts[key] ?? 0) - (countsThisOne ? 1 : 0)
-  if (limits.some(({ key, max }) => before(key) >= max)) {
-    throw new TooManyFailures(secondsLeft(attemptWindow(now), now))
-  }
+/** Throws {@link TooManyFailures} when `before` (the counts before this request) were over a limit. */
+function refuseOverLimit(keys: AccountKeys, before: (key: string) => number, now: Date): void {
+  if (overLimit(CLIENT_LIMITS, keys, before)) throw new TooManyFailures(secondsLeft(attemptWindow(now), now))
+}
+
+/** The counts before a failure, from the counts after it of the keys it bumped (others as none). */
+const beforeBump = (counts: AttemptCounts) => (key: string) => Math.max((counts[key] ?? 1) - 1, 0)
+
+/** The `suspicious_request` of a client that sees wrong secrets from many addresses. */
+function distinctOf(ctx: ClientContext, keys: AccountKeys, clientId: string): DistinctAddresses {
+  const event: NewEvent = { action: 'suspicious_request', clientId, ...(ctx.clientIp && { clientIp: ctx.clientIp }),
+    context: { reason: 'wrong client secrets from many addresses', addresses: SUSPICIOUS_ADDRESSES } }
+  return { pairKey: keys.accountAddress, addressesKey: keys.addresses, threshold: SUSPICIOUS_ADDRESSES, event,
+    now: ctx.now }
 }
 
 /**
@@ -64,11 +75,11 @@ export async function loadForClient<T>(
   load: (failureKeys: string[]) => Promise<ClientGrant<T> | null>,
 ): Promise<ClientGrant<T> | null> {
   if (client.clientId === '') return null
-  const limits = limitsOf(client.clientId, ctx.clientIp, true)
-  const loaded = await load(limits.map((l) => l.key))
+  const keys = keysOf(client.clientId, ctx.clientIp)
+  const loaded = await load(checkedKeys(keys))
   if (!loaded) return null
   ctx.onProvider(loaded.bundle)
-  refuseOverLimit(limits, loaded.failures, ctx.now, false)
+  refuseOverLimit(keys, (key) => loaded.failures[key] ?? 0, ctx.now)
   return loaded
 }
 
@@ -90,10 +101,13 @@ export async function countingFailures<R>(
     if (!(err instanceof OAuthError) || !COUNTED.has(err.code) || client.clientId === '' || countedAlready.has(err)) {
       throw err
     }
-    const limits = limitsOf(client.clientId, ctx.clientIp, known && COUNTED_PER_CLIENT.has(err.code))
-    if (limits.length === 0) throw err
-    const counts = await countFailure(ctx.db, limits.map((l) => l.key), attemptWindow(ctx.now))
-    refuseOverLimit(limits, counts, ctx.now, true)
+    const keys = keysOf(client.clientId, ctx.clientIp)
+    const perClient = known && COUNTED_PER_CLIENT.has(err.code)
+    const counted = countedKeys(keys, perClient)
+    if (counted.length === 0) throw err
+    const counts = await countFailure(ctx.db, counted, attemptWindow(ctx.now),
+      perClient ? distinctOf(ctx, keys, client.clientId) : undefined)
+    refuseOverLimit(keys, beforeBump(counts), ctx.now)
     throw err
   }
 }
@@ -108,11 +122,12 @@ const countedAlready = new WeakSet<OAuthError>()
  */
 export async function throwCounted(
   ctx: ClientContext, client: ClientCredentials, err: OAuthError,
-  count: (keys: string[], window: AttemptWindow) => Promise<AttemptCounts>,
+  count: (keys: string[], window: AttemptWindow, distinct: DistinctAddresses) => Promise<AttemptCounts>,
 ): Promise<never> {
-  const limits = limitsOf(client.clientId, ctx.clientIp, COUNTED_PER_CLIENT.has(err.code))
-  const counts = await count(limits.map((l) => l.key), attemptWindow(ctx.now))
+  const keys = keysOf(client.clientId, ctx.clientIp)
+  const counts = await count(countedKeys(keys, COUNTED_PER_CLIENT.has(err.code)), attemptWindow(ctx.now),
+    distinctOf(ctx, keys, client.clientId))
   countedAlready.add(err)
-  refuseOverLimit(limits, counts, ctx.now, true)
+  refuseOverLimit(keys, beforeBump(counts), ctx.now)
   throw err
 }

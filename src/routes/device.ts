@@ -9,7 +9,7 @@ import { normaliseUserCode } from '../oauth/user-code.ts'
 import { PermissionDeniedPage } from '../pages/authorize-error.tsx'
 import { ConsentPage, CONSENT_FIELDS } from '../pages/consent.tsx'
 import { DEVICE_FIELDS, DeviceDonePage, DeviceEntryPage } from '../pages/device.tsx'
-import { MessagePage } from '../pages/layout.tsx'
+import { TooManyAttemptsPage } from '../pages/too-many.tsx'
 import { clientIp } from './client-ip.ts'
 import { CSRF_FIELD, csrfFailed, csrfToken, verifyCsrf } from './csrf.ts'
 import { readForm } from './form.ts'
@@ -80,8 +80,9 @@ export const device: Handler<AppEnv> = async (c) => {
   })
   if (found ? attempts >= MAX_WRONG_CODES : attempts > MAX_WRONG_CODES) {
     protectPage(c)
-    c.header('Retry-After', String(secondsLeft(window, now)))
-    return c.html(MessagePage({ title: 'Too many attempts', message: 'Too many wrong codes. Try again later.' }), 429)
+    const retryAfter = secondsLeft(window, now)
+    c.header('Retry-After', String(retryAfter))
+    return c.html(TooManyAttemptsPage({ message: 'Too many wrong codes.', retryAfter, back: DEVICE_PAGE }), 429)
   }
   if (!found) return entryPage(c, session, code, INVALID)
 

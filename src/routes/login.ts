@@ -1,13 +1,15 @@
 import type { Handler } from 'hono'
 import { verifyPassword, verifyPasswordDummy } from '../crypto/password.ts'
-import { recordEvent } from '../db/events.ts'
-import { MAX_FAILED_ATTEMPTS, beginSignIn, signInWrites, type SignInUser } from '../db/login-attempts.ts'
-import { attemptWindow } from '../db/rate-limits.ts'
+import {
+  SIGN_IN_LIMITS, beginSignIn, recordSignInFailure, signInWrites, type SignInUser,
+} from '../db/login-attempts.ts'
+import { attemptWindow, secondsLeft } from '../db/rate-limits.ts'
 import { loadProviderByClientId } from '../db/providers.ts'
 import type { AppContext, AppEnv } from '../deps.ts'
 import { describeError } from '../log.ts'
 import { LoginPage } from '../pages/login.tsx'
-import { MessagePage } from '../pages/layout.tsx'
+import { accountKeys, checkedKeys, overLimit, SUSPICIOUS_ADDRESSES } from '../oauth/account-limits.ts'
+import { TooManyAttemptsPage } from '../pages/too-many.tsx'
 import { readForm } from './form.ts'
 import { clientIp } from './client-ip.ts'
 import { CSRF_FIELD, csrfFailed, csrfToken, verifyCsrf } from './csrf.ts'
@@ -82,20 +84,29 @@ export const login: Handler<AppEnv> = async (c) => {
   const { db, deps } = c.var
   const now = deps.clock.now()
   const ip = clientIp(c)
-  const keys = [`user:${username.toLowerCase().slice(0, 256)}`, ...(ip ? [`ip:${ip}`] : [])]
+  const name = username.toLowerCase().slice(0, 256)
+  const limitKeys = accountKeys('user', 'ip', name, ip)
+  const keys = checkedKeys(limitKeys)
   const window = attemptWindow(now)
 
   const { attempts, user } = await beginSignIn(db, username, keys, window)
-  if (attempts > MAX_FAILED_ATTEMPTS) {
+  // The counts before this attempt: a parallel burst sees its own numbers, so no more than a limit get through.
+  if (overLimit(SIGN_IN_LIMITS, limitKeys, (key) => (attempts[key] ?? 1) - 1)) {
     protectPage(c)
-    c.header('Retry-After', String(Math.ceil((window.end.getTime() - now.getTime()) / 1000)))
-    const message = 'Too many sign-in attempts. Try again later.'
-    return c.html(MessagePage({ title: 'Too many attempts', message }), 429)
+    const retryAfter = secondsLeft(window, now)
+    c.header('Retry-After', String(retryAfter))
+    const back = next ? `/login?${new URLSearchParams({ next })}` : '/login'
+    return c.html(TooManyAttemptsPage({ message: 'Too many sign-in attempts.', retryAfter, back }), 429)
   }
   const verified = await passwordMatches(c, user, password)
   if (!user || !verified || !user.isActive) {
-    // The attempt stays counted; the event holds the attempted name, never the password.
-    await recordEvent(db, { action: 'login_failed', context: { username }, clientIp: ip }, now)
+    // The attempt stays counted; the events hold the attempted name, never the password.
+    await recordSignInFailure(db, {
+      event: { action: 'login_failed', context: { username }, clientIp: ip }, window, now,
+      firstFromAddress: attempts[limitKeys.accountAddress] === 1, addressesKey: limitKeys.addresses,
+      threshold: SUSPICIOUS_ADDRESSES, suspicious: { action: 'suspicious_request', clientIp: ip,
+        context: { reason: 'failed sign-ins from many addresses', username, addresses: SUSPICIOUS_ADDRESSES } },
+    })
     return renderForm(c, next, username, INVALID)
   }
 

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, like, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../src/crypto/hash.ts'
 import { rowsOf } from '../../src/db/client.ts'
@@ -226,42 +226,78 @@ describe('rate limiting', () => {
     return { res: await agent.post('/login', { csrf_token: token, username, password: 'x' }, headers) }
   }
   const windowEnd = () => Math.floor(t.clock.now().getTime() / WINDOW) * WINDOW + WINDOW
+  const at = (ip: string) => ({ 'X-Forwarded-For': ip })
+  const succeeds = async (username: string, headers: Record<string, string>) => {
+    const agent = new TestAgent(t)
+    const token = agent.formFields(await (await agent.get('/login')).text()).csrf_token!
+    return (await agent.post('/login', { csrf_token: token, username, password: PASSWORD }, headers)).status
+  }
 
-  async function expectLimited(username: string, headers: Record<string, string>): Promise<void> {
+  async function expectLimited(username: string, headers: Record<string, string>, next = ''): Promise<void> {
     const agent = new TestAgent(t)
     const token = agent.formFields(await (await agent.get('/login')).text()).csrf_token!
     t.counter.reset()
-    const res = await agent.post('/login', { csrf_token: token, username, password: PASSWORD }, headers)
+    const res = await agent.post('/login', { csrf_token: token, username, password: PASSWORD,
+      ...(next && { next }) }, headers)
     expect(res.status).toBe(429)
     expect(t.counter.count).toBe(1)
-    expect(res.headers.get('Retry-After')).toBe(String((windowEnd() - t.clock.now().getTime()) / 1000))
+    const retryAfter = (windowEnd() - t.clock.now().getTime()) / 1000
+    expect(res.headers.get('Retry-After')).toBe(String(retryAfter))
     expectSessionPageHeaders(res)
-    expect(await res.text()).toContain('Too many sign-in attempts. Try again later.')
+    const html = await res.text()
+    const minutes = Math.ceil(retryAfter / 60)
+    expect(html).toContain(`<p>Too many sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.</p>`)
+    const back = next ? `/login?next=${encodeURIComponent(next)}` : '/login'
+    expect(html).toContain(`<p><a href="${back.replace(/&/g, '&amp;')}">Back</a></p>`)
     expect(sessionCookie(res)).toBeUndefined()
   }
 
-  it('refuses the 11th attempt for one username from different addresses, until the window ends', async () => {
+  it('never refuses a correct sign-in from an address that has not failed, however many others failed', async () => {
     t.clock.advance(5 * 60_000)
-    for (let i = 0; i < 10; i++) {
-      const { res } = await fail(i % 2 ? 'dave' : 'DAVE', { 'X-Forwarded-For': `10.0.0.${i}` })
-      expect(res.status).toBe(200)
+    // 30 wrong passwords for dave from 30 addresses: past the per-user limit of 20.
+    for (let i = 0; i < 30; i++) {
+      expect((await fail(i % 2 ? 'dave' : 'DAVE', at(`10.0.0.${i}`))).res.status).toBe(200)
     }
-    await expectLimited('dave', { 'X-Forwarded-For': '10.0.1.1' })
-    await expectLimited('Dave', {})
+    t.counter.reset()
+    expect(await succeeds('dave', at('10.0.1.1'))).toBe(303)
+    // An address that failed for dave is refused by the per-user limit (one guess each, not ten).
+    await expectLimited('dave', at('10.0.0.3'))
+    await expectLimited('Dave', at('10.0.0.4'), '/application/o/authorize/?client_id=x&state=s')
+    // ... but not for another user.
+    expect(await succeeds('alice', at('10.0.0.3'))).toBe(303)
     t.clock.advance(WINDOW)
-    const agent = new TestAgent(t)
-    expect((await signIn(agent, { username: 'dave', password: PASSWORD })).status).toBe(303)
+    expect(await succeeds('dave', at('10.0.0.3'))).toBe(303)
   })
 
-  it('refuses the 11th attempt from one address with different usernames', async () => {
-    for (let i = 0; i < 10; i++) {
-      expect((await fail(`guess${i}`, { 'CF-Connecting-IP': '203.0.113.9' })).res.status).toBe(200)
-    }
+  it('writes one suspicious_request event when a user sees failures from 10 addresses in a window', async () => {
+    const before = (await eventsOf('suspicious_request')).length
+    for (let i = 0; i < 9; i++) expect((await fail('carol', at(`10.1.0.${i}`))).res.status).toBe(200)
+    expect((await fail('carol', at('10.1.0.0'))).res.status).toBe(200) // the same address again
+    expect(await eventsOf('suspicious_request')).toHaveLength(before)
+    expect((await fail('carol', at('10.1.0.9'))).res.status).toBe(200)
+    for (let i = 10; i < 14; i++) expect((await fail('carol', at(`10.1.0.${i}`))).res.status).toBe(200)
+    const flagged = (await eventsOf('suspicious_request')).slice(before)
+    expect(flagged).toEqual([expect.objectContaining({ action: 'suspicious_request', clientIp: '10.1.0.9',
+      created: t.clock.now(), context: { reason: 'failed sign-ins from many addresses', username: 'carol',
+        addresses: 10 } })])
+    expect(await succeeds('carol', at('10.1.1.1'))).toBe(303)
+  })
+
+  it('refuses the 11th attempt for one user from one address, and no other user behind it', async () => {
+    for (let i = 0; i < 10; i++) expect((await fail('erin', { 'CF-Connecting-IP': '203.0.113.9' })).res.status).toBe(200)
     await expectLimited('erin', { 'CF-Connecting-IP': '203.0.113.9' })
-    const [failed] = (await eventsOf('login_failed')).filter((e) => e.context.username === 'guess0')
-    expect(failed).toMatchObject({ clientIp: '203.0.113.9', context: { username: 'guess0' } })
-    const other = new TestAgent(t)
-    expect((await signIn(other, { username: 'erin', password: PASSWORD })).status).toBe(303)
+    const [failed] = (await eventsOf('login_failed')).filter((e) => e.context.username === 'erin')
+    expect(failed).toMatchObject({ clientIp: '203.0.113.9', context: { username: 'erin' } })
+    // An office behind one NAT: bob signs in from the same address, erin from elsewhere.
+    expect(await succeeds('bob', { 'CF-Connecting-IP': '203.0.113.9' })).toBe(303)
+    expect(await succeeds('erin', { 'CF-Connecting-IP': '203.0.113.10' })).toBe(303)
+  })
+
+  it('refuses an address after 50 failures for any users, and only that address', async () => {
+    t.clock.advance(WINDOW)
+    for (let i = 0; i < 50; i++) expect((await fail(`guess${i}`, at('203.0.113.50'))).res.status).toBe(200)
+    await expectLimited('bob', at('203.0.113.50'))
+    expect(await succeeds('bob', at('203.0.113.51'))).toBe(303)
   })
 
   it('counts only failures: successes give their attempt back but do not reset earlier failures', async () => {
@@ -275,22 +311,36 @@ describe('rate limiting', () => {
     await expectLimited('frank', {})
   })
 
-  it('lets no more than 10 of a parallel burst through', async () => {
+  it('lets no more than 10 of a parallel burst for one user through', async () => {
     t.clock.advance(WINDOW)
     const agent = new TestAgent(t)
     const token = agent.formFields(await (await agent.get('/login')).text()).csrf_token!
     const answers = await Promise.all(Array.from({ length: 15 }, () =>
-      agent.post('/login', { csrf_token: token, username: 'grace', password: 'guess' })))
+      agent.post('/login', { csrf_token: token, username: 'grace', password: 'guess' }, at('192.0.2.15'))))
     expect(answers.map((r) => r.status).sort()).toEqual([...Array<number>(10).fill(200), ...Array<number>(5).fill(429)])
   })
 
-  it('counts by username alone without an address header, in one row per key and window', async () => {
+  it('evaluates at most 50 passwords of a parallel burst of 120 from one address', async () => {
+    t.clock.advance(WINDOW)
+    const agent = new TestAgent(t)
+    const token = agent.formFields(await (await agent.get('/login')).text()).csrf_token!
+    const before = (await eventsOf('login_failed')).length
+    const answers = await Promise.all(Array.from({ length: 120 }, (_, i) =>
+      agent.post('/login', { csrf_token: token, username: `burst${i}`, password: 'guess' }, at('192.0.2.120'))))
+    expect(answers.map((r) => r.status).sort()).toEqual([...Array<number>(50).fill(200), ...Array<number>(70).fill(429)])
+    expect((await eventsOf('login_failed')).length - before).toBe(50)
+  })
+
+  it('counts without an address header as from one unnamed address, in one row per key and window', async () => {
     t.clock.advance(WINDOW)
     for (let i = 0; i < 3; i++) expect((await fail('noaddr', {})).res.status).toBe(200)
-    const rows = await t.db.select().from(loginAttempts).where(eq(loginAttempts.key, 'user:noaddr'))
     const start = new Date(windowEnd() - WINDOW)
-    expect(rows).toEqual([{ key: 'user:noaddr', windowStart: start, count: 3, expires: new Date(windowEnd()),
-      expiring: true }])
+    const rows = await t.db.select().from(loginAttempts)
+      .where(and(eq(loginAttempts.windowStart, start), like(loginAttempts.key, '%noaddr')))
+    const row = (key: string, count: number) => ({ key, windowStart: start, count, expires: new Date(windowEnd()),
+      expiring: true })
+    expect(rows.sort((x, y) => x.key.localeCompare(y.key)))
+      .toEqual([row('user-addrs:noaddr', 1), row('user-ip:|noaddr', 3), row('user:noaddr', 3)])
     const ipRows = rowsOf<{ n: number }>(await t.db.execute(
       sql`select count(*)::int as n from login_attempts where key like 'ip:%' and window_start = ${start.toISOString()}`))
     expect(ipRows[0]!.n).toBe(0)

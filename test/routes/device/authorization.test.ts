@@ -90,9 +90,11 @@ describe('device authorization endpoint (RFC 8628 §3.1-3.2, test_device_backcha
     expect(t.counter.count).toBe(2)
     expect((await tokensOf(conf)).length).toBe(before)
     const counts = await t.db.select().from(loginAttempts)
-      .where(inArray(loginAttempts.key, [`client:${conf.client_id}`, 'token-ip:192.0.2.11']))
+      .where(inArray(loginAttempts.key, [`client:${conf.client_id}`, 'token-ip:192.0.2.11',
+        `client-ip:192.0.2.11|${conf.client_id}`, `client-ip:|${conf.client_id}`]))
     expect(Object.fromEntries(counts.map((r) => [r.key, r.count]))).toEqual({
-      [`client:${conf.client_id}`]: 2, 'token-ip:192.0.2.11': 1,
+      [`client:${conf.client_id}`]: 2, 'token-ip:192.0.2.11': 1, [`client-ip:192.0.2.11|${conf.client_id}`]: 1,
+      [`client-ip:|${conf.client_id}`]: 1,
     })
     const res = await deviceRequest(t, {}, { basic: `${conf.client_id}:${conf.client_secret}` })
     await authorized(res)
@@ -120,6 +122,18 @@ describe('device authorization endpoint (RFC 8628 §3.1-3.2, test_device_backcha
     expect(body.expires_in).toBe(120)
     const [row] = await tokensOf(oddValidity)
     expect(row!.expires).toEqual(new Date(t.clock.now().getTime() + 2 * MINUTE))
+  })
+
+  it('refuses an address after 10 wrong secrets for the client, and serves the client elsewhere', async () => {
+    t.clock.set(new Date(new Date(START).getTime() + 2 * HOUR))
+    const wrong = { client_id: conf.client_id, client_secret: 'wrong' }
+    for (let i = 0; i < 10; i++) await refused(await deviceRequest(t, wrong, from('192.0.2.60')), 400, 'invalid_client')
+    const right = { client_id: conf.client_id, client_secret: conf.client_secret }
+    const res = await deviceRequest(t, right, from('192.0.2.60'))
+    expect(await refused(res, 429, 'invalid_request')).toEqual({ error: 'invalid_request',
+      error_description: 'Too many failed requests; try again later.', request_id: res.headers.get('X-Request-Id') })
+    expect(res.headers.get('Retry-After')).toBe(String(15 * 60))
+    await authorized(await deviceRequest(t, right, from('192.0.2.61')))
   })
 
   it('allows 20 requests per hour per address, then answers 429 slow_down until the hour ends', async () => {

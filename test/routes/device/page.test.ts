@@ -186,7 +186,7 @@ describe('the /device page (RFC 8628 §3.3, test_device_init.py)', () => {
     expect((await rowOf(id)).status).toBe('pending')
   })
 
-  it('limits wrong codes per address: 10 per 15 minutes, then 429 with Retry-After even for a right code', async () => {
+  it('limits wrong codes per address: 10 per 15 minutes, then a 429 page saying when to retry, with a link back', async () => {
     t.clock.set(new Date(new Date(START).getTime() + 5 * MINUTE))
     const ip = { 'X-Forwarded-For': '203.0.113.9' }
     const { userCode, id } = await insertDevice(t, implicit, { expiresInMs: 30 * MINUTE })
@@ -196,7 +196,9 @@ describe('the /device page (RFC 8628 §3.3, test_device_init.py)', () => {
       expect(res.status).toBe(429)
       expect(res.headers.get('Retry-After')).toBe(String(10 * 60))
       expectProtected(res)
-      expect(await text(res)).toContain('Too many wrong codes')
+      const page = await res.text()
+      expect(page).toContain('<p>Too many wrong codes. Try again in 10 minutes.</p>')
+      expect(page).toContain('<a href="/device">Back</a>')
     }
     expect((await rowOf(id)).status).toBe('pending')
     expect((await enter(agent, userCode, { 'X-Forwarded-For': '203.0.113.10' })).status).toBe(200)

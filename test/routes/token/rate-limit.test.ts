@@ -1,7 +1,7 @@
-import { eq, inArray } from 'drizzle-orm'
+import { and, eq, inArray } from 'drizzle-orm'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { authorizationCodes, loginAttempts } from '../../../src/db/schema.ts'
-import { MAX_ADDRESS_FAILURES, MAX_CLIENT_FAILURES } from '../../../src/oauth/failure-limits.ts'
+import { authorizationCodes, events, loginAttempts } from '../../../src/db/schema.ts'
+import { CLIENT_LIMITS, MAX_ADDRESS_FAILURES } from '../../../src/oauth/failure-limits.ts'
 import { createTestContext, START, type TestContext } from '../../support/app.ts'
 import { createUser, json, type User } from '../../support/fixtures.ts'
 import {
@@ -47,7 +47,7 @@ async function counts(keys: string[]): Promise<Record<string, number>> {
 }
 
 describe('token endpoint brute-force limits (security.md)', () => {
-  it('refuses a client after wrong secrets from any address, before looking at the secret or the code', async () => {
+  it('never refuses a clean address after wrong secrets from others; refuses the addresses that sent them', async () => {
     t.clock.advance(5 * MINUTE)
     const { code: offline } = await insertCode(t, target, alice, { scope: 'openid offline_access' })
     let { refresh_token: refreshToken } = await ok(await tokenRequest(t, codeParams(target, offline)))
@@ -58,26 +58,48 @@ describe('token endpoint brute-force limits (security.md)', () => {
     }
     await ok(await tokenRequest(t, refreshParams(target, refreshToken!), from('198.51.102.1')))
       .then((body) => { refreshToken = body.refresh_token })
-    for (let i = 0; i < MAX_CLIENT_FAILURES; i++) {
+    // 100 wrong secrets, 10 from each of 10 addresses: the client's limit, and each pair's.
+    for (let i = 0; i < CLIENT_LIMITS.perAccount; i++) {
       const wrong = codeParams(target, code, { client_secret: 'wrong' })
       await refused(await tokenRequest(t, wrong, from(`198.51.100.${i % 10}`)), 400, 'invalid_client')
     }
+    const flagged = await t.db.select().from(events)
+      .where(and(eq(events.action, 'suspicious_request'), eq(events.clientId, target.client_id)))
+    expect(flagged).toEqual([expect.objectContaining({ clientIp: '198.51.100.9', created: t.clock.now(),
+      context: { reason: 'wrong client secrets from many addresses', addresses: 10 } })])
 
+    // The real client, at an address that sent no wrong secret, is served.
+    await ok(await tokenRequest(t, refreshParams(target, refreshToken!), from('203.0.113.1')))
+      .then((body) => { refreshToken = body.refresh_token })
     t.counter.reset()
     const origin = { Origin: 'http://local.invalid' }
-    const right = await tokenRequest(t, codeParams(target, code), from('203.0.113.1', origin))
+    const right = await tokenRequest(t, codeParams(target, code), from('198.51.100.3', origin))
     await limited(right, 600)
     expect(t.counter.count).toBe(1)
     expect(right.headers.get('Access-Control-Allow-Origin')).toBe('http://local.invalid')
     const { client_id: id, client_secret: secret, ...params } = codeParams(target, code)
-    await limited(await tokenRequest(t, params, { basic: `${id}:${secret}` }), 600)
-    await limited(await tokenRequest(t, refreshParams(target, refreshToken!)), 600)
+    await limited(await tokenRequest(t, params, { basic: `${id}:${secret}`, ...from('198.51.100.4') }), 600)
     const [row] = await t.db.select().from(authorizationCodes).where(eq(authorizationCodes.grantId, grantId))
     expect(row!.consumed).toBeNull()
 
     t.clock.advance(10 * MINUTE)
-    await ok(await tokenRequest(t, codeParams(target, code)))
-    await ok(await tokenRequest(t, refreshParams(target, refreshToken!)))
+    await ok(await tokenRequest(t, codeParams(target, code), from('198.51.100.3')))
+    await ok(await tokenRequest(t, refreshParams(target, refreshToken!), from('198.51.100.4')))
+  })
+
+  it('refuses an address after 10 wrong secrets for one client, for that client only', async () => {
+    t.clock.advance(15 * MINUTE)
+    const ip = from('192.0.2.11')
+    const { code } = await insertCode(t, first, alice, { expiresInMs: HOUR })
+    for (let i = 0; i < CLIENT_LIMITS.perAccountAddress; i++) {
+      await refused(await tokenRequest(t, codeParams(first, code, { client_secret: 'wrong' }), ip), 400, 'invalid_client')
+    }
+    t.counter.reset()
+    await limited(await tokenRequest(t, codeParams(first, code), ip), 900)
+    expect(t.counter.count).toBe(1)
+    const { code: other } = await insertCode(t, second, alice)
+    await ok(await tokenRequest(t, codeParams(second, other), ip))
+    await ok(await tokenRequest(t, codeParams(first, code), from('192.0.2.12')))
   })
 
   it('refuses an address after failures against any clients, unknown ones too, until the window ends', async () => {
@@ -85,7 +107,8 @@ describe('token endpoint brute-force limits (security.md)', () => {
     for (let i = 0; i < MAX_ADDRESS_FAILURES; i++) {
       if (i % 3 === 0) await refused(await tokenRequest(t, codeParams(first, 'guess'), ip), 400, 'invalid_grant')
       else {
-        const params = i % 3 === 1 ? codeParams(second, 'x', { client_secret: 'wrong' })
+        // Wrong secrets spread over two clients stay under each pair's limit of 10.
+        const params = i % 3 === 1 ? codeParams(i % 2 ? second : first, 'x', { client_secret: 'wrong' })
           : codeParams(second, 'x', { client_id: `nobody-${i}` })
         await refused(await tokenRequest(t, params, ip), 400, 'invalid_client')
       }
@@ -105,6 +128,7 @@ describe('token endpoint brute-force limits (security.md)', () => {
   it('counts each failure in one more statement, and nothing on success or for other errors', async () => {
     const ip = from('192.0.2.20')
     const clientKey = `client:${counted.client_id}`
+    const pairKey = `client-ip:192.0.2.20|${counted.client_id}`
     const { code } = await insertCode(t, counted, alice)
     t.counter.reset()
     await ok(await tokenRequest(t, codeParams(counted, code), ip))
@@ -122,9 +146,9 @@ describe('token endpoint brute-force limits (security.md)', () => {
       t.counter.reset()
       await refused(await tokenRequest(t, params, ip), 400, error)
       expect(t.counter.count, error).toBe(statements)
-      expect(t.counter.statements.at(-1)).toMatch(/^insert into "login_attempts"/)
-      expect(await counts([clientKey, 'token-ip:192.0.2.20']))
-        .toEqual({ ...(client && { [clientKey]: client }), 'token-ip:192.0.2.20': i + 1 })
+      expect(t.counter.statements.at(-1)).toMatch(/^with bumped as \(insert into "login_attempts"/)
+      expect(await counts([clientKey, pairKey, 'token-ip:192.0.2.20']))
+        .toEqual({ ...(client && { [clientKey]: client, [pairKey]: client }), 'token-ip:192.0.2.20': i + 1 })
     }
     const [row] = await t.db.select().from(loginAttempts).where(eq(loginAttempts.key, clientKey))
     expect(row).toEqual({ key: clientKey, windowStart: new Date(START), count: 2,
@@ -144,7 +168,8 @@ describe('token endpoint brute-force limits (security.md)', () => {
     const unknown = codeParams(counted, 'x', { client_id: 'nobody-here' })
     await refused(await tokenRequest(t, unknown, from('192.0.2.30')), 400, 'invalid_client')
     expect(t.counter.count).toBe(2)
-    expect(await counts(['client:nobody-here', 'token-ip:192.0.2.30'])).toEqual({ 'token-ip:192.0.2.30': 1 })
+    expect(await counts(['client:nobody-here', 'client-ip:192.0.2.30|nobody-here', 'token-ip:192.0.2.30']))
+      .toEqual({ 'token-ip:192.0.2.30': 1 })
 
     t.counter.reset()
     await refused(await tokenRequest(t, unknown), 400, 'invalid_client')
