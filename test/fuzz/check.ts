@@ -95,7 +95,8 @@ export async function fuzz<T>(name: string, weight: number, arb: fc.Arbitrary<T>
   try {
     await fc.assert(fc.asyncProperty(arb, property), { seed: SEED, numRuns, endOnFailure: true })
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err)
+    // fast-check's own account repeats the (possibly huge) drawn value: its first lines name the run.
+    const message = (err instanceof Error ? err.message : String(err)).split('\n').slice(0, 2).join('\n')
     const cause = err instanceof Error && err.cause instanceof Error ? `\n${err.cause.message}` : ''
     throw new Error(`${name} failed with FUZZ_SEED=${SEED} (reproduce: FUZZ_SEED=${SEED} npm run test:fuzz)\n${message}${cause}`)
   }
