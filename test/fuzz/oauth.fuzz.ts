@@ -20,6 +20,7 @@ beforeAll(async () => {
 }, 60_000)
 afterAll(async () => {
   console.log(`oauth fuzz: ${stats.requests} requests, mints ${w.mints.ok} ok / ${w.mints.failed} failed`)
+  if (process.env.FUZZ_STATS) console.log(stats.statuses)
   await t.close()
 })
 
@@ -38,17 +39,36 @@ const basics = () => [`${w.conf.client_id}:${w.conf.client_secret}`, `${w.pub.cl
   `${w.conf.client_id}:wrong`, `alice:${w.appKey}`, `${encodeURIComponent(w.conf.client_id)}:%zz`]
 const scopes = ['openid', 'openid email profile offline_access', 'goauthentik.io/api', 'openid openid', '']
 
-/** The grants' parameter sets (RFC 6749 §4.1.3, §6, §4.3, §4.4, RFC 8628 §3.4, RFC 7523 §2.2). */
-function tokenFields(): Record<string, readonly string[]> {
-  return {
-    grant_type: ['authorization_code', 'refresh_token', 'client_credentials', 'password', DEVICE_GRANT, 'implicit'],
-    code: ['$code'], redirect_uri: [REDIRECT, REGEX_REDIRECT], code_verifier: [VERIFIER], refresh_token: ['$refresh'],
-    device_code: ['$device_code'], client_id: ids(), client_secret: secretsOf(), scope: scopes,
-    username: ['alice', 'ak-alice-client_credentials'], password: [w.appKey],
-    client_assertion_type: [ASSERTION_TYPE], client_assertion: ['$id_token', 'eyJhbGciOiJub25lIn0.e30.'],
-  }
+/** The grants' parameter sets (RFC 6749 §4.1.3, §6, §4.3, §4.4, RFC 8628 §3.4, RFC 7523 §2.2), then all mixed. */
+function tokenFields(): Array<Record<string, readonly string[]>> {
+  const client = { client_id: [w.conf.client_id], client_secret: [w.conf.client_secret] }
+  return [
+    { grant_type: ['authorization_code'], code: ['$code'], redirect_uri: [REDIRECT], code_verifier: [VERIFIER], ...client },
+    { grant_type: ['refresh_token'], refresh_token: ['$refresh'], scope: ['openid', 'openid offline_access'], ...client },
+    { grant_type: ['client_credentials'], scope: ['openid', 'profile'], ...client },
+    { grant_type: ['password', 'client_credentials'], client_id: [w.conf.client_id], username: ['alice'],
+      password: [w.appKey], scope: ['openid'] },
+    { grant_type: [DEVICE_GRANT], device_code: ['$device_code'], ...client },
+    { grant_type: ['client_credentials'], client_id: [w.conf.client_id], client_assertion_type: [ASSERTION_TYPE],
+      client_assertion: ['$id_token'] },
+    {
+      grant_type: ['authorization_code', 'refresh_token', 'client_credentials', 'password', DEVICE_GRANT, 'implicit'],
+      code: ['$code'], redirect_uri: [REDIRECT, REGEX_REDIRECT], code_verifier: [VERIFIER], refresh_token: ['$refresh'],
+      device_code: ['$device_code'], client_id: ids(), client_secret: secretsOf(), scope: scopes,
+      username: ['alice', 'ak-alice-client_credentials'], password: [w.appKey],
+      client_assertion_type: [ASSERTION_TYPE], client_assertion: ['$id_token', 'eyJhbGciOiJub25lIn0.e30.'],
+    },
+  ]
 }
 
+/** A token parameter set for introspection and revocation: the right client's, then anyone's. */
+function presentedFields(): Array<Record<string, readonly string[]>> {
+  const token = ['$access', '$refresh', '$id_token', '$code']
+  return [{ token, client_id: [w.conf.client_id], client_secret: [w.conf.client_secret], token_type_hint: ['access_token'] },
+    { token, client_id: ids(), client_secret: secretsOf(), token_type_hint: ['access_token', 'refresh_token', 'id_token', 'urn:x'] }]
+}
+
+/** A successful answer's artefacts join the pools, so later requests present them. */
 function keepTokens(a: Answer): void {
   if (a.status !== 200) return
   try {
@@ -80,14 +100,14 @@ describe('OAuth endpoints under generated requests', () => {
 
   it('device authorization endpoint', () => run('device', 1, {
     served: ['POST', 'OPTIONS'], paths: ['/application/o/device/'],
-    fields: { client_id: ids(), client_secret: secretsOf(), scope: scopes }, basic: basics(),
+    fields: [{ client_id: [w.conf.client_id], client_secret: [w.conf.client_secret], scope: ['openid'] },
+      { client_id: ids(), client_secret: secretsOf(), scope: scopes }], basic: basics(),
   }, keepTokens))
 
   for (const path of ['/application/o/introspect/', '/application/o/revoke/']) {
     it(`${path} endpoint`, () => run(path, 1, {
       served: ['POST', 'OPTIONS'], paths: [path], basic: basics(), bearer: ['$access'],
-      fields: { token: ['$access', '$refresh', '$id_token', '$code'], client_id: ids(), client_secret: secretsOf(),
-        token_type_hint: ['access_token', 'refresh_token', 'id_token', 'urn:x'] },
+      fields: presentedFields(),
     }))
   }
 

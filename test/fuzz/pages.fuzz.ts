@@ -37,6 +37,7 @@ beforeAll(async () => {
 }, 60_000)
 afterAll(async () => {
   console.log(`pages fuzz: ${stats.requests} requests, mints ${w.mints.ok} ok / ${w.mints.failed} failed`)
+  if (process.env.FUZZ_STATS) console.log(stats.statuses)
   await t.close()
 })
 

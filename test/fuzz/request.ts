@@ -8,7 +8,8 @@ import { resolve, type World } from './setup.ts'
 export interface Endpoint {
   served: readonly string[]
   paths: readonly string[]
-  fields: Record<string, readonly string[]>
+  /** Parameter names and their good values; several sets: one is drawn, then broken (see `params`). */
+  fields: Record<string, readonly string[]> | Array<Record<string, readonly string[]>>
   basic?: readonly string[]
   bearer?: readonly string[]
   /** Extra headers a browser or client may send, with values to pick from. */
@@ -36,7 +37,7 @@ export function draft(e: Endpoint): fc.Arbitrary<Draft> {
   return fc.record({
     method: method(e.served),
     route: fc.constantFrom(...e.paths).chain(pathTrick),
-    pairs: params(e.fields),
+    pairs: (Array.isArray(e.fields) ? fc.constantFrom(...e.fields) : fc.constant(e.fields)).chain(params),
     how: encoding,
     body: bodyKind,
     auth: authorization(e.basic ?? [], e.bearer ?? []),
