@@ -12,6 +12,7 @@ import { authorizationCodes } from '../../src/db/schema.ts'
 import { createMetadataCache, type Deps } from '../../src/deps.ts'
 import { MemoryLogger } from '../../src/log.ts'
 import { createProviderApp, createUser, defaultMappingPks, type AdminApi } from '../support/fixtures.ts'
+import { formFields } from '../support/browser-forms.ts'
 import { ORIGIN, withDb } from './helpers.ts'
 
 // The Worker's app on its own endpoint of Neon's HTTP protocol, which this file breaks, mends and counts the
@@ -64,6 +65,16 @@ const exchange = (code: string) => request('/application/o/token/', {
     client_id: client.client_id, client_secret: client.client_secret }),
 })
 
+/** A sign-in form posted as a browser would (its page needs no database: the CSRF token is a cookie's HMAC). */
+async function signIn(): Promise<Response> {
+  const page = await request('/login')
+  const cookie = page.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ')
+  const fields = formFields(await page.text())
+  return request('/login', { method: 'POST', headers: { Cookie: cookie, Origin: ORIGIN,
+    'Content-Type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams({ ...fields, username: 'worker-db-down-user', password: 'not the password' }).toString() })
+}
+
 async function expectUnavailable(res: Response): Promise<void> {
   expect(res.status).toBe(503)
   expect(res.headers.get('Retry-After')).toBe('5')
@@ -82,12 +93,14 @@ afterEach(() => control({ fault: null, latencyMs: 0 }))
 
 describe('the database unreachable through Neon\'s HTTP driver', () => {
   for (const fault of ['down', 'hang'] as const) {
-    it(`answers 503 temporarily_unavailable when the database is ${fault}, and the code stays unredeemed`, async () => {
+    const what = fault === 'down' ? 'answers 503' : 'never answers'
+    it(`answers 503 temporarily_unavailable (token, authorize, userinfo, login) when the database ${what}, and the code stays unredeemed`, async () => {
       const code = await insertCode()
       await control({ fault })
       await expectUnavailable(await exchange(code))
       await expectUnavailable(await request(`/application/o/authorize/?client_id=${client.client_id}`))
       await expectUnavailable(await request('/application/o/userinfo/', { headers: { Authorization: 'Bearer x' } }))
+      await expectUnavailable(await signIn())
       await control({ fault: null })
       const res = await exchange(code)
       expect(res.status, await res.clone().text()).toBe(200)
