@@ -1,7 +1,8 @@
 /** What end-to-end tests set up through the admin API, as an operator would. */
 import { deriveSecrets } from '../../src/crypto/secret-box.ts'
 import { loadKeyPairMaterial } from '../../src/db/key-store.ts'
-import { SECRET_KEY, type TestContext } from '../support/app.ts'
+import { createTestContext, SECRET_KEY, type TestContext } from '../support/app.ts'
+import { startHttpServer, unusedPort, type HttpServer } from '../support/http-server.ts'
 import {
   createGroup, createProviderApp, createUserWithPassword, defaultMappingPks, EXPLICIT_CONSENT,
 } from '../support/fixtures.ts'
@@ -58,4 +59,26 @@ export async function createClient(t: TestContext, spec: ClientSpec): Promise<E2
 /** The issuer of an application's provider (per-provider issuer mode) on the server at `base`. */
 export function issuerOf(base: string, slug: string): URL {
   return new URL(`${base}/application/o/${slug}/`)
+}
+
+/** What an end-to-end file runs against: the app on a real HTTP server, a signed-up user, a redirect URI. */
+export interface E2EServer { t: TestContext; server: HttpServer; user: E2EUser; redirectUri: string }
+
+/**
+ * The app of a fresh `TestContext` on a real HTTP server, with a user (`username`, in `group`) and a strict
+ * redirect URI that nothing answers (a flow reads the Location and never goes there). The fixed clock starts at
+ * the real time, because the client libraries check `iat` and `exp` against it.
+ */
+export async function startE2E(username: string, group: string): Promise<E2EServer> {
+  const t = await createTestContext()
+  t.clock.set(new Date())
+  const server = await startHttpServer(t)
+  const user = await createUser(t, username, group)
+  return { t, server, user, redirectUri: `http://127.0.0.1:${await unusedPort()}/callback` }
+}
+
+/** Stop what `startE2E` started (what of it was started). */
+export async function stopE2E(e: Partial<E2EServer> | undefined): Promise<void> {
+  await e?.server?.close()
+  await e?.t?.close()
 }

@@ -2,13 +2,13 @@ import * as client from 'openid-client'
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { base64urlEncode } from '../../src/crypto/encoding.ts'
-import { createTestContext, type TestContext } from '../support/app.ts'
+import type { TestContext } from '../support/app.ts'
 import { httpAgent } from '../support/fetch-agent.ts'
-import { startHttpServer, unusedPort, type HttpServer } from '../support/http-server.ts'
+import type { HttpServer } from '../support/http-server.ts'
 import {
   createProviderApp, defaultMappingPks, EXPLICIT_CONSENT, generateKeyPair, PASSWORD, type KeySpec,
 } from '../support/fixtures.ts'
-import { createUser, issuerOf, type E2EUser } from './fixtures.ts'
+import { issuerOf, startE2E, stopE2E, type E2EUser } from './fixtures.ts'
 import { signInAndConsent } from './sign-in.ts'
 
 let t: TestContext
@@ -17,18 +17,9 @@ let user: E2EUser
 let redirectUri: string
 
 beforeAll(async () => {
-  t = await createTestContext()
-  // openid-client checks iat and exp against the real time: the fixed clock starts there (and stays fixed).
-  t.clock.set(new Date())
-  server = await startHttpServer(t)
-  user = await createUser(t, 'e2e-front', 'e2e-front-staff')
-  redirectUri = `http://127.0.0.1:${await unusedPort()}/callback`
+  ({ t, server, user, redirectUri } = await startE2E('e2e-front', 'e2e-front-staff'))
 })
-
-afterAll(async () => {
-  await server?.close()
-  await t?.close()
-})
+afterAll(() => stopE2E({ t, server }))
 
 /** A confidential provider with implicit and hybrid enabled, signing with `key`, and its openid-client config. */
 async function setUp(slug: string, key: KeySpec, alg: string, execute: Array<(c: client.Configuration) => void> = []) {

@@ -1,10 +1,10 @@
 import * as client from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestContext, type TestContext } from '../support/app.ts'
+import type { TestContext } from '../support/app.ts'
 import { httpAgent } from '../support/fetch-agent.ts'
-import { startHttpServer, unusedPort, type HttpServer } from '../support/http-server.ts'
+import type { HttpServer } from '../support/http-server.ts'
 import { PASSWORD } from '../support/fixtures.ts'
-import { createClient, createUser, issuerOf, SCOPE, type E2EUser } from './fixtures.ts'
+import { createClient, issuerOf, SCOPE, startE2E, stopE2E, type E2EUser } from './fixtures.ts'
 import { signInAndConsent } from './sign-in.ts'
 
 let t: TestContext
@@ -13,18 +13,9 @@ let user: E2EUser
 let redirectUri: string
 
 beforeAll(async () => {
-  t = await createTestContext()
-  // openid-client checks iat and exp against the real time: the fixed clock starts there (and stays fixed).
-  t.clock.set(new Date())
-  server = await startHttpServer(t)
-  user = await createUser(t, 'e2e-introspect', 'e2e-introspect-staff')
-  redirectUri = `http://127.0.0.1:${await unusedPort()}/callback`
+  ({ t, server, user, redirectUri } = await startE2E('e2e-introspect', 'e2e-introspect-staff'))
 })
-
-afterAll(async () => {
-  await server?.close()
-  await t?.close()
-})
+afterAll(() => stopE2E({ t, server }))
 
 describe('openid-client against the running server: introspection and revocation', () => {
   it.each(['basic', 'post'] as const)('introspects, revokes the refresh token, then finds both tokens inactive (%s)',

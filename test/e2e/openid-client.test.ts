@@ -2,11 +2,11 @@ import * as client from 'openid-client'
 import { importPKCS8, type JSONWebKeySet } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../src/crypto/hash.ts'
-import { createTestContext, type TestContext } from '../support/app.ts'
+import type { TestContext } from '../support/app.ts'
 import { httpAgent } from '../support/fetch-agent.ts'
-import { startHttpServer, unusedPort, type HttpServer } from '../support/http-server.ts'
+import type { HttpServer } from '../support/http-server.ts'
 import { generateKeyPair, PASSWORD, type KeySpec } from '../support/fixtures.ts'
-import { createClient, createUser, issuerOf, privateKeyPem, SCOPE, type E2EUser } from './fixtures.ts'
+import { createClient, issuerOf, privateKeyPem, SCOPE, startE2E, stopE2E, type E2EUser } from './fixtures.ts'
 import { openToken, type RelyingPartyKeys } from './jose-checks.ts'
 import { callbackParams, redirectTo, signInAndConsent } from './sign-in.ts'
 
@@ -32,19 +32,9 @@ let user: E2EUser
 let redirectUri: string
 
 beforeAll(async () => {
-  t = await createTestContext()
-  // openid-client checks iat and exp against the real time: the fixed clock starts there (and stays fixed).
-  t.clock.set(new Date())
-  server = await startHttpServer(t)
-  user = await createUser(t, 'e2e-alice', 'e2e-staff')
-  // A strict redirect URI that nothing answers: the flow reads the Location and never goes there.
-  redirectUri = `http://127.0.0.1:${await unusedPort()}/callback`
+  ({ t, server, user, redirectUri } = await startE2E('e2e-alice', 'e2e-staff'))
 })
-
-afterAll(async () => {
-  await server?.close()
-  await t?.close()
-})
+afterAll(() => stopE2E({ t, server }))
 
 /** A provider of `spec`, its client configuration in openid-client, and what a relying party needs to open tokens. */
 async function setUp(spec: ProviderCase) {
