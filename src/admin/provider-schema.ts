@@ -1,6 +1,6 @@
 import * as z from 'zod'
 import type { ProviderRecord, ProviderRow } from '../db/provider-store.ts'
-import { GRANT_TYPES } from '../db/schema.ts'
+import { ACCESS_TOKEN_FORMATS, GRANT_TYPES } from '../db/schema.ts'
 import { DurationError, isDuration } from '../oauth/duration.ts'
 import { IMPLICIT_CONSENT } from '../oauth/authorize-flow.ts'
 import { RedirectURISchema, registeredRedirectUriError } from '../oauth/redirect-uri.ts'
@@ -41,6 +41,13 @@ export const intRef = () => z.custom<number>((v) => Number.isSafeInteger(v), { e
 const optionalRef = () => str().nullable().transform((v) => (v === '' ? null : v))
 
 const duration = () => str().refine(isDuration, { error: (iss) => new DurationError(String(iss.input)).message })
+
+/** RFC 8707 §2: a resource indicator is an absolute URI without a fragment. */
+export function isResourceIndicator(v: string): boolean {
+  if (!URL.canParse(v)) return false
+  const u = new URL(v)
+  return u.hash === '' && !v.includes('#') && /^[a-z][a-z0-9+.-]*:/i.test(v)
+}
 
 const url = (v: string) => {
   try {
@@ -100,6 +107,15 @@ export const ProviderInput = z.object({
   jwt_federation_providers: list(intRef()).optional(),
   grant_types: list(z.enum(GRANT_TYPES)).refine((v) => new Set(v).size === v.length, 'Duplicate grant types are not allowed.')
     .optional(),
+  // Past authentik (issue 10); see the README's sections on DPoP, PAR, resource indicators and key rotation.
+  dpop_bound_access_tokens: bool().optional(),
+  dpop_require_nonce: bool().optional(),
+  require_pushed_authorization_requests: bool().optional(),
+  access_token_format: z.enum(ACCESS_TOKEN_FORMATS).optional(),
+  allowed_resources: list(str().refine(isResourceIndicator, 'Enter an absolute URI without a fragment.')).optional(),
+  next_signing_key: uuidRef().nullable().optional(),
+  signing_key_rotation: duration().nullable().transform((v) => (v === '' ? null : v)).optional(),
+  refresh_token_reuse_interval: duration().optional(),
 })
 export type ProviderInputData = z.output<typeof ProviderInput>
 
@@ -139,6 +155,18 @@ export const ProviderOutput = ProviderBaseOutput.extend({
   jwt_federation_sources: z.array(z.uuid()),
   jwt_federation_providers: z.array(z.int()),
   grant_types: z.array(z.enum(GRANT_TYPES)),
+  dpop_bound_access_tokens: z.boolean(),
+  dpop_require_nonce: z.boolean(),
+  require_pushed_authorization_requests: z.boolean(),
+  access_token_format: z.enum(ACCESS_TOKEN_FORMATS),
+  allowed_resources: z.array(z.string()),
+  next_signing_key: z.uuid().nullable(),
+  /** Read only: the key the last rotation replaced, published in JWKS until `previous_signing_key_expires`. */
+  previous_signing_key: z.uuid().nullable(),
+  previous_signing_key_expires: z.iso.datetime({ offset: true }).nullable(),
+  signing_key_rotation: z.string().nullable(),
+  signing_key_rotated: z.iso.datetime({ offset: true }).nullable(),
+  refresh_token_reuse_interval: z.string(),
 })
 export type ProviderOut = z.output<typeof ProviderOutput>
 
@@ -169,5 +197,12 @@ export function providerToApi(r: ProviderRecord, clientSecret: string): Provider
     logout_uri: r.logoutUri, logout_method: r.logoutMethod, sub_mode: r.subMode, issuer_mode: r.issuerMode,
     jwt_federation_sources: r.federationSourceIds, jwt_federation_providers: r.federationProviderIds,
     grant_types: r.grantTypes,
+    dpop_bound_access_tokens: r.dpopBoundAccessTokens, dpop_require_nonce: r.dpopRequireNonce,
+    require_pushed_authorization_requests: r.requirePushedAuthorizationRequests,
+    access_token_format: r.accessTokenFormat, allowed_resources: r.allowedResources,
+    next_signing_key: r.nextSigningKeyId, previous_signing_key: r.previousSigningKeyId,
+    previous_signing_key_expires: r.previousSigningKeyExpires?.toISOString() ?? null,
+    signing_key_rotation: r.signingKeyRotation, signing_key_rotated: r.signingKeyRotated?.toISOString() ?? null,
+    refresh_token_reuse_interval: r.refreshTokenReuseInterval,
   }
 }

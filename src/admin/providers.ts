@@ -63,7 +63,8 @@ function linksOf(input: Input): ProviderLinks {
  * errors at once, in DRF's shape. 404 when the provider being updated does not exist.
  */
 async function referenceErrors(c: C, input: Input, selfId?: number): Promise<FieldErrors> {
-  const keyIds = [input.signing_key, input.encryption_key].filter((k): k is string => typeof k === 'string')
+  const keyIds = [input.signing_key, input.encryption_key, input.next_signing_key]
+    .filter((k): k is string => typeof k === 'string')
   const found = await checkProviderReferences(c.var.db, {
     ...linksOf(input), keyIds, name: input.name, clientId: input.client_id, ...(selfId !== undefined && { selfId }),
   })
@@ -81,6 +82,11 @@ async function referenceErrors(c: C, input: Input, selfId?: number): Promise<Fie
     const key = found.keys.get(input.signing_key.toLowerCase())
     if (!key) errors.signing_key = [invalidPk(input.signing_key)]
     else if (!key.hasPrivateKey) errors.signing_key = ['Only key pairs with a private key can be used for signing.']
+  }
+  if (typeof input.next_signing_key === 'string') {
+    const key = found.keys.get(input.next_signing_key.toLowerCase())
+    if (!key) errors.next_signing_key = [invalidPk(input.next_signing_key)]
+    else if (!key.hasPrivateKey) errors.next_signing_key = ['Only key pairs with a private key can be used for signing.']
   }
   if (typeof input.encryption_key === 'string') {
     const key = found.keys.get(input.encryption_key.toLowerCase())
@@ -105,6 +111,10 @@ const plainColumnsOf = columnsFrom<ProviderInputData, ProviderChanges>({
   refresh_token_validity: 'refreshTokenValidity', refresh_token_threshold: 'refreshTokenThreshold',
   include_claims_in_id_token: 'includeClaimsInIdToken', redirect_uris: 'redirectUris', logout_uri: 'logoutUri',
   logout_method: 'logoutMethod', sub_mode: 'subMode', issuer_mode: 'issuerMode', grant_types: 'grantTypes',
+  dpop_bound_access_tokens: 'dpopBoundAccessTokens', dpop_require_nonce: 'dpopRequireNonce',
+  require_pushed_authorization_requests: 'requirePushedAuthorizationRequests',
+  access_token_format: 'accessTokenFormat', allowed_resources: 'allowedResources',
+  signing_key_rotation: 'signingKeyRotation', refresh_token_reuse_interval: 'refreshTokenReuseInterval',
 })
 
 /** The columns an input sets; key pairs are referred to by their lower-case uuid, the client secret is sealed at rest. */
@@ -112,6 +122,7 @@ async function columnsOf(c: C, input: Input): Promise<ProviderChanges> {
   return {
     ...plainColumnsOf(input),
     ...(input.signing_key !== undefined && { signingKeyId: input.signing_key?.toLowerCase() ?? null }),
+    ...(input.next_signing_key !== undefined && { nextSigningKeyId: input.next_signing_key?.toLowerCase() ?? null }),
     ...(input.encryption_key !== undefined && { encryptionKeyId: input.encryption_key?.toLowerCase() ?? null }),
     ...(input.client_secret !== undefined && { clientSecretSealed: await (await secrets(c)).seal(input.client_secret) }),
   }

@@ -6,13 +6,13 @@ import { rowsOf } from './client.ts'
 import { queueLogouts } from './logout-outbox.ts'
 import {
   accessTokens, appTokens, authenticatedSessions, authorizationCodes, consents, deviceTokens, events,
-  loginAttempts, logoutNotifications, refreshTokens, seenJtis,
+  loginAttempts, logoutNotifications, pushedAuthorizationRequests, refreshTokens, seenJtis,
 } from './schema.ts'
 
 /** Every table with `expires` and `expiring` (authentik's `ExpiringModel`s). Sessions go last: they cascade. */
 export const EXPIRING_TABLES: PgTable[] = [
-  authorizationCodes, accessTokens, refreshTokens, deviceTokens, consents, appTokens, loginAttempts, seenJtis,
-  logoutNotifications, events, authenticatedSessions,
+  authorizationCodes, accessTokens, refreshTokens, deviceTokens, pushedAuthorizationRequests, consents, appTokens,
+  loginAttempts, seenJtis, logoutNotifications, events, authenticatedSessions,
 ]
 
 export interface PurgeOptions {

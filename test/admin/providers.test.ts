@@ -52,7 +52,23 @@ describe('creating a provider', () => {
       redirect_uris: [], logout_uri: '', logout_method: 'backchannel', sub_mode: 'hashed_user_id',
       issuer_mode: 'per_provider', jwt_federation_sources: [], jwt_federation_providers: [],
       grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'device_code'],
+      dpop_bound_access_tokens: false, dpop_require_nonce: false, require_pushed_authorization_requests: false,
+      access_token_format: 'authentik', allowed_resources: [], next_signing_key: null, previous_signing_key: null,
+      previous_signing_key_expires: null, signing_key_rotation: null, signing_key_rotated: null,
+      refresh_token_reuse_interval: 'seconds=0',
     })
+  })
+
+  it('refuses a resource indicator that is not an absolute URI, or has a fragment, and a bad rotation period', async () => {
+    const before = await providerCount()
+    const res = await t.admin('POST', PATH, {
+      name: 'bad-resources', authorization_flow: FLOW, allowed_resources: ['/relative', 'https://api.example/#frag'],
+      signing_key_rotation: 'weeks', refresh_token_reuse_interval: 'soon',
+    })
+    expect(res.status).toBe(400)
+    const body = await res.json() as Record<string, unknown>
+    expect(Object.keys(body).sort()).toEqual(['allowed_resources', 'refresh_token_reuse_interval', 'signing_key_rotation'])
+    expect(await providerCount()).toBe(before)
   })
 
   it('stores the client secret sealed, never as plaintext', async () => {

@@ -59,7 +59,7 @@ describe('scheduled purge', () => {
       events: 60_000, authorization_codes: 25_000, access_tokens: 10_000, refresh_tokens: 5000,
     })
     // A full batch is followed by one more statement; a short one ends the table.
-    expect(t.counter.count).toBe(13 + 6 + 3 + 2 + 1 + 1 + 1 + 1 + 1 + 1 + 1)
+    expect(t.counter.count).toBe(13 + 6 + 3 + 2 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1)
     expect(await count('events', 'expiring')).toBe(5000)
     expect(await count('events', 'not expiring')).toBe(1000)
     expect(await count('authorization_codes')).toBe(2000)
@@ -72,7 +72,8 @@ describe('scheduled purge', () => {
     expect(result).toEqual({
       complete: true,
       deleted: {
-        authorization_codes: 0, access_tokens: 0, refresh_tokens: 0, device_tokens: 0, consents: 0, app_tokens: 0,
+        authorization_codes: 0, access_tokens: 0, refresh_tokens: 0, device_tokens: 0, pushed_authorization_requests: 0,
+        consents: 0, app_tokens: 0,
         login_attempts: 0, seen_jtis: 0, logout_notifications: 0, events: 0,
         authenticated_sessions: 0,
       },

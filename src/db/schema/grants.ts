@@ -45,6 +45,10 @@ export const authorizationCodes = pgTable('authorization_codes', {
   codeChallenge: text('code_challenge'),
   codeChallengeMethod: text('code_challenge_method'),
   consumed: at('consumed'),
+  /** RFC 8707 `resource`s asked for at authorize (null: none). */
+  resources: jsonb('resources').$type<string[]>(),
+  /** RFC 9449 §10 `dpop_jkt`: the key the code is bound to. */
+  dpopJkt: text('dpop_jkt'),
 }, (t) => [expiringIndex('authorization_codes', t), index('authorization_codes_grant_idx').on(t.grantId),
   expiresSet(t, 'authorization_codes')])
 
@@ -56,6 +60,10 @@ export const accessTokens = pgTable('access_tokens', {
   ...grantColumns(),
   sessionId: uuid('session_id').references(() => authenticatedSessions.id, { onDelete: 'cascade' }),
   idToken: jsonb('id_token').$type<Record<string, unknown>>().notNull(),
+  /** RFC 9449 `cnf.jkt`: the JWK thumbprint the token is bound to (null: a bearer token). */
+  jkt: text('jkt'),
+  /** RFC 8707: the audiences (resources) the token was issued for (null: authentik's, the client). */
+  audience: jsonb('audience').$type<string[]>(),
 }, (t) => [expiringIndex('access_tokens', t), index('access_tokens_grant_idx').on(t.grantId),
   index('access_tokens_session_idx').on(t.sessionId), index('access_tokens_user_idx').on(t.userId),
   expiresSet(t, 'access_tokens')])
@@ -67,6 +75,13 @@ export const refreshTokens = pgTable('refresh_tokens', {
   ...grantColumns(),
   sessionId: uuid('session_id').references(() => authenticatedSessions.id, { onDelete: 'set null' }),
   idToken: jsonb('id_token').$type<Record<string, unknown>>().notNull(),
+  /** RFC 9449 §5: a public client's refresh token is bound to its DPoP key. */
+  jkt: text('jkt'),
+  /** RFC 8707: the resources granted, which a refresh may narrow but not widen. */
+  resources: jsonb('resources').$type<string[]>(),
+  /** The retry window: when this token was rotated and the token that replaced it. */
+  rotated: at('rotated'),
+  successorId: uuid('successor_id'),
 }, (t) => [expiringIndex('refresh_tokens', t), index('refresh_tokens_grant_idx').on(t.grantId),
   index('refresh_tokens_user_idx').on(t.userId), expiresSet(t, 'refresh_tokens')])
 
@@ -106,3 +121,16 @@ export const seenJtis = pgTable('seen_jtis', {
   created: created(),
   ...expiringColumns(),
 }, (t) => [expiringIndex('seen_jtis', t), expiresSet(t, 'seen_jtis')])
+
+/**
+ * RFC 9126 pushed authorization requests: the parameters a client pushed, found by the SHA-256 of its
+ * `request_uri`'s random part, deleted on use (single use) or when it expires.
+ */
+export const pushedAuthorizationRequests = pgTable('pushed_authorization_requests', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  requestUriHash: text('request_uri_hash').notNull().unique(),
+  providerId: integer('provider_id').notNull().references(() => providers.id, { onDelete: 'cascade' }),
+  parameters: jsonb('parameters').$type<Record<string, string>>().notNull(),
+  created: created(),
+  ...expiringColumns(),
+}, (t) => [expiringIndex('pushed_authorization_requests', t), expiresSet(t, 'pushed_authorization_requests')])

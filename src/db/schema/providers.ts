@@ -16,6 +16,9 @@ export const GRANT_TYPES = [
 ] as const
 export type GrantType = (typeof GRANT_TYPES)[number]
 
+export const ACCESS_TOKEN_FORMATS = ['authentik', 'rfc9068'] as const
+export type AccessTokenFormat = (typeof ACCESS_TOKEN_FORMATS)[number]
+
 /** A scope mapping's expression: claim name to a value source. Declarative, never evaluated as code. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 export type ClaimSource =
@@ -85,9 +88,29 @@ export const providers = pgTable('oauth2_providers', {
   signingKeyId: uuid('signing_key_id').references(() => keyPairs.id, { onDelete: 'set null' }),
   encryptionKeyId: uuid('encryption_key_id').references(() => keyPairs.id, { onDelete: 'set null' }),
   grantTypes: jsonb('grant_types').$type<GrantType[]>().notNull(),
+  // Past authentik (issue 10). DPoP (RFC 9449): require proofs at the token endpoint, and server nonces.
+  dpopBoundAccessTokens: boolean('dpop_bound_access_tokens').notNull().default(false),
+  dpopRequireNonce: boolean('dpop_require_nonce').notNull().default(false),
+  /** RFC 9126 §5: authorization requests only by `request_uri` from the PAR endpoint. */
+  requirePushedAuthorizationRequests: boolean('require_pushed_authorization_requests').notNull().default(false),
+  /** `authentik` (its access token claims) or `rfc9068` (JWT access tokens for resource servers, `typ: at+jwt`). */
+  accessTokenFormat: text('access_token_format').$type<AccessTokenFormat>().notNull().default('authentik'),
+  /** RFC 8707: the resource indicators (absolute URIs) clients may ask access tokens for. */
+  allowedResources: jsonb('allowed_resources').$type<string[]>().notNull().default([]),
+  /** Key rotation: the key published ahead of use, and the one it replaced, kept in JWKS until `expires`. */
+  nextSigningKeyId: uuid('next_signing_key_id').references(() => keyPairs.id, { onDelete: 'set null' }),
+  previousSigningKeyId: uuid('previous_signing_key_id').references(() => keyPairs.id, { onDelete: 'set null' }),
+  previousSigningKeyExpires: timestamp('previous_signing_key_expires', { withTimezone: true, mode: 'date' }),
+  /** Automatic rotation period (a duration; null: off) and when the active key last became active. */
+  signingKeyRotation: text('signing_key_rotation'),
+  signingKeyRotated: timestamp('signing_key_rotated', { withTimezone: true, mode: 'date' }),
+  /** The refresh retry window (Hydra's grace period): `seconds=0` is off. */
+  refreshTokenReuseInterval: text('refresh_token_reuse_interval').notNull().default('seconds=0'),
   created: created(),
 }, (t) => [index('oauth2_providers_signing_key_idx').on(t.signingKeyId),
-  index('oauth2_providers_encryption_key_idx').on(t.encryptionKeyId)])
+  index('oauth2_providers_encryption_key_idx').on(t.encryptionKeyId),
+  index('oauth2_providers_next_signing_key_idx').on(t.nextSigningKeyId),
+  index('oauth2_providers_previous_signing_key_idx').on(t.previousSigningKeyId)])
 
 export const providerScopeMappings = pgTable('oauth2_provider_scope_mappings', {
   providerId: integer('provider_id').notNull().references(() => providers.id, { onDelete: 'cascade' }),

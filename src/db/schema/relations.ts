@@ -15,6 +15,12 @@ export const providerRelations = relations(providers, ({ one, many }) => ({
   encryptionKey: one(keyPairs, {
     fields: [providers.encryptionKeyId], references: [keyPairs.id], relationName: 'encryption',
   }),
+  nextSigningKey: one(keyPairs, {
+    fields: [providers.nextSigningKeyId], references: [keyPairs.id], relationName: 'nextSigning',
+  }),
+  previousSigningKey: one(keyPairs, {
+    fields: [providers.previousSigningKeyId], references: [keyPairs.id], relationName: 'previousSigning',
+  }),
   scopeMappings: many(providerScopeMappings),
   federationSources: many(providerFederationSources),
   federationProviders: many(providerFederationProviders, { relationName: 'federating' }),
@@ -23,6 +29,8 @@ export const providerRelations = relations(providers, ({ one, many }) => ({
 export const keyPairRelations = relations(keyPairs, ({ many }) => ({
   signing: many(providers, { relationName: 'signing' }),
   encryption: many(providers, { relationName: 'encryption' }),
+  nextSigning: many(providers, { relationName: 'nextSigning' }),
+  previousSigning: many(providers, { relationName: 'previousSigning' }),
 }))
 
 export const providerScopeMappingRelations = relations(providerScopeMappings, ({ one }) => ({
