@@ -21,19 +21,23 @@ export interface Setup {
   options: { [oauth.allowInsecureRequests]?: boolean }
 }
 
-export interface Authorization { callback?: URL; where: string; state: string; nonce: string; verifier: string }
+/** Where an authorization request ended: the redirect off the provider, or the status of the page it stopped on. */
+export interface Authorization { callback?: URL; status?: number; where: string; state: string; nonce: string; verifier: string }
 
-/** Follows an authorization request (to `redirectUri` unless given) and answers where it ended. */
-export async function authorize(s: Setup, redirectUri = s.redirectUri): Promise<Authorization> {
+/**
+ * Follows an authorization request (to `redirectUri` unless given; with an S256 challenge unless `pkce` is
+ * false) and answers where it ended.
+ */
+export async function authorize(s: Setup, { redirectUri = s.redirectUri, pkce = true } = {}): Promise<Authorization> {
   const verifier = oauth.generateRandomCodeVerifier()
   const state = oauth.generateRandomState()
   const nonce = oauth.generateRandomNonce()
   const url = new URL(s.as.authorization_endpoint!)
+  const challenge = pkce ? { code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' } : {}
   for (const [k, v] of Object.entries({ response_type: 'code', client_id: s.client.client_id, redirect_uri: redirectUri,
-    scope: s.scope, state, nonce, code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256' })) url.searchParams.set(k, v)
+    scope: s.scope, state, nonce, ...challenge })) url.searchParams.set(k, v)
   const end = await follow(s.jar, url, s.origins, s.signIn)
-  if (end.kind === 'page') return { where: `stopped at ${end.url.pathname} (${end.status}): ${end.text}`, state, nonce, verifier }
+  if (end.kind === 'page') return { status: end.status, where: `stopped at ${end.url.pathname} (${end.status}): ${end.text}`, state, nonce, verifier }
   return { callback: end.location, where: `redirected to ${end.location.origin}${end.location.pathname}`, state, nonce, verifier }
 }
 

@@ -68,7 +68,7 @@ const flowArgs = (issuer: string, clientId: string, clientSecret: string) => [is
 
 const CHECKS = ['discovery', 'discovery.issuer', 'discovery.required', 'discovery.endpoints', 'discovery.pkce',
   'discovery.types', 'discovery.algs', 'jwks', 'flow.authorize', 'flow.token', 'id_token.signature', 'id_token.claims',
-  'userinfo', 'refresh', 'negative.redirect_uri', 'negative.code_reuse', 'negative.pkce_downgrade', 'negative.alg_none']
+  'userinfo', 'refresh', 'negative.redirect_uri', 'negative.code_reuse', 'negative.pkce_verifier', 'negative.pkce_downgrade', 'negative.alg_none']
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'edge-oidc-check-'))
@@ -109,7 +109,8 @@ describe('edge-oidc check against npm start', { timeout: 120_000 }, () => {
     expect(out.code).toBe(1)
     expect(out.rows.map((r) => r.check)).toEqual(CHECKS)
     expect(out.rows.filter((r) => r.status !== 'PASS')).toEqual([{ check: 'negative.redirect_uri', status: 'FAIL',
-      reason: expect.stringMatching(/^an unregistered redirect_uri was accepted: redirected to https:\/\/redirect-mismatch\.invalid\//) }])
+      reason: 'an unregistered redirect_uri was accepted: redirected to https://redirect-mismatch.invalid/edge-oidc-check; '
+        + `an unregistered redirect_uri was accepted: redirected to ${banner.redirectUri}/edge-oidc-check` }])
     expect(out.stdout.trimEnd().split('\n').at(-1)).toBe(`1 of ${CHECKS.length} checks failed`)
   })
 
