@@ -6,6 +6,7 @@
 import * as oauth from 'oauth4webapi'
 import { verifyIdToken, unsignedCopy, type Expected } from './id-token.ts'
 import { authorize, codeOf, type Authorization, type Setup, type Tokens } from './flow.ts'
+import { answerOf, refusalProblems } from './refusal.ts'
 import type { Results } from './results.ts'
 
 /** A redirect URI no provider can have registered for the client (RFC 6761 §6.4: `.invalid` never resolves). */
@@ -33,13 +34,6 @@ export function redirectProblem(a: Authorization, probe: string, registered: str
   return `${probe} was answered with a redirect elsewhere: ${a.where}`
 }
 
-/** Refused = an error answer (4xx with `error`); answers the reason, or null when the exchange succeeded. */
-async function refusal(res: Response): Promise<string | null> {
-  const body = await res.json().catch(() => ({})) as { error?: string }
-  if (res.ok) return null
-  return `${res.status} ${body.error ?? '(no error member)'}`
-}
-
 const exchange = (s: Setup, params: URLSearchParams, verifier: string | typeof oauth.nopkce) =>
   oauth.authorizationCodeGrantRequest(s.as, s.client, s.auth, params, s.redirectUri, verifier, s.options)
 
@@ -56,20 +50,21 @@ export async function checkNegatives(r: Results, s: Setup, e: Omit<Expected, 'no
   await r.run('negative.code_reuse', async () => {
     const a = await authorize(s)
     const params = codeOf(s, a)
-    const first = await exchange(s, params, a.verifier)
-    if (await refusal(first) !== null) return r.fail('negative.code_reuse', `the first exchange failed (${first.status})`)
-    const again = await refusal(await exchange(s, params, a.verifier))
-    r.expect('negative.code_reuse', again === null ? ['a code was exchanged twice'] : [], `a second exchange is refused: ${again}`)
+    const first = await answerOf(await exchange(s, params, a.verifier))
+    if (!first.accepted) return r.fail('negative.code_reuse', `the first exchange failed (${first.text})`)
+    const again = await answerOf(await exchange(s, params, a.verifier))
+    r.expect('negative.code_reuse', refusalProblems(again, 'a code was exchanged twice', 'the second exchange'),
+      `a second exchange is refused: ${again.text}`)
   })
 
   // RFC 7636 §4.6: a code issued for an S256 challenge needs its verifier; each case on a code of its own.
   await r.run('negative.pkce_verifier', async () => {
-    const missing = await refusal(await exchange(s, codeOf(s, await authorize(s)), oauth.nopkce))
-    const wrong = await refusal(await exchange(s, codeOf(s, await authorize(s)), oauth.generateRandomCodeVerifier()))
+    const missing = await answerOf(await exchange(s, codeOf(s, await authorize(s)), oauth.nopkce))
+    const wrong = await answerOf(await exchange(s, codeOf(s, await authorize(s)), oauth.generateRandomCodeVerifier()))
     r.expect('negative.pkce_verifier', [
-      ...(missing === null ? ['a code issued for a challenge was exchanged without a verifier'] : []),
-      ...(wrong === null ? ['a code issued for a challenge was exchanged with another verifier'] : []),
-    ], `the exchange without code_verifier is refused (${missing}), and with a wrong one (${wrong})`)
+      ...refusalProblems(missing, 'a code issued for a challenge was exchanged without a verifier', 'the exchange without a verifier'),
+      ...refusalProblems(wrong, 'a code issued for a challenge was exchanged with another verifier', 'the exchange with another verifier'),
+    ], `the exchange without code_verifier is refused (${missing.text}), and with a wrong one (${wrong.text})`)
   })
 
   // RFC 9700 §4.8.2: with no code_challenge at authorize, a token request carrying a code_verifier is refused.
@@ -79,9 +74,10 @@ export async function checkNegatives(r: Results, s: Setup, e: Omit<Expected, 'no
     if (error && endpointOf(a.callback!) === endpointOf(s.redirectUri)) {
       return r.pass('negative.pkce_downgrade', `an authorization request without code_challenge is refused: ${error}`)
     }
-    const refused = await refusal(await exchange(s, codeOf(s, a), a.verifier))
-    r.expect('negative.pkce_downgrade', refused === null ? ['a code issued without a challenge was exchanged with a code_verifier'] : [],
-      `a code_verifier for a code issued without code_challenge is refused: ${refused}`)
+    const refused = await answerOf(await exchange(s, codeOf(s, a), a.verifier))
+    r.expect('negative.pkce_downgrade', refusalProblems(refused,
+      'a code issued without a challenge was exchanged with a code_verifier', 'the exchange with a code_verifier'),
+    `a code_verifier for a code issued without code_challenge is refused: ${refused.text}`)
   })
 
   if (!tokens?.idToken) return r.skip('negative.alg_none', 'no ID token to copy')

@@ -79,6 +79,7 @@ describe('edge-oidc check against our own server', { timeout: 90_000 }, () => {
     const reasons = Object.fromEntries(report.results.map((r) => [r.check, r.reason]))
     expect(reasons).toMatchObject({
       'id_token.signature': 'RS256 signature verified against the JWKS',
+      'id_token.claims': 'iss, aud, exp, iat, nonce as expected',
       refresh: 'rotated; the old refresh token is refused (400 invalid_grant)',
       'negative.code_reuse': 'a second exchange is refused: 400 invalid_grant',
       'negative.alg_none': 'an alg:none copy of the ID token is refused: alg is none: unsigned ID token',

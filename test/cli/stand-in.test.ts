@@ -1,0 +1,106 @@
+import { execFile } from 'node:child_process'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { unusedPort } from '../support/http-server.ts'
+import { startStandIn, type Flaws, type StandIn } from './stand-in-provider.ts'
+
+interface Row { check: string; status: 'pass' | 'fail' | 'skip'; reason: string }
+
+let provider: StandIn
+let redirectUri: string
+
+beforeAll(async () => {
+  // Nothing listens there: the checker reads the Location and never follows it.
+  redirectUri = `http://127.0.0.1:${await unusedPort()}/callback`
+  provider = await startStandIn(redirectUri)
+})
+
+afterAll(() => provider?.close())
+
+/** `edge-oidc check --json` against the stand-in with `flaws`; answers the exit code and the failing rows. */
+function check(flaws: Flaws): Promise<{ code: number; rows: Row[]; failing: Record<string, string> }> {
+  provider.flaws = flaws
+  const args = ['bin/edge-oidc.js', 'check', `${provider.base}/`, '--client-id', provider.clientId, '--client-secret',
+    provider.clientSecret, '--redirect-uri', redirectUri, '--username', 'alice', '--password', 'unused', '--json']
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { timeout: 60_000 }, (err, stdout) => {
+      const rows = (JSON.parse(stdout) as { results: Row[] }).results
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, rows,
+        failing: Object.fromEntries(rows.filter((r) => r.status !== 'pass').map((r) => [r.check, r.reason])) })
+    })
+  })
+}
+
+describe('edge-oidc check against a provider that is not ours', { timeout: 90_000 }, () => {
+  it('passes every check of a careful one and exits 0', async () => {
+    const out = await check({})
+    expect(out.failing).toEqual({})
+    expect(out.rows.find((r) => r.check === 'id_token.claims')?.reason).toBe('iss, aud, exp, iat, nonce, at_hash as expected')
+    expect(out.code).toBe(0)
+  })
+
+  it('passes the PKCE downgrade check of one that refuses an authorization request without code_challenge', async () => {
+    const out = await check({ requiresPkce: true })
+    expect(out.failing).toEqual({})
+    expect(out.rows.find((r) => r.check === 'negative.pkce_downgrade')?.reason)
+      .toBe('an authorization request without code_challenge is refused: invalid_request')
+    expect(out.code).toBe(0)
+  })
+
+  it('fails the redirect URI check when an unregistered one gets an error page answered 200', async () => {
+    const out = await check({ redirect: 'page200' })
+    const stopped = `stopped at /authorize (200): redirect_uri mismatch`
+    expect(out.failing).toEqual({ 'negative.redirect_uri': [
+      `https://redirect-mismatch.invalid/edge-oidc-check was not refused with an error page (4xx): ${stopped}`,
+      `${redirectUri}/edge-oidc-check was not refused with an error page (4xx): ${stopped}`].join('; ') })
+    expect(out.code).toBe(1)
+  })
+
+  it('fails code reuse when a code can be exchanged twice', async () => {
+    const out = await check({ reusableCodes: true })
+    expect(out.failing).toEqual({ 'negative.code_reuse': 'a code was exchanged twice' })
+    expect(out.code).toBe(1)
+  })
+
+  it('fails both PKCE checks when code_verifier is never looked at', async () => {
+    const out = await check({ ignoresVerifier: true })
+    expect(out.failing).toEqual({
+      'negative.pkce_verifier': 'a code issued for a challenge was exchanged without a verifier; '
+        + 'a code issued for a challenge was exchanged with another verifier',
+      'negative.pkce_downgrade': 'a code issued without a challenge was exchanged with a code_verifier',
+    })
+    expect(out.code).toBe(1)
+  })
+
+  it('fails refresh when the rotated-out refresh token still works', async () => {
+    const out = await check({ keepsOldRefresh: true })
+    expect(out.failing).toEqual({ refresh: 'rotated, but the old refresh token still works' })
+    expect(out.code).toBe(1)
+  })
+
+  it('fails every refusal check when the refusals are 500 server_error, not 400 invalid_grant', async () => {
+    const out = await check({ refusesWith500: true })
+    const not = 'answered 500 server_error, not 400 invalid_grant'
+    expect(out.failing).toEqual({
+      refresh: `the old refresh token ${not}`,
+      'negative.code_reuse': `the second exchange ${not}`,
+      'negative.pkce_verifier': `the exchange without a verifier ${not}; the exchange with another verifier ${not}`,
+      'negative.pkce_downgrade': `the exchange with a code_verifier ${not}`,
+    })
+    expect(out.code).toBe(1)
+  })
+
+  it('fails the ID token claims when at_hash is not the access token\'s', async () => {
+    const out = await check({ wrongAtHash: true })
+    expect(out.failing).toEqual({ 'id_token.claims': 'at_hash does not match the access token' })
+    expect(out.code).toBe(1)
+  })
+
+  it('follows an unregistered redirect_uri to its host: the redirect URI check fails', async () => {
+    const out = await check({ redirect: 'any' })
+    expect(out.failing).toEqual({ 'negative.redirect_uri': [
+      'an unregistered redirect_uri was accepted: redirected to https://redirect-mismatch.invalid/edge-oidc-check',
+      `an unregistered redirect_uri was accepted: redirected to http://${new URL(redirectUri).host}/callback/edge-oidc-check`,
+    ].join('; ') })
+    expect(out.code).toBe(1)
+  })
+})
