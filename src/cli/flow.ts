@@ -86,8 +86,13 @@ export async function checkFlow(r: Results, s: Setup, e: Omit<Expected, 'nonce'>
 
   await r.run('userinfo', async () => {
     if (!s.as.userinfo_endpoint) return r.skip('userinfo', 'no userinfo_endpoint')
-    const info = await oauth.processUserInfoResponse(s.as, s.client, tokens.sub ?? oauth.skipSubjectCheck,
-      await oauth.userInfoRequest(s.as, s.client, tokens.access, s.options))
+    const res = await oauth.userInfoRequest(s.as, s.client, tokens.access, s.options)
+    // OIDC Core §5.3.2: the sub of userinfo MUST be the ID token's (said here in words, before oauth4webapi's check).
+    const sub = (await res.clone().json().catch(() => ({})) as { sub?: unknown }).sub
+    if (res.ok && tokens.sub !== undefined && sub !== tokens.sub) {
+      return r.fail('userinfo', `userinfo's sub ${JSON.stringify(sub)} is not the ID token's ${JSON.stringify(tokens.sub)}`)
+    }
+    const info = await oauth.processUserInfoResponse(s.as, s.client, tokens.sub ?? oauth.skipSubjectCheck, res)
     r.pass('userinfo', `sub ${info.sub} matches the ID token`)
   })
   await checkRefresh(r, s, tokens)

@@ -18,6 +18,10 @@ export interface Flaws {
   keepsOldRefresh?: boolean
   /** The ID token's at_hash is of another access token. */
   wrongAtHash?: boolean
+  /** The ID token is signed with a key its JWKS does not hold (under the published kid). */
+  otherKey?: boolean
+  /** Userinfo answers another subject than the ID token's. */
+  userinfoSub?: string
   /** Not a flaw: an authorization request without code_challenge is refused (error=invalid_request). */
   requiresPkce?: boolean
   /** A grant it refuses is answered 500 server_error instead of 400 invalid_grant. */
@@ -41,6 +45,7 @@ async function body(req: IncomingMessage): Promise<URLSearchParams> {
 /** Starts the stand-in on 127.0.0.1; `redirectUri` is the one URI registered for its one client. */
 export async function startStandIn(redirectUri: string): Promise<StandIn> {
   const { privateKey, publicKey } = await jose.generateKeyPair('ES256')
+  const other = await jose.generateKeyPair('ES256')
   const jwk = { ...await jose.exportJWK(publicKey), kid: 'stand-in', use: 'sig', alg: 'ES256' }
   const clientId = 'stand-in-client'
   const clientSecret = random()
@@ -65,7 +70,7 @@ export async function startStandIn(redirectUri: string): Promise<StandIn> {
     const hash = createHash('sha256').update(standIn.flaws.wrongAtHash ? random() : access).digest()
     const idToken = await new jose.SignJWT({ ...(nonce && { nonce }), at_hash: hash.subarray(0, 16).toString('base64url') })
       .setProtectedHeader({ alg: 'ES256', kid: 'stand-in' }).setIssuer(`${standIn.base}/`).setAudience(clientId)
-      .setSubject('alice').setIssuedAt().setExpirationTime('5m').sign(privateKey)
+      .setSubject('alice').setIssuedAt().setExpirationTime('5m').sign(standIn.flaws.otherKey ? other.privateKey : privateKey)
     json(res, 200, { access_token: access, token_type: 'Bearer', expires_in: 300, refresh_token: refresh, id_token: idToken })
   }
 
@@ -126,7 +131,7 @@ export async function startStandIn(redirectUri: string): Promise<StandIn> {
     if (url.pathname === '/token' && req.method === 'POST') return void token(req, res).catch(() => json(res, 500, {}))
     if (url.pathname === '/userinfo') {
       const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]
-      return bearer && accessTokens.has(bearer) ? json(res, 200, { sub: 'alice' }) : json(res, 401, { error: 'invalid_token' })
+      return bearer && accessTokens.has(bearer) ? json(res, 200, { sub: standIn.flaws.userinfoSub ?? 'alice' }) : json(res, 401, { error: 'invalid_token' })
     }
     page(res, 404, 'not found')
   })

@@ -89,6 +89,18 @@ describe('edge-oidc check against a provider that is not ours', { timeout: 90_00
     expect(out.code).toBe(1)
   })
 
+  it('fails the ID token signature when it is not made with a key of the JWKS', async () => {
+    const out = await check({ otherKey: true })
+    expect(out.failing).toEqual({ 'id_token.signature': 'signature verification failed' })
+    expect(out.code).toBe(1)
+  })
+
+  it('fails userinfo when it names another subject than the ID token', async () => {
+    const out = await check({ userinfoSub: 'mallory' })
+    expect(out.failing).toEqual({ userinfo: 'userinfo\'s sub "mallory" is not the ID token\'s "alice"' })
+    expect(out.code).toBe(1)
+  })
+
   it('fails the ID token claims when at_hash is not the access token\'s', async () => {
     const out = await check({ wrongAtHash: true })
     expect(out.failing).toEqual({ 'id_token.claims': 'at_hash does not match the access token' })
