@@ -78,7 +78,8 @@ export async function checkFlow(r: Results, s: Setup, e: Omit<Expected, 'nonce'>
   const claims = payload ?? jose.decodeJwt(tokens.idToken)
   const problems = claimProblems(claims, expected, Math.floor(Date.now() / 1000))
   // at_hash is optional in the code flow; present, it must be the access token's (OIDC Core §3.1.3.8).
-  if (claims.at_hash !== undefined && claims.at_hash !== await atHash(tokens.access, alg)) {
+  const expectedAtHash = claims.at_hash === undefined ? null : await atHash(tokens.access, alg)
+  if (expectedAtHash !== null && claims.at_hash !== expectedAtHash) {
     problems.push('at_hash does not match the access token')
   }
   r.expect('id_token.claims', problems, `iss, aud, exp, iat, nonce${claims.at_hash === undefined ? '' : ', at_hash'} as expected`)

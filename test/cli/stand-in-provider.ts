@@ -20,6 +20,8 @@ export interface Flaws {
   wrongAtHash?: boolean
   /** The ID token is signed with a key its JWKS does not hold (under the published kid). */
   otherKey?: boolean
+  /** The ID token is an unsecured JWT (`alg: none`, no signature). */
+  unsigned?: boolean
   /** Userinfo answers another subject than the ID token's. */
   userinfoSub?: string
   /** Not a flaw: an authorization request without code_challenge is refused (error=invalid_request). */
@@ -68,9 +70,13 @@ export async function startStandIn(redirectUri: string): Promise<StandIn> {
     accessTokens.add(access)
     refreshTokens.set(refresh, true)
     const hash = createHash('sha256').update(standIn.flaws.wrongAtHash ? random() : access).digest()
-    const idToken = await new jose.SignJWT({ ...(nonce && { nonce }), at_hash: hash.subarray(0, 16).toString('base64url') })
-      .setProtectedHeader({ alg: 'ES256', kid: 'stand-in' }).setIssuer(`${standIn.base}/`).setAudience(clientId)
-      .setSubject('alice').setIssuedAt().setExpirationTime('5m').sign(standIn.flaws.otherKey ? other.privateKey : privateKey)
+    const claims = { ...(nonce && { nonce }), at_hash: hash.subarray(0, 16).toString('base64url') }
+    const idToken = standIn.flaws.unsigned
+      ? new jose.UnsecuredJWT(claims).setIssuer(`${standIn.base}/`).setAudience(clientId).setSubject('alice')
+        .setIssuedAt().setExpirationTime('5m').encode()
+      : await new jose.SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'stand-in' }).setIssuer(`${standIn.base}/`)
+        .setAudience(clientId).setSubject('alice').setIssuedAt().setExpirationTime('5m')
+        .sign(standIn.flaws.otherKey ? other.privateKey : privateKey)
     json(res, 200, { access_token: access, token_type: 'Bearer', expires_in: 300, refresh_token: refresh, id_token: idToken })
   }
 

@@ -95,6 +95,14 @@ describe('edge-oidc check against a provider that is not ours', { timeout: 90_00
     expect(out.code).toBe(1)
   })
 
+  it('fails an unsigned (alg: none) ID token', async () => {
+    const out = await check({ unsigned: true })
+    // oauth4webapi refuses it too, at the code exchange and at the refresh that answers another one.
+    expect(out.failing).toEqual({ 'id_token.signature': 'alg is none: unsigned ID token',
+      'flow.token': 'unexpected JWT "alg" header parameter', refresh: 'unexpected JWT "alg" header parameter' })
+    expect(out.code).toBe(1)
+  })
+
   it('fails userinfo when it names another subject than the ID token', async () => {
     const out = await check({ userinfoSub: 'mallory' })
     expect(out.failing).toEqual({ userinfo: 'userinfo\'s sub "mallory" is not the ID token\'s "alice"' })
