@@ -22,13 +22,13 @@ export function longerRedirectUri(registered: string): string {
 const endpointOf = (url: URL | string) => { const u = new URL(url); return u.origin + u.pathname }
 
 /**
- * RFC 6749 §4.1.2.1, RFC 9700 §4.1.3: a request with an unregistered redirect_uri ends on the provider's error
- * page (4xx) and never redirects there; a redirect to the registered URI carrying `error` is also a refusal.
- * Answers the problem, or null.
+ * RFC 6749 §4.1.2.1, RFC 9700 §4.1.3: a request with an unregistered redirect_uri ends on a page of the provider
+ * that tells the user (any status the spec allows, 4xx usual; a 5xx is a failure, not a refusal), never on a
+ * redirect there; a redirect to the registered URI carrying `error` is also a refusal. Answers the problem, or null.
  */
 export function redirectProblem(a: Authorization, probe: string, registered: string): string | null {
-  if (!a.callback) return a.status !== undefined && a.status >= 400 && a.status < 500 ? null
-    : `${probe} was not refused with an error page (4xx): ${a.where}`
+  if (!a.callback) return a.status !== undefined && a.status >= 200 && a.status < 500 ? null
+    : `${probe} was not refused with an error page: ${a.where}`
   if (endpointOf(a.callback) === endpointOf(probe)) return `an unregistered redirect_uri was accepted: ${a.where}`
   if (endpointOf(a.callback) === endpointOf(registered) && a.callback.searchParams.has('error')) return null
   return `${probe} was answered with a redirect elsewhere: ${a.where}`

@@ -8,8 +8,11 @@ import type { AddressInfo } from 'node:net'
 import * as jose from 'jose'
 
 export interface Flaws {
-  /** An unregistered redirect_uri: `any` redirects to it, `page200` shows an error page answered 200. */
-  redirect?: 'any' | 'page200'
+  /**
+   * An unregistered redirect_uri: `any` redirects to it, `page200` / `page500` show an error page with that status,
+   * `backWithError` redirects to the registered one with `error`, `elsewhere` to another site.
+   */
+  redirect?: 'any' | 'page200' | 'page500' | 'backWithError' | 'elsewhere'
   /** A code can be exchanged again. */
   reusableCodes?: boolean
   /** code_verifier is never looked at. */
@@ -108,7 +111,12 @@ export async function startStandIn(redirectUri: string): Promise<StandIn> {
     if (q.get('client_id') !== clientId) return page(res, 400, 'unknown client')
     const target = q.get('redirect_uri') ?? ''
     if (target !== redirectUri && standIn.flaws.redirect !== 'any') {
-      return page(res, standIn.flaws.redirect === 'page200' ? 200 : 400, 'redirect_uri mismatch')
+      const flaw = standIn.flaws.redirect
+      if (flaw === 'backWithError' || flaw === 'elsewhere') {
+        const to = flaw === 'elsewhere' ? 'https://elsewhere.invalid/oops' : `${redirectUri}?error=invalid_request`
+        return void res.writeHead(302, { Location: to }).end()
+      }
+      return page(res, flaw === 'page200' ? 200 : flaw === 'page500' ? 500 : 400, 'redirect_uri mismatch')
     }
     const location = new URL(target)
     location.searchParams.set('state', q.get('state') ?? '')

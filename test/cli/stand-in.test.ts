@@ -46,12 +46,32 @@ describe('edge-oidc check against a provider that is not ours', { timeout: 90_00
     expect(out.code).toBe(0)
   })
 
-  it('fails the redirect URI check when an unregistered one gets an error page answered 200', async () => {
+  it('passes the redirect URI check of one whose error page for an unregistered one is answered 200', async () => {
     const out = await check({ redirect: 'page200' })
-    const stopped = `stopped at /authorize (200): redirect_uri mismatch`
+    expect(out.failing).toEqual({})
+    expect(out.rows.find((r) => r.check === 'negative.redirect_uri')?.reason).toBe('unregistered redirect_uris '
+      + '(another host, a longer path) are refused without redirecting: stopped at /authorize (200): redirect_uri mismatch')
+  })
+
+  it('passes the redirect URI check of one that sends the error to the registered redirect URI', async () => {
+    const out = await check({ redirect: 'backWithError' })
+    expect(out.failing).toEqual({})
+  })
+
+  it('fails the redirect URI check when an unregistered one is answered with a redirect to another site', async () => {
+    const out = await check({ redirect: 'elsewhere' })
+    const where = 'was answered with a redirect elsewhere: redirected to https://elsewhere.invalid/oops'
+    expect(out.failing).toEqual({ 'negative.redirect_uri':
+      `https://redirect-mismatch.invalid/edge-oidc-check ${where}; ${redirectUri}/edge-oidc-check ${where}` })
+    expect(out.code).toBe(1)
+  })
+
+  it('fails the redirect URI check when an unregistered one is answered 500', async () => {
+    const out = await check({ redirect: 'page500' })
+    const stopped = `stopped at /authorize (500): redirect_uri mismatch`
     expect(out.failing).toEqual({ 'negative.redirect_uri': [
-      `https://redirect-mismatch.invalid/edge-oidc-check was not refused with an error page (4xx): ${stopped}`,
-      `${redirectUri}/edge-oidc-check was not refused with an error page (4xx): ${stopped}`].join('; ') })
+      `https://redirect-mismatch.invalid/edge-oidc-check was not refused with an error page: ${stopped}`,
+      `${redirectUri}/edge-oidc-check was not refused with an error page: ${stopped}`].join('; ') })
     expect(out.code).toBe(1)
   })
 
