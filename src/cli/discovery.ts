@@ -43,21 +43,47 @@ export async function checkDiscovery(r: Results, issuer: URL,
   const given = options.issuerText ?? issuer.href
   const sameIssuer = r.expect('discovery.issuer', body.issuer === given ? [] : [`issuer is ${JSON.stringify(body.issuer)}, not ${given}`],
     `issuer equals ${given}`)
-  r.expect('discovery.required', REQUIRED.filter((k) => body[k] === undefined).map((k) => `${k} missing`),
-    'every member OIDC Discovery §3 requires is present')
+  r.expect('discovery.required', requiredProblems(body), 'every member OIDC Discovery §3 requires is present')
   const endpoints = Object.keys(body).filter((k) => k.endsWith('_endpoint') || k === 'jwks_uri' || k === 'registration_endpoint')
-  r.expect('discovery.endpoints', endpoints.map((k) => endpointProblem(k, body[k])).filter((p) => p !== null),
-    `${endpoints.length} endpoints are absolute https (or loopback http)`)
+  // RFC 8414 §2: the issuer is an https URL (loopback http here) without query or fragment.
+  const issuerProblems = [endpointProblem('issuer', body.issuer), typeof body.issuer === 'string' && body.issuer.includes('?')
+    ? 'issuer has a query' : null]
+  r.expect('discovery.endpoints', [...issuerProblems, ...endpoints.map((k) => endpointProblem(k, body[k]))]
+    .filter((p) => p !== null), `the issuer and ${endpoints.length} endpoints are absolute https (or loopback http)`)
   const pkce = list(body, 'code_challenge_methods_supported')
   r.expect('discovery.pkce', pkce.includes('S256') ? [] : [`code_challenge_methods_supported is [${pkce}], without S256`],
     `code_challenge_methods_supported has S256 ([${pkce}])`)
   r.expect('discovery.types', typeProblems(body), 'response_types_supported and grant_types_supported agree')
   const algs = list(body, 'id_token_signing_alg_values_supported')
-  r.expect('discovery.algs', algs.length === 0 ? ['no id_token_signing_alg_values_supported']
-    : algs.includes('none') ? ['id_token_signing_alg_values_supported offers none'] : [], `ID tokens signed with [${algs}]`)
+  // RFC 8414 §2: "none" MUST NOT be offered for JWT client authentication at any endpoint.
+  const unsigned = ['id_token', ...AUTH_ALG_ENDPOINTS].map((e) => `${e}_signing_alg_values_supported`)
+    .filter((k) => list(body, k).includes('none')).map((k) => `${k} offers none`)
+  r.expect('discovery.algs', algs.length === 0 ? ['no id_token_signing_alg_values_supported', ...unsigned] : unsigned,
+    `ID tokens signed with [${algs}]`)
   // oauth4webapi refuses a document of another issuer (OIDC Discovery §4.3), and so does every check after this.
   if (!sameIssuer) return undefined
   return r.run('discovery.usable', () => oauth.processDiscoveryResponse(issuer, res))
+}
+
+/** The endpoints whose client authentication by JWT (RFC 8414 §2, RFC 7523) names its signing algorithms. */
+const AUTH_ALG_ENDPOINTS = ['token_endpoint_auth', 'revocation_endpoint_auth', 'introspection_endpoint_auth']
+
+/**
+ * OIDC Discovery §3's members; `scopes_supported`, when present, with `openid`; and RFC 8414 §2's
+ * `<endpoint>_auth_signing_alg_values_supported` wherever `private_key_jwt` or `client_secret_jwt` is offered.
+ */
+function requiredProblems(m: Metadata): string[] {
+  const problems = REQUIRED.filter((k) => m[k] === undefined).map((k) => `${k} missing`)
+  if (m.scopes_supported !== undefined && !list(m, 'scopes_supported').includes('openid')) {
+    problems.push('scopes_supported lacks openid')
+  }
+  for (const e of AUTH_ALG_ENDPOINTS) {
+    const jwt = list(m, `${e}_methods_supported`).filter((a) => a === 'private_key_jwt' || a === 'client_secret_jwt')
+    if (jwt.length && !list(m, `${e}_signing_alg_values_supported`).length) {
+      problems.push(`${e}_methods_supported has ${jwt.join(', ')} without ${e}_signing_alg_values_supported`)
+    }
+  }
+  return problems
 }
 
 /** RFC 8414 §2: `code` needs authorization_code; `token`/`id_token` need implicit (grant types default to both). */
@@ -90,6 +116,8 @@ export async function checkJwks(r: Results, as: oauth.AuthorizationServer, init:
     ...['kty', 'kid'].filter((m) => typeof k[m] !== 'string').map((m) => `key ${i} has no ${m}`),
     ...(typeof k.use !== 'string' && typeof k.alg !== 'string' ? [`key ${i} has neither use nor alg`] : []),
     ...PRIVATE.filter((m) => m in k).map((m) => `key ${i} (${String(k.kid)}) publishes private member ${m}`),
+    // RFC 7517 §4.5: a verifier selects the key by kid; two keys of one type sharing one leave it guessing.
+    ...(keys.findIndex((o) => o.kid === k.kid && o.kty === k.kty) < i ? [`key ${i} repeats kid ${String(k.kid)}`] : []),
   ])
   const asymmetric = (as.id_token_signing_alg_values_supported ?? []).some((a) => !a.startsWith('HS'))
   if (asymmetric && keys.length === 0) problems.push('no keys, yet ID tokens are signed with a public-key algorithm')

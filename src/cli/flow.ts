@@ -5,7 +5,8 @@
 import * as jose from 'jose'
 import * as oauth from 'oauth4webapi'
 import { follow, type CookieJar, type SignIn } from './browser.ts'
-import { claimProblems, verifySignature, type Expected } from './id-token.ts'
+import { atHash, claimProblems, verifySignature, type Expected } from './id-token.ts'
+import { answerOf, refusalProblems } from './refusal.ts'
 import type { Results } from './results.ts'
 
 export interface Setup {
@@ -21,19 +22,23 @@ export interface Setup {
   options: { [oauth.allowInsecureRequests]?: boolean }
 }
 
-export interface Authorization { callback?: URL; where: string; state: string; nonce: string; verifier: string }
+/** Where an authorization request ended: the redirect off the provider, or the status of the page it stopped on. */
+export interface Authorization { callback?: URL; status?: number; where: string; state: string; nonce: string; verifier: string }
 
-/** Follows an authorization request (to `redirectUri` unless given) and answers where it ended. */
-export async function authorize(s: Setup, redirectUri = s.redirectUri): Promise<Authorization> {
+/**
+ * Follows an authorization request (to `redirectUri` unless given; with an S256 challenge unless `pkce` is
+ * false) and answers where it ended.
+ */
+export async function authorize(s: Setup, { redirectUri = s.redirectUri, pkce = true } = {}): Promise<Authorization> {
   const verifier = oauth.generateRandomCodeVerifier()
   const state = oauth.generateRandomState()
   const nonce = oauth.generateRandomNonce()
   const url = new URL(s.as.authorization_endpoint!)
+  const challenge = pkce ? { code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' } : {}
   for (const [k, v] of Object.entries({ response_type: 'code', client_id: s.client.client_id, redirect_uri: redirectUri,
-    scope: s.scope, state, nonce, code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256' })) url.searchParams.set(k, v)
+    scope: s.scope, state, nonce, ...challenge })) url.searchParams.set(k, v)
   const end = await follow(s.jar, url, s.origins, s.signIn)
-  if (end.kind === 'page') return { where: `stopped at ${end.url.pathname} (${end.status}): ${end.text}`, state, nonce, verifier }
+  if (end.kind === 'page') return { status: end.status, where: `stopped at ${end.url.pathname} (${end.status}): ${end.text}`, state, nonce, verifier }
   return { callback: end.location, where: `redirected to ${end.location.origin}${end.location.pathname}`, state, nonce, verifier }
 }
 
@@ -71,14 +76,24 @@ export async function checkFlow(r: Results, s: Setup, e: Omit<Expected, 'nonce'>
   const alg = String(jose.decodeProtectedHeader(tokens.idToken).alg)
   if (payload) r.pass('id_token.signature', `${alg} signature verified against ${alg.startsWith('HS') ? 'the client secret' : 'the JWKS'}`)
   const claims = payload ?? jose.decodeJwt(tokens.idToken)
-  r.expect('id_token.claims', claimProblems(claims, expected, Math.floor(Date.now() / 1000)),
-    'iss, aud, exp, iat and nonce as expected')
+  const problems = claimProblems(claims, expected, Math.floor(Date.now() / 1000))
+  // at_hash is optional in the code flow; present, it must be the access token's (OIDC Core §3.1.3.8).
+  const expectedAtHash = claims.at_hash === undefined ? null : await atHash(tokens.access, alg)
+  if (expectedAtHash !== null && claims.at_hash !== expectedAtHash) {
+    problems.push('at_hash does not match the access token')
+  }
+  r.expect('id_token.claims', problems, `iss, aud, exp, iat, nonce${claims.at_hash === undefined ? '' : ', at_hash'} as expected`)
   tokens.sub = typeof claims.sub === 'string' ? claims.sub : undefined
 
   await r.run('userinfo', async () => {
     if (!s.as.userinfo_endpoint) return r.skip('userinfo', 'no userinfo_endpoint')
-    const info = await oauth.processUserInfoResponse(s.as, s.client, tokens.sub ?? oauth.skipSubjectCheck,
-      await oauth.userInfoRequest(s.as, s.client, tokens.access, s.options))
+    const res = await oauth.userInfoRequest(s.as, s.client, tokens.access, s.options)
+    // OIDC Core §5.3.2: the sub of userinfo MUST be the ID token's (said here in words, before oauth4webapi's check).
+    const sub = (await res.clone().json().catch(() => ({})) as { sub?: unknown }).sub
+    if (res.ok && tokens.sub !== undefined && sub !== tokens.sub) {
+      return r.fail('userinfo', `userinfo's sub ${JSON.stringify(sub)} is not the ID token's ${JSON.stringify(tokens.sub)}`)
+    }
+    const info = await oauth.processUserInfoResponse(s.as, s.client, tokens.sub ?? oauth.skipSubjectCheck, res)
     r.pass('userinfo', `sub ${info.sub} matches the ID token`)
   })
   await checkRefresh(r, s, tokens)
@@ -93,9 +108,8 @@ async function checkRefresh(r: Results, s: Setup, tokens: Tokens): Promise<void>
       await oauth.refreshTokenGrantRequest(s.as, s.client, s.auth, tokens.refresh!, s.options))
     if (!next.refresh_token) return r.pass('refresh', 'refreshed; no new refresh token (no rotation)')
     if (next.refresh_token === tokens.refresh) return r.fail('refresh', 'the same refresh token came back: not rotated')
-    const replay = await oauth.refreshTokenGrantRequest(s.as, s.client, s.auth, tokens.refresh!, s.options)
-    const body = await replay.json().catch(() => ({})) as { error?: string }
-    if (replay.ok) return r.fail('refresh', 'rotated, but the old refresh token still works')
-    r.pass('refresh', `rotated; the old refresh token is refused (${replay.status} ${body.error ?? ''})`.trim())
+    const replay = await answerOf(await oauth.refreshTokenGrantRequest(s.as, s.client, s.auth, tokens.refresh!, s.options))
+    r.expect('refresh', refusalProblems(replay, 'rotated, but the old refresh token still works', 'the old refresh token'),
+      `rotated; the old refresh token is refused (${replay.text})`)
   })
 }

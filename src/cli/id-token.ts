@@ -48,6 +48,14 @@ export function claimProblems(p: jose.JWTPayload, e: Expected, now: number): str
   return problems
 }
 
+/** OIDC Core §3.1.3.8 (§3.3.2.11): at_hash is base64url of the left half of the access token's hash under alg. */
+export async function atHash(accessToken: string, alg: string): Promise<string | null> {
+  const bits = alg === 'EdDSA' || alg === 'Ed25519' ? 512 : Number(/(256|384|512)$/.exec(alg)?.[1] ?? 0)
+  if (!bits) return null
+  const digest = new Uint8Array(await crypto.subtle.digest(`SHA-${bits}`, new TextEncoder().encode(accessToken)))
+  return jose.base64url.encode(digest.slice(0, digest.length / 2))
+}
+
 /** Signature, then claims: throws with every problem (what a relying party does before trusting the token). */
 export async function verifyIdToken(token: string, e: Expected, now: number): Promise<jose.JWTPayload> {
   const payload = await verifySignature(token, e)

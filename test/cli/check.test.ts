@@ -8,6 +8,7 @@ import {
 } from '../support/fixtures.ts'
 
 const run = promisify(execFile)
+const WRONG = 'https://redirect-mismatch.invalid/edge-oidc-check'
 
 interface Row { check: string; status: 'pass' | 'fail' | 'skip'; reason: string }
 interface Outcome { code: number; stdout: string; stderr: string }
@@ -62,7 +63,7 @@ const flowArgs = (p: { issuer: string; clientId: string; clientSecret: string })
 
 const CHECKS = ['discovery', 'discovery.issuer', 'discovery.required', 'discovery.endpoints', 'discovery.pkce',
   'discovery.types', 'discovery.algs', 'jwks', 'flow.authorize', 'flow.token', 'id_token.signature', 'id_token.claims',
-  'userinfo', 'refresh', 'negative.redirect_uri', 'negative.code_reuse', 'negative.pkce_downgrade', 'negative.alg_none']
+  'userinfo', 'refresh', 'negative.redirect_uri', 'negative.code_reuse', 'negative.pkce_verifier', 'negative.pkce_downgrade', 'negative.alg_none']
 
 // Each test runs a whole sign-in in a child process: give it room on a loaded machine.
 describe('edge-oidc check against our own server', { timeout: 90_000 }, () => {
@@ -78,12 +79,17 @@ describe('edge-oidc check against our own server', { timeout: 90_000 }, () => {
     const reasons = Object.fromEntries(report.results.map((r) => [r.check, r.reason]))
     expect(reasons).toMatchObject({
       'id_token.signature': 'RS256 signature verified against the JWKS',
+      'id_token.claims': 'iss, aud, exp, iat, nonce as expected',
       refresh: 'rotated; the old refresh token is refused (400 invalid_grant)',
       'negative.code_reuse': 'a second exchange is refused: 400 invalid_grant',
       'negative.alg_none': 'an alg:none copy of the ID token is refused: alg is none: unsigned ID token',
     })
-    expect(reasons['negative.redirect_uri']).toMatch(/^an unregistered redirect_uri is refused without redirecting: stopped at /)
-    expect(reasons['negative.pkce_downgrade']).toMatch(/^the exchange without code_verifier is refused: 400 invalid_grant$/)
+    expect(reasons['negative.redirect_uri']).toMatch(
+      /^unregistered redirect_uris \(another host, a longer path\) are refused without redirecting: stopped at .* \(400\): /)
+    expect(reasons['negative.pkce_verifier']).toBe(
+      'the exchange without code_verifier is refused (400 invalid_grant), and with a wrong one (400 invalid_grant)')
+    expect(reasons['negative.pkce_downgrade']).toBe(
+      'a code_verifier for a code issued without code_challenge is refused: 400 invalid_grant')
   })
 
   it('reports a provider whose redirect URIs are the regex .* as failing the mismatch check, and exits 1', async () => {
@@ -92,10 +98,20 @@ describe('edge-oidc check against our own server', { timeout: 90_000 }, () => {
     expect(out.code).toBe(1)
     const lines = out.stdout.trimEnd().split('\n')
     const failing = lines.filter((l) => / FAIL /.test(l))
-    expect(failing).toEqual([expect.stringMatching(
-      /^negative\.redirect_uri +FAIL {4}an unregistered redirect_uri was accepted: redirected to https:\/\/redirect-mismatch\.invalid\/edge-oidc-check$/)])
+    expect(failing).toEqual([`negative.redirect_uri    FAIL    an unregistered redirect_uri was accepted: redirected to ${
+      WRONG}; an unregistered redirect_uri was accepted: redirected to ${redirectUri}/edge-oidc-check`])
     expect(lines.filter((l) => / PASS /.test(l))).toHaveLength(CHECKS.length - 1)
     expect(lines.at(-1)).toBe(`1 of ${CHECKS.length} checks failed`)
+  })
+
+  it('fails the mismatch check of a provider matching by prefix: the registered URI one segment longer is let through', async () => {
+    const prefix = `${redirectUri.replace(/[.]/g, '\\.')}.*`
+    const p = await provider('check-prefix', [{ matching_mode: 'regex', url: prefix }])
+    const out = await check([...flowArgs(p), '--json'])
+    const rows = (JSON.parse(out.stdout) as { results: Row[] }).results
+    expect(rows.filter((r) => r.status !== 'pass')).toEqual([{ check: 'negative.redirect_uri', status: 'fail',
+      reason: `an unregistered redirect_uri was accepted: redirected to ${redirectUri}/edge-oidc-check` }])
+    expect(out.code).toBe(1)
   })
 
   it('verifies an HS256 provider\'s ID token with the client secret (its JWKS is empty)', async () => {

@@ -16,7 +16,8 @@ let base: string
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    const body = req.url === '/.well-known/openid-configuration' ? metadata : req.url === '/jwks' ? jwks : null
+    const path = new URL(req.url ?? '/', base).pathname
+    const body = path === '/.well-known/openid-configuration' ? metadata : path === '/jwks' ? jwks : null
     if (body === null) return void res.writeHead(404).end()
     res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(body))
   })
@@ -80,12 +81,33 @@ describe('edge-oidc check on discovery and JWKS of a stand-in provider', () => {
     })
   })
 
-  it('fails a JWKS that publishes a private member or keys without kid and use/alg', async () => {
+  it('fails an issuer with a query, openid missing from scopes_supported, and JWT client authentication offered unsigned or without algorithms', async () => {
+    metadata = document(`${base}/?tenant=1`, {
+      scopes_supported: ['profile', 'email'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'private_key_jwt'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_jwt'],
+      revocation_endpoint_auth_signing_alg_values_supported: ['HS256', 'none'],
+    })
+    jwks = { keys: [KEY] }
+    const { code, rows } = await check(`${base}/?tenant=1`)
+    expect(code).toBe(1)
+    expect(rows['discovery.issuer']).toMatchObject({ status: 'pass' })
+    const reasons = Object.fromEntries(Object.values(rows).filter((r) => r.status === 'fail').map((r) => [r.check, r.reason]))
+    expect(reasons).toEqual({
+      'discovery.required': 'scopes_supported lacks openid; token_endpoint_auth_methods_supported has private_key_jwt '
+        + 'without token_endpoint_auth_signing_alg_values_supported',
+      'discovery.endpoints': 'issuer has a query',
+      'discovery.algs': 'revocation_endpoint_auth_signing_alg_values_supported offers none',
+    })
+  })
+
+  it('fails a JWKS that publishes a private member, keys without kid and use/alg, or two keys of one type with one kid', async () => {
     metadata = document(`${base}/`)
-    jwks = { keys: [{ ...KEY, d: 'secret' }, { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] }
+    jwks = { keys: [{ ...KEY, d: 'secret' }, { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }, { ...KEY, n: 'AQAC' },
+      { ...KEY, kty: 'oct', k: undefined }] }
     const { code, rows } = await check(`${base}/`)
     expect(rows.jwks).toEqual({ check: 'jwks', status: 'fail', reason:
-      'key 0 (k1) publishes private member d; key 1 has no kid; key 1 has neither use nor alg' })
+      'key 0 (k1) publishes private member d; key 1 has no kid; key 1 has neither use nor alg; key 2 repeats kid k1' })
     expect(code).toBe(1)
   })
 
