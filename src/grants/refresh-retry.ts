@@ -10,6 +10,11 @@ import type { GrantContext } from './types.ts'
 /** A retry the window allows: which tokens, and the event that records it. */
 export interface RefreshRetry extends Superseded { event: NewEvent }
 
+/** Whether the provider's retry window is on (`refresh_token_reuse_interval` above zero). */
+export function retryWindowOn(bundle: ProviderBundle): boolean {
+  return parseDuration(bundle.provider.refreshTokenReuseInterval) > 0
+}
+
 /**
  * The refresh retry window (`refresh_token_reuse_interval`, a relaxation of RFC 9700 §4.14.2 for clients that
  * lost the answer to a rotation): a revoked refresh token may be presented again when the provider's interval is

@@ -8,7 +8,7 @@ import type { ProviderBundle } from '../db/providers.ts'
 import { parseDuration } from '../oauth/duration.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import { issueTokens } from '../tokens/issue.ts'
-import { completeRetry, retryWindow } from './refresh-retry.ts'
+import { completeRetry, retryWindow, retryWindowOn } from './refresh-retry.ts'
 import { defineGrant, type GrantContext } from './types.ts'
 
 const invalidGrant = (why: string) => new OAuthError('invalid_grant', undefined, 400, why)
@@ -77,8 +77,9 @@ export const refreshTokenGrant = defineGrant({
     if (retry) await completeRetry(ctx, retry, tokens)
     else if (tokens.refresh) {
       if (!(await rotateRefreshToken(ctx.db, token.id, ctx.now, tokens.access, tokens.refresh))) {
-        // Another request rotated it between our two statements: this one is a replay.
-        await revokeFamily(ctx.db, family, replayEvent(ctx, bundle, token), ctx.now)
+        // Another request rotated it between our two statements: this one is a replay, or within a retry window a
+        // duplicate, refused without revoking (presented again, the window answers it).
+        if (!retryWindowOn(bundle)) await revokeFamily(ctx.db, family, replayEvent(ctx, bundle, token), ctx.now)
         throw invalidGrant('refresh token rotated concurrently')
       }
     } else if (!(await issueFromRefreshToken(ctx.db, token.id, ctx.now, tokens.access))) {

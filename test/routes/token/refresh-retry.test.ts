@@ -205,6 +205,20 @@ describe('refresh retry window (refresh_token_reuse_interval)', () => {
     await ok(await refresh(win, (await ok(winner)).refresh_token!))
   })
 
+  it('refuses the loser of two parallel rotations without revoking the family, and retries it when it comes again',
+    async () => {
+      const first = await family(win)
+      const responses = await Promise.all([refresh(win, first.token), refresh(win, first.token)])
+      expect(responses.map((r) => r.status).sort()).toEqual([200, 400])
+      await refused(responses.find((r) => r.status === 400)!, 400, 'invalid_grant')
+      expect(t.log.lines.some((l) => l.reason === 'refresh token rotated concurrently')).toBe(true)
+      expect(await replaysOf(win, first.grantId)).toEqual([])
+      const winner = await ok(responses.find((r) => r.status === 200)!)
+      const retried = await ok(await refresh(win, first.token))
+      await ok(await refresh(win, retried.refresh_token!))
+      expect(await accessWorks(winner.access_token)).toBe(false)
+    })
+
   it('runs two statements for a rotation and for a retry, and two for a replay outside the interval', async () => {
     const first = await family(win)
     t.counter.reset()
