@@ -2,6 +2,7 @@ import { and, eq, sql, type SQL } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
 import type { ArtefactQuery } from './client-load.ts'
 import { eventValues, type NewEvent } from './events.ts'
+import { rotationStateJson, type RotationState } from './rotation-state.ts'
 import { accessTokens, authenticatedSessions, authorizationCodes, events, isLive, refreshTokens } from './schema.ts'
 import { claimUserJson, type ClaimUser } from './user-claims.ts'
 
@@ -34,6 +35,8 @@ export interface RefreshGrant {
   user: ClaimUser | null
   /** The sessionKeyHash of its browser session, while that session exists. */
   sid: string | null
+  /** The retry window's view of its rotation (src/grants/refresh-retry.ts). */
+  rotation: RotationState
 }
 
 type Dated<T, K extends keyof T> = Omit<T, K> & { [P in K]: string }
@@ -64,7 +67,8 @@ export function refreshArtefact(db: Db, tokenHash: string, now: Date): ArtefactQ
     query: (providerId) => db.select({ grant: sql`json_build_object(
       'id', ${r.id}, 'grantId', ${r.grantId}, 'scope', ${r.scope}, 'authTime', ${r.authTime}, 'expires', ${r.expires},
       'revoked', ${r.revoked}, 'idToken', ${r.idToken}, 'user', ${claimUserJson(sql`${r.userId}`)},
-      'sid', (select s.session_key_hash from ${authenticatedSessions} s where s.id = ${r.sessionId}))` })
+      'sid', (select s.session_key_hash from ${authenticatedSessions} s where s.id = ${r.sessionId}),
+      'rotation', ${rotationStateJson()})` })
       .from(r).where(and(eq(r.tokenHash, tokenHash), eq(r.providerId, providerId), isLive(r, now))),
     decode: (json) => {
       const found = json as Dated<RefreshGrant, 'authTime' | 'expires'>
@@ -96,9 +100,9 @@ export function insertRefresh(source: SQL, t: NewRefreshToken, now: Date): SQL {
       ${jsonb(t.idToken)}, ${at(now)}, ${at(t.expires)} from ${source} returning id`
 }
 
-const GRANT_COLUMNS = sql.raw('provider_id, user_id, grant_id, scope, auth_time, session_id')
+export const GRANT_COLUMNS = sql.raw('provider_id, user_id, grant_id, scope, auth_time, session_id')
 
-async function issued(db: Db, statement: SQL): Promise<boolean> {
+export async function issued(db: Db, statement: SQL): Promise<boolean> {
   const [row] = rowsOf<{ issued: boolean }>(await db.execute(statement))
   return row?.issued === true
 }
@@ -122,20 +126,23 @@ export async function redeemCode(
 }
 
 /**
- * RFC 9700 §4.14.2 rotation: revoke the live, unrevoked refresh token and store its successor and the new
- * access token, in one statement. False when another request rotated it first; then nothing was written.
+ * RFC 9700 §4.14.2 rotation: revoke the live, unrevoked refresh token (recording when, and its successor, for the
+ * retry window) and store its successor and the new access token, in one statement. The row is locked first, so
+ * that the update can name the successor inserted from it; a request that waited for the lock finds it revoked
+ * and writes nothing. False when another request rotated it first.
  */
 export async function rotateRefreshToken(
   db: Db, tokenId: string, now: Date, access: NewAccessToken, refresh: NewRefreshToken,
 ): Promise<boolean> {
   const r = refreshTokens
-  const source = sql.raw('rotated')
-  return issued(db, sql`with rotated as (
-      update ${r} set revoked = true
-      where ${r.id} = ${tokenId}::uuid and not ${r.revoked} and ${isLive(r, now)}
-      returning ${GRANT_COLUMNS}),
+  const source = sql.raw('rotating')
+  return issued(db, sql`with rotating as (
+      select id, ${GRANT_COLUMNS} from ${r}
+      where ${r.id} = ${tokenId}::uuid and not ${r.revoked} and ${isLive(r, now)} for update),
     access as (${insertAccess(source, access, now)}),
-    refresh as (${insertRefresh(source, refresh, now)})
+    refresh as (${insertRefresh(source, refresh, now)}),
+    rotated as (update ${r} set revoked = true, rotated = ${at(now)}, successor_id = (select id from refresh)
+      where ${r.id} in (select id from rotating))
     select exists (select 1 from access) as issued`)
 }
 

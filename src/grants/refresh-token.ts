@@ -8,6 +8,7 @@ import type { ProviderBundle } from '../db/providers.ts'
 import { parseDuration } from '../oauth/duration.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import { issueTokens } from '../tokens/issue.ts'
+import { completeRetry, retryWindow, retryWindowOn } from './refresh-retry.ts'
 import { defineGrant, type GrantContext } from './types.ts'
 
 const invalidGrant = (why: string) => new OAuthError('invalid_grant', undefined, 400, why)
@@ -43,7 +44,8 @@ const stringList = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) =>
 
 /**
  * RFC 6749 §6 / authentik §4.3 with rotation (RFC 9700 §4.14.2): bound to its client, and a rotated token
- * presented again revokes its whole family. Two statements on success.
+ * presented again revokes its whole family, unless the retry window (src/grants/refresh-retry.ts) allows it.
+ * Two statements on success.
  */
 export const refreshTokenGrant = defineGrant({
   grantType: 'refresh_token',
@@ -55,7 +57,8 @@ export const refreshTokenGrant = defineGrant({
     const token = params.refresh_token ? artefact : null
     if (!token) throw invalidGrant('unknown, expired or foreign refresh token')
     const family = { providerId: bundle.provider.id, grantId: token.grantId }
-    if (token.revoked) {
+    const retry = token.revoked ? retryWindow(ctx, bundle, token) : null
+    if (token.revoked && !retry) {
       await revokeFamily(ctx.db, family, replayEvent(ctx, bundle, token), ctx.now)
       throw invalidGrant('revoked refresh token')
     }
@@ -64,17 +67,19 @@ export const refreshTokenGrant = defineGrant({
 
     // authentik #21537: rotate always at threshold 0, else once less than the threshold is left.
     const threshold = parseDuration(bundle.provider.refreshTokenThreshold)
-    const rotate = threshold === 0 || token.expires.getTime() - ctx.now.getTime() < threshold
+    const rotate = retry !== null || threshold === 0 || token.expires.getTime() - ctx.now.getTime() < threshold
     // The new tokens keep the refresh token's scopes: a narrower request does not narrow them (authentik §4.3 step 4).
     const scopes = split(token.scope)
     const tokens = await issueTokens(ctx, {
       bundle, user: token.user, scopes, authTime: token.authTime,
       amr: stringList(token.idToken.amr), sid: token.sid,
     }, { nonce: null, refresh: rotate ? { nonce: stringOrNull(token.idToken.nonce) } : null })
-    if (tokens.refresh) {
+    if (retry) await completeRetry(ctx, retry, tokens)
+    else if (tokens.refresh) {
       if (!(await rotateRefreshToken(ctx.db, token.id, ctx.now, tokens.access, tokens.refresh))) {
-        // Another request rotated it between our two statements: this one is a replay.
-        await revokeFamily(ctx.db, family, replayEvent(ctx, bundle, token), ctx.now)
+        // Another request rotated it between our two statements: this one is a replay, or within a retry window a
+        // duplicate, refused without revoking (presented again, the window answers it).
+        if (!retryWindowOn(bundle)) await revokeFamily(ctx.db, family, replayEvent(ctx, bundle, token), ctx.now)
         throw invalidGrant('refresh token rotated concurrently')
       }
     } else if (!(await issueFromRefreshToken(ctx.db, token.id, ctx.now, tokens.access))) {
