@@ -2,7 +2,7 @@ import { sha256Hex } from '../crypto/hash.ts'
 import { randomId, randomUUID } from '../crypto/random.ts'
 import type { Db } from '../db/client.ts'
 import { issueAuthorizationWith, type ConsentClause } from '../db/codes.ts'
-import type { PushedRequest } from '../db/pushed-requests.ts'
+import type { PushedUse } from '../db/pushed-requests.ts'
 import type { ActiveSession } from '../db/sessions.ts'
 import { issueFrontChannelTokens } from '../tokens/front-channel.ts'
 import type { IssueContext } from '../tokens/issue.ts'
@@ -19,8 +19,8 @@ export interface AuthorizationOptions {
   session: ActiveSession
   consent: ConsentMode
   clientIp: string | null
-  /** RFC 9126: the pushed request this authorization comes from, consumed as it is issued. */
-  pushed?: PushedRequest | null
+  /** RFC 9126: the pushed request this authorization comes from, consumed as it is issued (else continued). */
+  pushed?: PushedUse | null
 }
 
 /**

@@ -6,7 +6,9 @@ import { sha256Hex } from '../crypto/hash.ts'
 import { randomId } from '../crypto/random.ts'
 import type { Db } from '../db/client.ts'
 import type { ProviderBundle } from '../db/providers.ts'
-import { continuePushedRequest, storePushedRequest, type PushedRequest } from '../db/pushed-requests.ts'
+import {
+  continuePushedRequest, storePushedRequest, type PushedContinuation, type PushedRequest,
+} from '../db/pushed-requests.ts'
 import { AUTHORIZE_ENDPOINTS } from './authorize-endpoints.ts'
 import { trustedTarget, UntrustedRequestError, validateAuthorizeRequest } from './authorize-request.ts'
 import { authorizeError } from './authorize-response.ts'
@@ -94,15 +96,29 @@ export function assertPushedIfRequired(bundle: ProviderBundle, pushed: PushedReq
   }
 }
 
+/** A continuation: what the row becomes, and the parameters the browser comes back with. */
+export interface Continuation {
+  stored: PushedContinuation
+  params: URLSearchParams
+}
+
 /**
  * RFC 9126 §7.3: each reference is used once. A request that goes on to sign-in or consent gets a new reference
  * for the browser to come back with, carrying `parameters` (what the next step must see), for the user's
- * interaction; the old one is dead. The parameters to come back with, or null when the request was used meanwhile.
+ * interaction; the old one is then dead.
  */
+export async function newContinuation(now: Date, clientId: string, parameters: URLSearchParams):
+  Promise<Continuation> {
+  const reference = await newReference()
+  return {
+    stored: { hash: reference.hash, parameters: Object.fromEntries(parameters), expires: after(now, INTERACTION_LIFETIME_S) },
+    params: new URLSearchParams({ client_id: clientId, request_uri: reference.uri }),
+  }
+}
+
+/** Continue `pushed` (one statement): the parameters to come back with, or null when it was used meanwhile. */
 export async function continuePushed(db: Db, now: Date, pushed: PushedRequest, clientId: string,
   parameters: URLSearchParams): Promise<URLSearchParams | null> {
-  const reference = await newReference()
-  const continued = await continuePushedRequest(db, pushed, { hash: reference.hash,
-    parameters: Object.fromEntries(parameters), expires: after(now, INTERACTION_LIFETIME_S), now })
-  return continued ? new URLSearchParams({ client_id: clientId, request_uri: reference.uri }) : null
+  const next = await newContinuation(now, clientId, parameters)
+  return await continuePushedRequest(db, pushed, next.stored, now) ? next.params : null
 }

@@ -20,7 +20,7 @@ import {
 } from '../oauth/authorize-response.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import {
-  assertPushedIfRequired, continuePushed, pushedParams, requestUriHash,
+  assertPushedIfRequired, continuePushed, newContinuation, pushedParams, requestUriHash,
 } from '../oauth/pushed-request.ts'
 import { PermissionDeniedPage, UntrustedRequestPage } from '../pages/authorize-error.tsx'
 import { ConsentPage, CONSENT_FIELDS } from '../pages/consent.tsx'
@@ -145,10 +145,14 @@ async function carryOn(c: AppContext, { params, bundle, pushed }: Authorization,
 const usedMeanwhile = (c: AppContext, authorization: Authorization) => untrustedPage(c,
   new UntrustedRequestError('request_uri', 'request_uri_used_meanwhile'), authorization.bundle.provider.clientId)
 
-/** The consent page, carrying the request's parameters (or its new reference) for `/consent` to validate again. */
-async function showConsent(c: AppContext, authorization: Authorization, session: ActiveSession): Promise<Response> {
+/**
+ * The consent page, carrying the request's parameters (or its new reference: `continued` when the issuing
+ * statement already gave it) for `/consent` to validate again.
+ */
+async function showConsent(c: AppContext, authorization: Authorization, session: ActiveSession,
+  continued?: URLSearchParams): Promise<Response> {
   const { bundle, request, endpoint } = authorization
-  const params = await carryOn(c, authorization)
+  const params = continued ?? await carryOn(c, authorization)
   if (params === null) return usedMeanwhile(c, authorization)
   const reserved = new Set<string>([CSRF_FIELD, ...Object.values(CONSENT_FIELDS)])
   const hidden = [...params].filter(([name]) => !reserved.has(name))
@@ -174,10 +178,15 @@ export async function complete(c: AppContext, authorization: Authorization, sess
   const issueContext = {
     now: deps.clock.now(), origin: origin(c), keys: deps.keys, secrets: await deriveSecrets(deps.config.secretKey),
   }
+  const { pushed } = authorization
+  // A pushed request that may need the consent page is continued by the issuing statement itself when it is not issued.
+  const next = pushed && consent === 'required'
+    ? await newContinuation(issueContext.now, bundle.provider.clientId, authorization.params) : null
   let values: Awaited<ReturnType<typeof issueAuthorization>>
   try {
     values = await issueAuthorization(c.var.db, issueContext, {
-      bundle, request, session, consent, clientIp: clientIp(c) ?? null, pushed: authorization.pushed ?? null,
+      bundle, request, session, consent, clientIp: clientIp(c) ?? null,
+      pushed: pushed ? { request: pushed, next: next?.stored ?? null } : null,
     })
   } catch (err) {
     if (!(err instanceof PushedRequestGone)) throw err
@@ -189,7 +198,7 @@ export async function complete(c: AppContext, authorization: Authorization, sess
   if (request.prompt.has('none')) {
     return respond(c, bundle, authorizeErrorResponse(request, authorizeError('consent_required')))
   }
-  return showConsent(c, authorization, session)
+  return showConsent(c, authorization, session, next?.params)
 }
 
 /** Act on what `nextStep` decided (authentik §5.2). */

@@ -271,11 +271,11 @@ describe('a pushed request through sign-in and consent', () => {
     await expectRequestUriPage(await browser.get(back.headers.get('Location')!))
   })
 
-  it('survives the consent page, whose form carries only a new reference (3 statements), and is used once', async () => {
+  it('survives the consent page, whose form carries only a new reference (2 statements), and is used once', async () => {
     const requestUri = await pushed(explicit)
     t.counter.reset()
     const page = await agent.get(byReference(explicit, requestUri))
-    expect(t.counter.count).toBe(3)
+    expect(t.counter.count).toBe(2)
     expect(page.status).toBe(200)
     const fields = agent.formFields(await page.text(), '/consent')
     expect(Object.keys(fields).sort()).toEqual(['client_id', 'consent_endpoint', 'consent_user', 'csrf_token',
@@ -291,6 +291,20 @@ describe('a pushed request through sign-in and consent', () => {
     await expectRequestUriPage(await agent.post('/consent', { ...fields, action: 'allow' }))
     // Remembered now: the next pushed request is issued straight away.
     codeOf(await agent.get(byReference(explicit, await pushed(explicit))))
+  })
+  it('shows the consent page for a pushed prompt=consent (2 statements); deny answers at the pushed redirect URI', async () => {
+    const requestUri = await pushed(app, { prompt: 'consent' })
+    t.counter.reset()
+    const page = await agent.get(byReference(app, requestUri, { redirect_uri: 'http://localhost' }))
+    expect(t.counter.count).toBe(2)
+    expect(page.status).toBe(200)
+    const fields = agent.formFields(await page.text(), '/consent')
+    expect(fields.request_uri).toMatch(URN)
+    expect(fields.redirect_uri).toBeUndefined()
+    const denied = await agent.post('/consent', { ...fields, action: 'deny' })
+    expectErrorRedirect(denied, 303, { error: 'access_denied',
+      error_description: 'The resource owner or authorization server denied the request', state: 'st', iss: app.iss })
+    expect(denied.headers.get('Location')).toMatch(/^foo:\/\/localhost\?/)
   })
 })
 
