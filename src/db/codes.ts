@@ -62,8 +62,9 @@ export async function issueAuthorizationWith(
   const e = eventValues(event, now)
   const condition: SQL = consent.kind === 'required' ? consentCovers(consent.subject, now) : sql`true`
   const ctes: SQL[] = consent.kind === 'grant' ? grantConsentCtes(consent.subject, now, consent.expires) : []
-  if (values.pushed) ctes.push(...usePushedCtes(values.pushed, condition, now), sql`allowed as (select ok from consumed_par)`)
-  else ctes.push(sql`allowed as (select 1 as ok where ${condition})`)
+  if (values.pushed) {
+    ctes.push(...usePushedCtes(values.pushed, condition, now), sql`allowed as (select ok from consumed_par)`)
+  } else ctes.push(sql`allowed as (select 1 as ok where ${condition})`)
   if (c) {
     ctes.push(sql`code as (insert into ${authorizationCodes} (code_hash, provider_id, user_id, grant_id, scope,
         auth_time, session_id, redirect_uri, nonce, code_challenge, code_challenge_method, expires, created)

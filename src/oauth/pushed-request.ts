@@ -111,7 +111,8 @@ export async function newContinuation(now: Date, clientId: string, parameters: U
   Promise<Continuation> {
   const reference = await newReference()
   return {
-    stored: { hash: reference.hash, parameters: Object.fromEntries(parameters), expires: after(now, INTERACTION_LIFETIME_S) },
+    stored: { hash: reference.hash, parameters: Object.fromEntries(parameters),
+      expires: after(now, INTERACTION_LIFETIME_S) },
     params: new URLSearchParams({ client_id: clientId, request_uri: reference.uri }),
   }
 }
