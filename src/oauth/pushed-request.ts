@@ -23,6 +23,9 @@ export const PUSHED_REQUEST_LIFETIME_S = 60
 /** How long a request that continues through sign-in or consent stays usable by its next reference. */
 export const INTERACTION_LIFETIME_S = 600
 
+/** RFC 9126 §2.3 (413): what one pushed request may store, about what a browser's URL can carry. */
+export const MAX_PUSHED_BYTES = 16_384
+
 const RANDOM_LENGTH = 48
 const RANDOM_PART = new RegExp(`^[A-Za-z0-9]{${RANDOM_LENGTH}}$`)
 
@@ -53,7 +56,8 @@ export async function requestUriHash(requestUri: string): Promise<string | null>
 /**
  * RFC 9126 §2.1-2.3: authenticate the client as the token endpoint does, refuse a pushed `request_uri`, validate
  * the parameters as authorize would (every failure a JSON error, never a redirect: RFC 9126 §2.3 names
- * `invalid_request` where RFC 6749 §4.1.2.1 has no code), then store them for 60 seconds. Two statements.
+ * `invalid_request` where RFC 6749 §4.1.2.1 has no code; 413 past `MAX_PUSHED_BYTES`), then store them for 60
+ * seconds. Two statements.
  */
 export async function pushAuthorizationRequest(ctx: ClientContext, client: ClientCredentials,
   form: ReadonlyMap<string, string>): Promise<{ request_uri: string; expires_in: number }> {
@@ -61,6 +65,9 @@ export async function pushAuthorizationRequest(ctx: ClientContext, client: Clien
   if (!form.has('client_id')) throw new OAuthError('invalid_request', 'client_id is required (RFC 9126 §2.1)')
   if (form.has('request_uri')) throw new OAuthError('invalid_request', 'request_uri must not be pushed (RFC 9126 §2.1)')
   const params = new URLSearchParams([...form].filter(([name]) => !CLIENT_AUTHENTICATION.has(name)))
+  if (new TextEncoder().encode(params.toString()).length > MAX_PUSHED_BYTES) {
+    throw new OAuthError('invalid_request', `The pushed request exceeds ${MAX_PUSHED_BYTES} bytes`, 413)
+  }
   try {
     const { target } = trustedTarget(bundle, params, ctx.origin)
     validateAuthorizeRequest(bundle, params, target, AUTHORIZE_ENDPOINTS.oidc)

@@ -128,6 +128,10 @@ describe('the pushed authorization request endpoint (RFC 9126 §2)', () => {
     expect((await storedRows()).length).toBe(before)
   })
 
+  it('answers 413 for a request too large to store (RFC 9126 §2.3)', async () => {
+    await expectJsonError(await push(await request(app, { state: 's'.repeat(17_000) }), basic(app)), 413, 'invalid_request')
+  })
+
   it('refuses a pushed request_uri (RFC 9126 §2.1)', async () => {
     const body = await expectJsonError(
       await push(await request(app, { request_uri: 'urn:ietf:params:oauth:request_uri:x' }), basic(app)), 400, 'invalid_request')
