@@ -12,6 +12,7 @@ import { device, devicePage } from './routes/device.ts'
 import { deviceAuthorization } from './routes/device-authorization.ts'
 import { login, loginPage } from './routes/login.ts'
 import { logout, logoutPage } from './routes/logout.ts'
+import { pushedAuthorization } from './routes/par.ts'
 import { UnreadableRequest } from './routes/form.ts'
 import { favicon } from './routes/favicon.ts'
 import { githubTeamsEndpoint, githubUserEndpoint } from './routes/github.ts'
@@ -50,6 +51,8 @@ const routes: Route[] = [
   { methods: ['POST'], path: '/consent', handler: consent },
   { methods: ['GET', 'POST'], path: '/login/oauth/authorize', handler: githubAuthorize },
   { methods: ['POST', 'OPTIONS'], path: '/application/o/token/', handler: token, advertise: 'token_endpoint' },
+  { methods: ['POST', 'OPTIONS'], path: '/application/o/par/', handler: pushedAuthorization,
+    advertise: 'pushed_authorization_request_endpoint' },
   { methods: ['POST', 'OPTIONS'], path: '/application/o/introspect/', handler: introspect,
     advertise: 'introspection_endpoint' },
   { methods: ['POST', 'OPTIONS'], path: '/application/o/revoke/', handler: revoke, advertise: 'revocation_endpoint' },

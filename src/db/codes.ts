@@ -3,6 +3,7 @@ import { rowsOf, type Db } from './client.ts'
 import { consentCovers, grantConsentCtes, type ConsentSubject } from './consents.ts'
 import { eventValues, type NewEvent } from './events.ts'
 import type { NewAccessToken } from './grant-store.ts'
+import { PushedRequestGone, usePushedCtes, type PushedUse } from './pushed-requests.ts'
 import { accessTokens, authorizationCodes, events } from './schema.ts'
 
 /** The grant one authorization creates: whose, for which provider, which family, with what, since when. */
@@ -34,6 +35,8 @@ export interface NewAuthorization {
   grant: AuthorizationGrant
   code: NewAuthorizationCode | null
   access: NewAccessToken | null
+  /** RFC 9126: the pushed request it comes from, consumed by the same statement (nothing is issued without it). */
+  pushed?: PushedUse | null
 }
 
 /** What decides, in the same statement, whether the code is issued, and what else is written with it. */
@@ -59,7 +62,9 @@ export async function issueAuthorizationWith(
   const e = eventValues(event, now)
   const condition: SQL = consent.kind === 'required' ? consentCovers(consent.subject, now) : sql`true`
   const ctes: SQL[] = consent.kind === 'grant' ? grantConsentCtes(consent.subject, now, consent.expires) : []
-  ctes.push(sql`allowed as (select 1 as ok where ${condition})`)
+  if (values.pushed) {
+    ctes.push(...usePushedCtes(values.pushed, condition, now), sql`allowed as (select ok from consumed_par)`)
+  } else ctes.push(sql`allowed as (select 1 as ok where ${condition})`)
   if (c) {
     ctes.push(sql`code as (insert into ${authorizationCodes} (code_hash, provider_id, user_id, grant_id, scope,
         auth_time, session_id, redirect_uri, nonce, code_challenge, code_challenge_method, expires, created)
@@ -80,7 +85,10 @@ export async function issueAuthorizationWith(
     select ${e.action}::text, ${JSON.stringify(e.user)}::jsonb, ${e.clientId ?? null}::text,
       ${JSON.stringify(e.context)}::jsonb, ${e.clientIp ?? null}::text, ${at(now)}, ${e.expires ? at(e.expires) : sql`null`}
     from allowed)`)
-  const [row] = rowsOf<{ issued: boolean }>(
-    await db.execute(sql`with ${sql.join(ctes, sql`, `)} select exists (select 1 from allowed) as issued`))
+  const pushed = values.pushed ? sql`, exists (select 1 from continued_par) as continued` : sql``
+  const [row] = rowsOf<{ issued: boolean; continued?: boolean }>(
+    await db.execute(sql`with ${sql.join(ctes, sql`, `)} select exists (select 1 from allowed) as issued${pushed}`))
+  // Neither consumed nor continued: used or expired since this request read it.
+  if (values.pushed && row?.issued !== true && row?.continued !== true) throw new PushedRequestGone()
   return row?.issued === true
 }

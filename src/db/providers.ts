@@ -1,6 +1,7 @@
-import { eq, inArray } from 'drizzle-orm'
+import { eq, inArray, sql } from 'drizzle-orm'
 import { activeSession, sessionJson, type ActiveSession } from './sessions.ts'
 import type { Db } from './client.ts'
+import { pushedParametersQuery, type PushedRequest } from './pushed-requests.ts'
 import { applications, providers, type keyPairs, type scopeMappings } from './schema.ts'
 
 export type ProviderRow = typeof providers.$inferSelect
@@ -72,19 +73,31 @@ export async function loadProvidersByIds(db: Db, ids: readonly number[]): Promis
 
 /**
  * The provider with `client_id` and, in the same statement, the browser session whose cookie hashes to
- * `sessionKeyHash` (when one was sent): the authorization endpoint's first read, so that a signed-in
- * authorization costs two statements. `session` is undefined when the cookie was not read (no provider, no cookie).
+ * `sessionKeyHash` (when one was sent) and the live pushed request (RFC 9126) whose reference hashes to `pushedHash`
+ * (when one was named): the authorization endpoint's first read, so that a signed-in authorization costs two
+ * statements. `session` is undefined when the cookie was not read (no provider, no cookie); `pushed` is null when
+ * none was named or found.
  */
-export async function loadProviderAndSession(db: Db, clientId: string, sessionKeyHash: string | null, now: Date):
-  Promise<{ bundle: ProviderBundle | null; session: ActiveSession | null | undefined }> {
-  if (sessionKeyHash === null) return { bundle: await loadProviderByClientId(db, clientId), session: undefined }
+export async function loadProviderAndSession(db: Db, clientId: string, sessionKeyHash: string | null, now: Date,
+  pushedHash: string | null = null):
+  Promise<{ bundle: ProviderBundle | null; session: ActiveSession | null | undefined; pushed: PushedRequest | null }> {
+  if (sessionKeyHash === null && pushedHash === null) {
+    return { bundle: await loadProviderByClientId(db, clientId), session: undefined, pushed: null }
+  }
   const row = await db.query.providers.findFirst({
     where: eq(providers.clientId, clientId),
     with: { ...withKeysAndMappings, application: true },
-    extras: { session: sessionJson(sessionKeyHash, now).as('session') },
+    extras: (p) => ({
+      session: (sessionKeyHash === null ? sql`null` : sessionJson(sessionKeyHash, now)).as('session'),
+      pushed: (pushedHash === null ? sql`null` : sql`(${pushedParametersQuery(db, pushedHash, p.id, now)})`)
+        .as('pushed'),
+    }),
   })
-  if (!row) return { bundle: null, session: undefined }
-  const { application, session, ...provider } = row
+  if (!row) return { bundle: null, session: undefined, pushed: null }
+  const { application, session, pushed, ...provider } = row
   return { bundle: toBundle(provider as LoadedProvider, application ?? null),
-    session: activeSession(session as Parameters<typeof activeSession>[0], sessionKeyHash) }
+    session: sessionKeyHash === null ? undefined
+      : activeSession(session as Parameters<typeof activeSession>[0], sessionKeyHash),
+    pushed: pushedHash === null || pushed === null || pushed === undefined ? null
+      : { hash: pushedHash, providerId: provider.id, parameters: pushed as Record<string, string> } }
 }

@@ -45,18 +45,25 @@ export function nextStep(
 }
 
 /**
- * The login page's URL for this request: `next` is the authorization request as a GET to the endpoint it came
- * through, with every parameter minus what the fresh sign-in satisfies (`login` in `prompt`, `max_age`), so
- * coming back does not loop.
+ * The request as it comes back from sign-in: every parameter minus what the fresh sign-in satisfies (`login` in
+ * `prompt`, `max_age`), so coming back does not loop.
  */
-export function loginUrl(params: URLSearchParams, endpointPath: string): string {
+export function paramsAfterSignIn(params: URLSearchParams): URLSearchParams {
   const again = new URLSearchParams(params)
   const prompt = (again.get('prompt') ?? '').split(/\s+/).filter((p) => p !== '' && p !== 'login')
   if (prompt.length) again.set('prompt', prompt.join(' '))
   else again.delete('prompt')
   again.delete('max_age')
+  return again
+}
+
+/**
+ * The login page's URL for this request: `next` is the authorization request as a GET to the endpoint it came
+ * through, with `paramsAfterSignIn(params)`; `hint` pre-fills the username.
+ */
+export function loginUrl(params: URLSearchParams, endpointPath: string, hint = params.get('login_hint')): string {
+  const again = paramsAfterSignIn(params)
   const query = new URLSearchParams({ next: `${endpointPath}?${again}` })
-  const hint = again.get('login_hint')
   if (hint) query.set('login_hint', hint)
   return `/login?${query}`
 }

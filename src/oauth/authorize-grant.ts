@@ -2,6 +2,7 @@ import { sha256Hex } from '../crypto/hash.ts'
 import { randomId, randomUUID } from '../crypto/random.ts'
 import type { Db } from '../db/client.ts'
 import { issueAuthorizationWith, type ConsentClause } from '../db/codes.ts'
+import type { PushedUse } from '../db/pushed-requests.ts'
 import type { ActiveSession } from '../db/sessions.ts'
 import { issueFrontChannelTokens } from '../tokens/front-channel.ts'
 import type { IssueContext } from '../tokens/issue.ts'
@@ -18,6 +19,8 @@ export interface AuthorizationOptions {
   session: ActiveSession
   consent: ConsentMode
   clientIp: string | null
+  /** RFC 9126: the pushed request this authorization comes from, consumed as it is issued (else continued). */
+  pushed?: PushedUse | null
 }
 
 /**
@@ -58,6 +61,7 @@ export async function issueAuthorization(db: Db, ctx: IssueContext, options: Aut
       expires: addDuration(ctx.now, provider.accessCodeValidity),
     },
     access: tokens?.access ?? null,
+    pushed: options.pushed ?? null,
   }, {
     action: 'authorize_application',
     user: { pk: session.user.id, username: session.user.username },

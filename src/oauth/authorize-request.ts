@@ -39,7 +39,7 @@ export interface AuthorizeRequest extends AuthorizeTarget {
  */
 export class UntrustedRequestError extends Error {
   override name = 'UntrustedRequestError'
-  constructor(readonly kind: 'client_id' | 'redirect_uri', readonly reason: string) {
+  constructor(readonly kind: 'client_id' | 'redirect_uri' | 'request_uri', readonly reason: string) {
     super(`${kind}: ${reason}`)
   }
 }

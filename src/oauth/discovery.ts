@@ -3,10 +3,11 @@ import { SERVED_GRANTS } from '../grants/index.ts'
 import { SERVED_RESPONSE_TYPES } from './authorize-request.ts'
 import { issuerOf, signingAlgOf } from './issuer.ts'
 
-/** The discovery members that name an endpoint (OIDC Discovery 1.0 §3, RFC 8414 §2, RFC 8628 §4). */
+/** The discovery members that name an endpoint (OIDC Discovery 1.0 §3, RFC 8414 §2, RFC 8628 §4, RFC 9126 §5). */
 export type MetadataEndpoint =
   | 'authorization_endpoint' | 'token_endpoint' | 'userinfo_endpoint' | 'end_session_endpoint'
   | 'introspection_endpoint' | 'revocation_endpoint' | 'device_authorization_endpoint' | 'jwks_uri'
+  | 'pushed_authorization_request_endpoint'
 
 /** The path each served endpoint has (`:slug` stands for the application's slug); built from the route table. */
 export type ServedEndpoints = Partial<Record<MetadataEndpoint, string>>
@@ -61,6 +62,7 @@ export function discoveryDocument(bundle: ProviderBundle, origin: string, served
     introspection_endpoint: endpoint('introspection_endpoint'),
     revocation_endpoint: endpoint('revocation_endpoint'),
     device_authorization_endpoint: endpoint('device_authorization_endpoint'),
+    pushed_authorization_request_endpoint: endpoint('pushed_authorization_request_endpoint'),
     response_types_supported: responseTypes,
     response_modes_supported: ['query', 'fragment', 'form_post'],
     jwks_uri: endpoint('jwks_uri'),
@@ -75,6 +77,9 @@ export function discoveryDocument(bundle: ProviderBundle, origin: string, served
     claims_parameter_supported: false,
     code_challenge_methods_supported: ['plain', 'S256'],
     authorization_response_iss_parameter_supported: true,
+    // RFC 9126 §5, with the endpoint it is about.
+    require_pushed_authorization_requests: served.pushed_authorization_request_endpoint === undefined ? undefined
+      : bundle.provider.requirePushedAuthorizationRequests,
   }
   if (bundle.encryptionKey) {
     doc.id_token_encryption_alg_values_supported = ['RSA-OAEP-256']

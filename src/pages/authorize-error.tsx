@@ -1,11 +1,16 @@
 import { MessagePage } from './layout.tsx'
 
-/** authentik `ClientIdError` / `RedirectUriError`: titles and descriptions, verbatim. */
+/** authentik `ClientIdError` / `RedirectUriError`: titles and descriptions, verbatim (and ours for `request_uri`). */
 export const UNTRUSTED = {
   client_id: { title: 'Client ID Error', message: 'The client identifier (client_id) is missing or invalid.' },
   redirect_uri: {
     title: 'Redirect URI Error',
     message: 'The request fails due to a missing, invalid, or mismatching redirection URI (redirect_uri).',
+  },
+  // RFC 9101 §6.2 `invalid_request_uri`; there is no redirect URI to trust when the pushed request is not found.
+  request_uri: {
+    title: 'Request URI Error',
+    message: 'The request_uri is invalid, expired or already used (invalid_request_uri). Start again from the application.',
   },
 } as const
 

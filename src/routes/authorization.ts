@@ -5,19 +5,23 @@
 import { base64urlEncode } from '../crypto/encoding.ts'
 import { deriveSecrets } from '../crypto/secret-box.ts'
 import { loadProviderAndSession } from '../db/providers.ts'
+import { PushedRequestGone, type PushedRequest } from '../db/pushed-requests.ts'
 import type { ActiveSession } from '../db/sessions.ts'
 import { origin, type AppContext } from '../deps.ts'
-import { loginUrl, nextStep, type NextStep } from '../oauth/authorize-flow.ts'
+import { loginUrl, nextStep, paramsAfterSignIn, type NextStep } from '../oauth/authorize-flow.ts'
 import type { AuthorizeEndpoint } from '../oauth/authorize-endpoints.ts'
 import { issueAuthorization, type ConsentMode } from '../oauth/authorize-grant.ts'
 import {
-  param, trustedTarget, UntrustedRequestError, validateAuthorizeRequest, type AuthorizeRequest,
+  assertTrustedClient, param, trustedTarget, UntrustedRequestError, validateAuthorizeRequest, type AuthorizeRequest,
   type TrustedBundle,
 } from '../oauth/authorize-request.ts'
 import {
   authorizeError, authorizeErrorResponse, authorizeResponse, formActionSource, type AuthorizeResponse,
 } from '../oauth/authorize-response.ts'
 import { OAuthError } from '../oauth/errors.ts'
+import {
+  assertPushedIfRequired, continuePushed, newContinuation, pushedParams, requestUriHash,
+} from '../oauth/pushed-request.ts'
 import { PermissionDeniedPage, UntrustedRequestPage } from '../pages/authorize-error.tsx'
 import { ConsentPage, CONSENT_FIELDS } from '../pages/consent.tsx'
 import { FormPostPage } from '../pages/form-post.tsx'
@@ -60,14 +64,25 @@ export async function respond(c: AppContext, bundle: TrustedBundle, response: Au
 }
 
 /**
- * The client's provider and, in the same statement, the browser session (remembered for `currentSession`): a
- * signed-in authorization then costs two statements, this read and the write that issues (DESIGN.md budgets).
+ * The client's provider and, in the same statement, the browser session (remembered for `currentSession`) and the
+ * pushed request `pushedHash` names: a signed-in authorization then costs two statements, this read and the write
+ * that issues (DESIGN.md budgets).
  */
-async function loadClient(c: AppContext, clientId: string) {
-  const { bundle, session } = await loadProviderAndSession(c.var.db, clientId, await unreadSessionCookie(c),
-    c.var.deps.clock.now())
+async function loadClient(c: AppContext, clientId: string, pushedHash: string | null) {
+  const { bundle, session, pushed } = await loadProviderAndSession(c.var.db, clientId, await unreadSessionCookie(c),
+    c.var.deps.clock.now(), pushedHash)
   if (session !== undefined) rememberSession(c, session)
-  return bundle
+  return { bundle, pushed }
+}
+
+/** The 400 page of a request whose client, redirect URI or request URI cannot be trusted: never a redirect. */
+function untrustedPage(c: AppContext, err: UntrustedRequestError, clientId: string | null):
+  Response | Promise<Response> {
+  c.var.deps.log.log('warn', 'untrusted authorization request', {
+    request_id: c.var.requestId, reason: err.reason, client_id: clientId,
+  })
+  protectPage(c)
+  return c.html(UntrustedRequestPage({ kind: err.kind }), 400)
 }
 
 /** A validated authorization request: its raw parameters, its client and what they mean. */
@@ -77,39 +92,68 @@ export interface Authorization {
   request: AuthorizeRequest
   /** The door it came through: authentik's or GitHub's. */
   endpoint: AuthorizeEndpoint
+  /** RFC 9126: the pushed request `params` come from (then they are exactly the pushed ones). */
+  pushed?: PushedRequest | null
 }
 
 /**
- * §5.1 in order: the client and the redirect URI (a 400 page when either cannot be trusted, never a redirect),
- * then the rest (an error redirect), with the scopes `endpoint` grants. The validated authorization, or the
- * response to send.
+ * §5.1 in order: the client, its pushed request when `request_uri` names one (RFC 9126 §4), and the redirect URI
+ * (a 400 page when any cannot be trusted, never a redirect), then the rest (an error redirect), with the scopes
+ * `endpoint` grants. The validated authorization, or the response to send.
  */
-export async function loadAuthorization(c: AppContext, params: URLSearchParams, endpoint: AuthorizeEndpoint):
+export async function loadAuthorization(c: AppContext, query: URLSearchParams, endpoint: AuthorizeEndpoint):
   Promise<Response | Authorization> {
-  const clientId = param(params, 'client_id')
+  const clientId = param(query, 'client_id')
+  const requestUri = param(query, 'request_uri')
+  let params = query
   let trusted: ReturnType<typeof trustedTarget>
+  let pushed: PushedRequest | null = null
   try {
-    trusted = trustedTarget(clientId === null ? null : await loadClient(c, clientId), params, origin(c))
+    const pushedHash = requestUri === null ? null : await requestUriHash(requestUri)
+    const loaded = clientId === null ? null : await loadClient(c, clientId, pushedHash)
+    if (requestUri !== null) {
+      // RFC 9126 §4: the client first, then its pushed request, whose parameters alone count.
+      assertTrustedClient(loaded?.bundle ?? null)
+      pushed = loaded?.pushed ?? null
+      params = pushedParams(clientId ?? '', pushed)
+    }
+    trusted = trustedTarget(loaded?.bundle ?? null, params, origin(c))
   } catch (err) {
     if (!(err instanceof UntrustedRequestError)) throw err
-    c.var.deps.log.log('warn', 'untrusted authorization request', {
-      request_id: c.var.requestId, reason: err.reason, client_id: clientId,
-    })
-    protectPage(c)
-    return c.html(UntrustedRequestPage({ kind: err.kind }), 400)
+    return untrustedPage(c, err, clientId)
   }
   const { bundle, target } = trusted
   try {
-    return { params, bundle, endpoint, request: validateAuthorizeRequest(bundle, params, target, endpoint) }
+    assertPushedIfRequired(bundle, pushed)
+    return { params, bundle, endpoint, pushed, request: validateAuthorizeRequest(bundle, params, target, endpoint) }
   } catch (err) {
     if (err instanceof OAuthError) return respond(c, bundle, authorizeErrorResponse(target, err))
     throw err
   }
 }
 
-/** The consent page, carrying the request's parameters for `/consent` to validate again. */
-async function showConsent(c: AppContext, { params, bundle, request, endpoint }: Authorization,
-  session: ActiveSession): Promise<Response> {
+/**
+ * The parameters the next step (sign-in or consent) comes back with: the request's own, or for a pushed request a
+ * new single-use reference to `carried` (RFC 9126 §7.3); null when the pushed request was used meanwhile.
+ */
+async function carryOn(c: AppContext, { params, bundle, pushed }: Authorization, carried = params):
+  Promise<URLSearchParams | null> {
+  if (!pushed) return carried
+  return continuePushed(c.var.db, c.var.deps.clock.now(), pushed, bundle.provider.clientId, carried)
+}
+
+const usedMeanwhile = (c: AppContext, authorization: Authorization) => untrustedPage(c,
+  new UntrustedRequestError('request_uri', 'request_uri_used_meanwhile'), authorization.bundle.provider.clientId)
+
+/**
+ * The consent page, carrying the request's parameters (or its new reference: `continued` when the issuing
+ * statement already gave it) for `/consent` to validate again.
+ */
+async function showConsent(c: AppContext, authorization: Authorization, session: ActiveSession,
+  continued?: URLSearchParams): Promise<Response> {
+  const { bundle, request, endpoint } = authorization
+  const params = continued ?? await carryOn(c, authorization)
+  if (params === null) return usedMeanwhile(c, authorization)
   const reserved = new Set<string>([CSRF_FIELD, ...Object.values(CONSENT_FIELDS)])
   const hidden = [...params].filter(([name]) => !reserved.has(name))
   hidden.push([CSRF_FIELD, await csrfToken(c, 'consent')], [CONSENT_FIELDS.user, session.user.uuid],
@@ -134,14 +178,27 @@ export async function complete(c: AppContext, authorization: Authorization, sess
   const issueContext = {
     now: deps.clock.now(), origin: origin(c), keys: deps.keys, secrets: await deriveSecrets(deps.config.secretKey),
   }
-  const values = await issueAuthorization(c.var.db, issueContext, {
-    bundle, request, session, consent, clientIp: clientIp(c) ?? null,
-  })
+  const { pushed } = authorization
+  // A pushed request that may need the consent page is continued by the issuing statement itself when it is not issued.
+  const next = pushed && consent === 'required'
+    ? await newContinuation(issueContext.now, bundle.provider.clientId, authorization.params) : null
+  let values: Awaited<ReturnType<typeof issueAuthorization>>
+  try {
+    values = await issueAuthorization(c.var.db, issueContext, {
+      bundle, request, session, consent, clientIp: clientIp(c) ?? null,
+      pushed: pushed ? { request: pushed, next: next?.stored ?? null } : null,
+    })
+  } catch (err) {
+    if (!(err instanceof PushedRequestGone)) throw err
+    // RFC 9101 §6.2: used by a concurrent request; the redirect URI is the pushed one, verified.
+    return respond(c, bundle, authorizeErrorResponse(request, authorizeError('invalid_request_uri',
+      'The request_uri was used or has expired')))
+  }
   if (values !== null) return respond(c, bundle, authorizeResponse(request, values))
   if (request.prompt.has('none')) {
     return respond(c, bundle, authorizeErrorResponse(request, authorizeError('consent_required')))
   }
-  return showConsent(c, authorization, session)
+  return showConsent(c, authorization, session, next?.params)
 }
 
 /** Act on what `nextStep` decided (authentik §5.2). */
@@ -149,9 +206,12 @@ export async function proceed(c: AppContext, authorization: Authorization, sessi
   step: NextStep): Promise<Response> {
   const { params, bundle, request, endpoint } = authorization
   switch (step.kind) {
-    case 'login':
+    case 'login': {
+      const next = await carryOn(c, authorization, paramsAfterSignIn(params))
+      if (next === null) return usedMeanwhile(c, authorization)
       c.header('Cache-Control', 'no-store')
-      return c.redirect(loginUrl(params, endpoint.path), redirectStatus(c))
+      return c.redirect(loginUrl(next, endpoint.path, param(params, 'login_hint')), redirectStatus(c))
+    }
     case 'error':
       return respond(c, bundle, authorizeErrorResponse(request, step.error))
     case 'denied':

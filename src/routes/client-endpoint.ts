@@ -30,7 +30,9 @@ export interface ClientEndpointSpec {
    * client tried Basic authentication (RFC 6749 §5.2), else 400.
    */
   invalidClientIs401?: boolean
-  /** The body of the 200 answer. */
+  /** The success status: 200 unless given (RFC 9126 §2.2 answers 201). */
+  status?: 200 | 201
+  /** The body of the success answer. */
   handle(request: ClientEndpointRequest): Promise<Record<string, unknown>>
 }
 
@@ -88,7 +90,7 @@ export function clientEndpoint(spec: ClientEndpointSpec): Handler<AppEnv> {
         onProvider: (bundle) => { redirectUris = bundle.provider.redirectUris },
       }
       const body = await countingFailures(ctx, client, (counted) => spec.handle({ form, client, ctx: counted }))
-      return c.json(body, 200, { ...corsHeaders(c, redirectUris), ...NO_STORE })
+      return c.json(body, spec.status ?? 200, { ...corsHeaders(c, redirectUris), ...NO_STORE })
     } catch (err) {
       if (err instanceof OAuthError) return errorResponse(c, spec, err, corsHeaders(c, redirectUris))
       throw err

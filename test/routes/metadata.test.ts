@@ -40,6 +40,7 @@ describe('discovery (OIDC Discovery 1.0, RFC 8414)', () => {
       introspection_endpoint: 'http://localhost/application/o/introspect/',
       revocation_endpoint: 'http://localhost/application/o/revoke/',
       device_authorization_endpoint: 'http://localhost/application/o/device/',
+      pushed_authorization_request_endpoint: 'http://localhost/application/o/par/',
       backchannel_logout_supported: true, backchannel_logout_session_supported: true,
       frontchannel_logout_supported: true, frontchannel_logout_session_supported: true,
       response_types_supported: ['code', 'id_token', 'id_token token', 'code token', 'code id_token',
@@ -60,6 +61,7 @@ describe('discovery (OIDC Discovery 1.0, RFC 8414)', () => {
       claims_parameter_supported: false,
       code_challenge_methods_supported: ['plain', 'S256'],
       authorization_response_iss_parameter_supported: true,
+      require_pushed_authorization_requests: false,
     })
   })
 
