@@ -9,6 +9,7 @@
  * (the client and the endpoint, which Neon replaces in production) and Postgres. A benchmark, not a test: it prints
  * figures (and exits non-zero only when it could not run).
  */
+import { writeFile } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { storeCookie, formFields } from '../test/support/browser-forms.ts'
@@ -23,6 +24,8 @@ import { descendants, processCpuMs } from './proc-cpu.ts'
 const { values: args } = parseArgs({ options: {
   rtt: { type: 'string', default: '50' }, requests: { type: 'string', default: '20' },
   runner: { type: 'string', default: 'workerd' },
+  /** A file: the timed requests' CPU profile of the Worker's isolate (`.cpuprofile`, for DevTools). */
+  profile: { type: 'string' },
 } })
 const RTT = Number(args.rtt)
 const N = Math.max(1, Number(args.requests))
@@ -64,7 +67,7 @@ async function main(): Promise<void> {
   const postgres = await startTestPostgres()
   const vars = { DATABASE_URL: postgres.databaseUrl, NEON_HTTP_ENDPOINT: postgres.neonHttp.url,
     SECRET_KEY: 'bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz', ADMIN_TOKEN, PASSWORD_ITERATIONS: '10000' }
-  const worker = await startWorker(vars, RUNNER)
+  const worker = await startWorker(vars, RUNNER, args.profile !== undefined)
   const base = worker.url
   const control = (body: Record<string, unknown>) => fetch(postgres.neonHttp.url.replace(/\/sql$/, '/__control'),
     { method: 'POST', body: JSON.stringify(body) })
@@ -105,6 +108,7 @@ async function main(): Promise<void> {
     let tokens = await exchange(await code())
 
     const rows: Row[] = []
+    const profiles: Array<{ name: string; profile: unknown }> = []
     /** `n` timed runs of `run`, each after its untimed `prepare`; the statements of the last run are counted. */
     async function measure<T>(name: string, prepare: (i: number) => Promise<T>, run: (input: T) => Promise<Response>) {
       const samples: number[] = []
@@ -121,6 +125,7 @@ async function main(): Promise<void> {
         await control({ latencyMs: RTT })
         const before = postgres.neonHttp.queries()
         const cpuBefore = { workerd: sumCpu(workerdPids), postgres: sumCpu(postgresPids), bench: benchCpuMs() }
+        const stopProfile = await worker.profile?.()
         const started = performance.now()
         const res = await run(input)
         await res.arrayBuffer()
@@ -128,6 +133,7 @@ async function main(): Promise<void> {
         add('bench', cpuBefore.bench, benchCpuMs())
         add('workerd', cpuBefore.workerd, sumCpu(workerdPids))
         add('postgres', cpuBefore.postgres, sumCpu(postgresPids))
+        if (stopProfile) profiles.push({ name, profile: await stopProfile() })
         statements = postgres.neonHttp.queries() - before
         if (res.status >= 400) throw new Error(`${name}: ${res.status}`)
       }
@@ -167,8 +173,12 @@ async function main(): Promise<void> {
       const median = quantile(r.samples, 0.5)
       const goal = r.statements * RTT + 10
       console.log(`| ${r.name} | ${r.statements} | ${median.toFixed(1)} | ${quantile(r.samples, 0.95).toFixed(1)} | `
-        + `${(median / RTT).toFixed(2)} | ${goal} | ${median <= goal ? 'yes' : 'no'} | ${ms(r.cpu.workerd)} | `
+        + `${RTT > 0 ? (median / RTT).toFixed(2) : ''} | ${goal} | ${median <= goal ? 'yes' : 'no'} | ${ms(r.cpu.workerd)} | `
         + `${ms(r.cpu.bench)} | ${ms(r.cpu.postgres)} |`)
+    }
+    if (args.profile) {
+      await writeFile(args.profile, JSON.stringify(profiles))
+      console.log(`\nthe Worker's CPU profiles of every timed request: ${args.profile}`)
     }
     console.log(`\nload average (1, 5, 15 min): ${loadavg().map((x) => x.toFixed(2)).join(', ')}`)
   } finally {
