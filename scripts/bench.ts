@@ -1,26 +1,32 @@
 /**
- * `npm run bench`: throughput and CPU on this machine. (1) `npm start`'s server (src/node.ts on PGlite, a child
- * process) under `--concurrency` parallel clients: req/s, p50 and p99 of client credentials, code exchange and
- * userinfo over `--requests` requests each. (2) CPU per issued token: the app of this process answering client
- * credentials requests (`app.fetch`, no network) against a bare jose ES256 sign in the same process (goal: at
- * most 5x the sign). A benchmark, not a test: it prints figures.
+ * `npm run bench`: throughput and CPU on this machine. `npm start`'s server (src/node.ts, a child process), once on
+ * PGlite (the database inside the server's process) and once on PostgreSQL (`DATABASE_URL`, the embedded server of
+ * the workerd tests, its own process), under `--concurrency` parallel clients: req/s, p50 and p99 of client
+ * credentials, code exchange and userinfo over `--requests` requests each, and the server process's CPU (user +
+ * system, from /proc on Linux) per issued token during the client credentials run, against a bare jose ES256 sign in this
+ * process (goal: at most 5x the sign). On PGlite that CPU includes the database's; on PostgreSQL it is the app's
+ * alone (HTTP, routing, drizzle, signing). A benchmark, not a test: it prints figures.
  */
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { generateKeyPair as joseKeyPair, SignJWT } from 'jose'
 import { formFields, storeCookie } from '../test/support/browser-forms.ts'
-import { createTestContext } from '../test/support/app.ts'
 import {
   createProviderApp, createUserWithPassword, defaultMappingPks, generateKeyPair, PASSWORD, type AdminApi,
 } from '../test/support/fixtures.ts'
 import { unusedPort } from '../test/support/http-server.ts'
+import { startTestPostgres } from '../test/support/postgres.ts'
+import { benchFetch } from './bench-client.ts'
+import { descendantsCpuMs, processCpuMs } from './proc-cpu.ts'
 
 const { values: args } = parseArgs({ options: {
   requests: { type: 'string', default: '400' }, concurrency: { type: 'string', default: '8' },
+  /** A folder: the server runs under `node --cpu-prof` and writes its profile there. */
+  profile: { type: 'string' },
 } })
 const N = Number(args.requests)
 const CONCURRENCY = Number(args.concurrency)
@@ -49,13 +55,19 @@ async function load(name: string, send: (i: number) => Promise<Response>): Promi
   return `| ${name} | ${(N / seconds).toFixed(0)} | ${quantile(samples, 0.5).toFixed(1)} | ${quantile(samples, 0.99).toFixed(1)} |`
 }
 
-/** Part 1: the server of `npm start` in its own process. */
-async function throughput(): Promise<string[]> {
+/** Per issued token: CPU ms of the server process and of the PostgreSQL server (null: PGlite, or not measured). */
+interface Run { rows: string[]; serverCpuMsPerToken: number | null; postgresCpuMsPerToken: number | null }
+
+/** The server of `npm start` in its own process, on PGlite or on the PostgreSQL at `databaseUrl`. */
+async function throughput(databaseUrl?: string): Promise<Run> {
   const dataDir = await mkdtemp(join(tmpdir(), 'edge-oidc-bench-'))
   const port = await unusedPort()
   const base = `http://127.0.0.1:${port}`
-  const server = spawn(process.execPath, ['--import', 'tsx', 'src/node.ts'], { cwd: ROOT, stdio: 'ignore',
-    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, ADMIN_TOKEN, PASSWORD_ITERATIONS: '10000' } })
+  const profile = args.profile ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : []
+  const server = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/node.ts'], { cwd: ROOT, stdio: 'ignore',
+    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, ADMIN_TOKEN, PASSWORD_ITERATIONS: '10000',
+      ...(databaseUrl && { DATABASE_URL: databaseUrl, SECRET_KEY: 'bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz' }) } })
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()))
   try {
     for (let i = 0; !(await fetch(`${base}/`).then(() => true, () => false)); i++) {
       if (i > 120) throw new Error('the server did not start within 60 s')
@@ -72,7 +84,7 @@ async function throughput(): Promise<string[]> {
     const browse = async (path: string, init: RequestInit = {}) => {
       const headers = new Headers(init.headers)
       headers.set('Cookie', [...cookies].map(([k, v]) => `${k}=${v}`).join('; '))
-      const res = await fetch(`${base}${path}`, { ...init, headers, redirect: 'manual' })
+      const res = await benchFetch(`${base}${path}`, { ...init, headers })
       for (const line of res.headers.getSetCookie()) storeCookie(cookies, line)
       return res
     }
@@ -86,67 +98,74 @@ async function throughput(): Promise<string[]> {
       codes.push(new URL((await browse(`/application/o/authorize/?${query}`)).headers.get('Location')!).searchParams.get('code')!)
     }
     const basic = `Basic ${btoa(`${client.client_id}:${client.client_secret}`)}`
-    const token = (params: Record<string, string>) => fetch(`${base}/application/o/token/`, { method: 'POST',
+    const token = (params: Record<string, string>) => benchFetch(`${base}/application/o/token/`, { method: 'POST',
       headers: { Authorization: basic }, body: new URLSearchParams(params) })
     const rows: string[] = []
+    let serverCpuMsPerToken: number | null = null
+    let postgresCpuMsPerToken: number | null = null
     const cc = await token({ grant_type: 'client_credentials', client_secret: client.client_secret, scope: 'openid' })
     if (cc.status === 200) {
-      rows.push(await load('client credentials', () => token({ grant_type: 'client_credentials',
-        client_secret: client.client_secret, scope: 'openid' })))
+      const send = () => token({ grant_type: 'client_credentials', client_secret: client.client_secret, scope: 'openid' })
+      for (let i = 0; i < 50; i++) await (await send()).arrayBuffer() // warm-up: JIT, caches, connections
+      const before = { server: processCpuMs(server.pid!), postgres: databaseUrl ? descendantsCpuMs('postgres') : null }
+      rows.push(await load('client credentials', send))
+      const after = { server: processCpuMs(server.pid!), postgres: databaseUrl ? descendantsCpuMs('postgres') : null }
+      // Each answer carries two signed JWTs (access token and ID token).
+      const perToken = (a: number | null, b: number | null) => (a === null || b === null ? null : (b - a) / N / 2)
+      serverCpuMsPerToken = perToken(before.server, after.server)
+      postgresCpuMsPerToken = perToken(before.postgres, after.postgres)
     } else rows.push(`| client credentials | not served (${cc.status}) | | |`)
     rows.push(await load('code exchange', (i) => token({ grant_type: 'authorization_code', code: codes[i]!,
       redirect_uri: REDIRECT })))
     const { access_token: bearer } = await (await token({ grant_type: 'authorization_code', code: codes[N]!,
       redirect_uri: REDIRECT })).json() as { access_token: string }
-    rows.push(await load('userinfo', () => fetch(`${base}/application/o/userinfo/`, {
+    rows.push(await load('userinfo', () => benchFetch(`${base}/application/o/userinfo/`, {
       headers: { Authorization: `Bearer ${bearer}` } })))
-    return rows
+    return { rows, serverCpuMsPerToken, postgresCpuMsPerToken }
   } finally {
     server.kill('SIGTERM')
+    await exited
     await rm(dataDir, { recursive: true, force: true })
   }
 }
 
-/** Part 2: CPU per token issued by the app, against a bare ES256 sign, both in this process. */
-async function cpuPerToken(): Promise<string> {
-  const t = await createTestContext()
-  t.clock.set(new Date())
-  try {
-    const key = await generateKeyPair(t, 'cpu', { alg: 'ecdsa', key_size: 256 })
-    const client = await createProviderApp(t, 'cpu', { signing_key: key.pk, grant_types: GRANTS,
-      property_mappings: await defaultMappingPks(t) })
-    const request = () => t.request('/application/o/token/', { method: 'POST', body: new URLSearchParams({
-      grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret,
-      scope: 'openid' }) })
-    const warm = await request()
-    if (warm.status !== 200) return `CPU per token: client credentials not served (${warm.status})`
-    for (let i = 0; i < 20; i++) await (await request()).arrayBuffer()
-    const runs = Math.min(N, 300)
-    let cpu = process.cpuUsage()
-    for (let i = 0; i < runs; i++) await (await request()).arrayBuffer()
-    cpu = process.cpuUsage(cpu)
-    // Each answer carries two signed JWTs (access token and ID token).
-    const perToken = (cpu.user + cpu.system) / runs / 2
-    const { privateKey } = await joseKeyPair('ES256')
-    const payload = { iss: 'https://bench', sub: 'x'.repeat(64), aud: client.client_id, scope: 'openid' }
-    for (let i = 0; i < 50; i++) await new SignJWT(payload).setProtectedHeader({ alg: 'ES256' }).sign(privateKey)
-    let sign = process.cpuUsage()
-    for (let i = 0; i < runs; i++) await new SignJWT(payload).setProtectedHeader({ alg: 'ES256' }).sign(privateKey)
-    sign = process.cpuUsage(sign)
-    const perSign = (sign.user + sign.system) / runs
-    return `CPU per issued token: ${(perToken / 1000).toFixed(3)} ms; bare jose ES256 sign: ${(perSign / 1000).toFixed(3)} ms;`
-      + ` ratio ${(perToken / perSign).toFixed(1)}x (goal: at most 5x) — the app's CPU includes PGlite's work`
-  } finally {
-    await t.close()
-  }
+/** A bare jose ES256 sign of a token-sized payload, in this process: ms of CPU each. */
+async function signCpuMs(): Promise<number> {
+  const { privateKey } = await joseKeyPair('ES256')
+  const payload = { iss: 'https://bench', sub: 'x'.repeat(64), aud: 'a'.repeat(40), scope: 'openid' }
+  const sign = () => new SignJWT(payload).setProtectedHeader({ alg: 'ES256' }).sign(privateKey)
+  for (let i = 0; i < 100; i++) await sign()
+  const runs = 1000
+  const cpu = process.cpuUsage()
+  for (let i = 0; i < runs; i++) await sign()
+  const used = process.cpuUsage(cpu)
+  return (used.user + used.system) / 1000 / runs
 }
 
 async function main(): Promise<void> {
-  const rows = await throughput()
-  console.log(`\nbench: npm start's server (PGlite), ${N} requests each, ${CONCURRENCY} at a time\n`)
-  console.log('| request | req/s | p50 ms | p99 ms |\n|---|---|---|---|')
-  for (const row of rows) console.log(row)
-  console.log(`\n${await cpuPerToken()}`)
+  const postgres = await startTestPostgres()
+  const runs: [string, Run][] = []
+  try {
+    runs.push(['PGlite', await throughput()])
+    runs.push(['PostgreSQL', await throughput(postgres.databaseUrl)])
+  } finally {
+    await postgres.stop()
+  }
+  const sign = await signCpuMs()
+  console.log(`\nbench: npm start's server, ${N} requests each, ${CONCURRENCY} at a time\n`)
+  console.log('| database | request | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|')
+  for (const [db, run] of runs) for (const row of run.rows) console.log(`| ${db} ${row}`)
+  console.log(`\nCPU of the server process per issued token (client credentials), against a bare jose ES256 sign`
+    + ` (${sign.toFixed(3)} ms); goal at most 5x:\n`)
+  console.log('| database | server process CPU per token ms | ÷ sign | PostgreSQL server CPU per token ms |')
+  console.log('|---|---|---|---|')
+  for (const [db, run] of runs) {
+    const cpu = run.serverCpuMsPerToken
+    const pg = run.postgresCpuMsPerToken === null ? (db === 'PGlite' ? 'inside the server process' : '')
+      : run.postgresCpuMsPerToken.toFixed(3)
+    console.log(cpu === null ? `| ${db} | not measured | | |` : `| ${db} | ${cpu.toFixed(3)} | ${(cpu / sign).toFixed(1)}x | ${pg} |`)
+  }
+  console.log(`\nload average (1, 5, 15 min): ${loadavg().map((x) => x.toFixed(2)).join(', ')}`)
 }
 
 main().catch((err) => {

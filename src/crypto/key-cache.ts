@@ -19,9 +19,13 @@ export class KeyCache {
     return this.#entries.size
   }
 
-  /** RFC 7518 §3.3/§3.4 private signing key from PKCS#8 PEM (non-extractable). */
-  getSigningKey(kid: string, pkcs8Pem: string, alg: AsymmetricJWSAlg): Promise<CryptoKey> {
-    return this.#get(`${kid}:sig:${alg}`, () => importPKCS8(pkcs8Pem, alg))
+  /**
+   * RFC 7518 §3.3/§3.4 private signing key from PKCS#8 PEM (non-extractable). The PEM may be a function: it is
+   * then asked for (e.g. unsealed) only on a miss.
+   */
+  getSigningKey(kid: string, pkcs8Pem: string | (() => Promise<string>), alg: AsymmetricJWSAlg): Promise<CryptoKey> {
+    return this.#get(`${kid}:sig:${alg}`, async () =>
+      importPKCS8(typeof pkcs8Pem === 'string' ? pkcs8Pem : await pkcs8Pem(), alg))
   }
 
   /** RFC 7518 §4.3 RSA-OAEP-256 public key from the certificate; EC keys are rejected. */

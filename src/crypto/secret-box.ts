@@ -22,10 +22,23 @@ const CACHE_LIMIT = 8
 
 // Per-isolate cache keyed by a digest of the secret, so the Map never holds SECRET_KEY itself.
 const cache = new Map<string, Promise<Secrets>>()
+// The last answer, for the same string: every request asks with the configuration's SECRET_KEY, which the
+// configuration holds anyway, and a digest per request is work for nothing.
+let last: { secretKey: string; secrets: Promise<Secrets> } | undefined
 
 /** RFC 5869 HKDF-SHA-256 from SECRET_KEY → AES-256-GCM (NIST SP 800-38D) sealing + install id. */
 export async function deriveSecrets(secretKey: string): Promise<Secrets> {
   if (secretKey.length === 0) throw new Error('SECRET_KEY must not be empty')
+  if (last?.secretKey === secretKey) return last.secrets
+  const secrets = derived(secretKey)
+  last = { secretKey, secrets }
+  secrets.catch(() => {
+    if (last?.secrets === secrets) last = undefined
+  })
+  return secrets
+}
+
+async function derived(secretKey: string): Promise<Secrets> {
   const cacheKey = await sha256Hex(secretKey)
   let secrets = cache.get(cacheKey)
   if (!secrets) {

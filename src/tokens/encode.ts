@@ -3,10 +3,16 @@ import type { AsymmetricJWSAlg } from '../crypto/certificate.ts'
 import { utf8 } from '../crypto/encoding.ts'
 import type { KeyCache } from '../crypto/key-cache.ts'
 
+/** A secret as is, or opened on first use (a sealed value is decrypted only when a key must be imported). */
+export type Secret = string | (() => Promise<string>)
+
+/** The secret's value. */
+export const reveal = (secret: Secret): Promise<string> | string => typeof secret === 'string' ? secret : secret()
+
 /** The keys a provider signs (and optionally encrypts) its tokens with. */
 export interface SigningContext {
-  clientSecret: string
-  signingKey: { kid: string; jwsAlg: AsymmetricJWSAlg; privateKeyPem: string } | null
+  clientSecret: Secret
+  signingKey: { kid: string; jwsAlg: AsymmetricJWSAlg; privateKeyPem: Secret } | null
   encryptionKey: { kid: string; certificatePem: string } | null
 }
 
@@ -38,7 +44,7 @@ export async function encode(ctx: SigningContext, payload: JWTPayload, options: 
     header.kid = ctx.signingKey.kid
     key = await keys.getSigningKey(ctx.signingKey.kid, ctx.signingKey.privateKeyPem, ctx.signingKey.jwsAlg)
   } else {
-    key = await keys.getHmacKey(ctx.clientSecret)
+    key = await keys.getHmacKey(await reveal(ctx.clientSecret))
   }
   const jws = await new SignJWT(payload).setProtectedHeader(header).sign(key)
   if (!ctx.encryptionKey) return jws

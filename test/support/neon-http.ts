@@ -65,8 +65,12 @@ function errorBody(err: unknown): Record<string, unknown> {
 
 /** Start the endpoint in front of `databaseUrl` (a plain PostgreSQL reached over TCP). */
 export async function startNeonHttpEndpoint(databaseUrl: string): Promise<NeonHttpEndpoint> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 })
+  // Connections stay open (no idle timeout) and two are opened now: Neon keeps its own to the database warm, so a
+  // statement here must not pay for a Postgres start-up either.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 8, idleTimeoutMillis: 0 })
   pool.on('error', () => {}) // an idle client's server closed: the pool replaces it
+  const warm = await Promise.all([pool.connect(), pool.connect()])
+  for (const client of warm) client.release()
   let count = 0
   let latencyMs = 0
   let fault: NeonFault = null
@@ -78,6 +82,7 @@ export async function startNeonHttpEndpoint(databaseUrl: string): Promise<NeonHt
   }
 
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrived = performance.now()
     const body = await readBody(req)
     if (req.url === '/__control') {
       const control = JSON.parse(body) as { latencyMs?: number; fault?: NeonFault }
@@ -86,7 +91,10 @@ export async function startNeonHttpEndpoint(databaseUrl: string): Promise<NeonHt
       return send(res, 200, { latencyMs, fault, queries: count })
     }
     if (req.method !== 'POST' || req.url !== '/sql') return send(res, 404, { message: 'not found' })
-    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs))
+    // One round trip per statement or batch, counted from the request's arrival: the answer leaves no earlier than
+    // `latencyMs` after the request came in, plus what Postgres takes.
+    const wait = latencyMs - (performance.now() - arrived)
+    if (latencyMs > 0 && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
     if (fault === 'hang') {
       hanging.add(res)
       return
@@ -117,7 +125,9 @@ export async function startNeonHttpEndpoint(databaseUrl: string): Promise<NeonHt
     }
   }
 
-  const server: Server = createServer((req, res) => {
+  // Keep-alive well above Node's 5 s default, so the Worker's connection stays open between the benchmark's phases;
+  // no Nagle delay on answers (Node's default, said here because the round trip is what this server measures).
+  const server: Server = createServer({ keepAliveTimeout: 60_000, noDelay: true }, (req, res) => {
     answer(req, res).catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, { message: String(err) })
     })
