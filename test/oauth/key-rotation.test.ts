@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm'
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../src/app.ts'
 import { deriveSecrets } from '../../src/crypto/secret-box.ts'
@@ -10,7 +10,8 @@ import { verifyIdTokenHint } from '../../src/oauth/id-token-hint.ts'
 import { rotateSigningKeys } from '../../src/oauth/key-rotation-run.ts'
 import { runScheduled } from '../../src/oauth/logout-dispatch.ts'
 import { createTestContext, START, type TestContext } from '../support/app.ts'
-import { adminJson, generateKeyPair, json, type GeneratedKeyPair } from '../support/fixtures.ts'
+import { adminJson, createUser, generateKeyPair, json, type GeneratedKeyPair } from '../support/fixtures.ts'
+import { ALL_GRANTS, appPassword } from '../routes/token/credentials-support.ts'
 import { createClient, eventsOf, MINUTE, ok, tokenRequest, type Client } from '../routes/token/support.ts'
 
 const SECOND = 1000
@@ -158,6 +159,24 @@ describe('manual rotation (POST .../rotate_signing_key/)', () => {
     const secrets = await deriveSecrets(t.deps.config.secretKey)
     expect(await verifyIdTokenHint(hint, bundle!, 'http://localhost', secrets, t.deps.keys)).toMatchObject({ sid: null })
     expect(await verifyIdTokenHint(`${hint}x`, bundle!, 'http://localhost', secrets, t.deps.keys)).toBeNull()
+  })
+
+  it("keeps a federated provider's access token, signed before its rotation, usable as an assertion", async () => {
+    t.clock.set(START)
+    const { client: issuer } = await rsaClient('rot-fed-issuer', { grant_types: ALL_GRANTS })
+    const federating = await createClient(t, 'rot-fed', { grant_types: ALL_GRANTS, jwt_federation_providers: [issuer.pk] })
+    const user = await createUser(t, 'rot-fed-user')
+    const body = await ok(await tokenRequest(t, { grant_type: 'client_credentials', scope: 'openid profile',
+      client_id: issuer.client_id, username: user.username, password: await appPassword(t, user.pk, 'rot-fed-key') }))
+    const b = await generateKeyPair(t, 'rot-fed-b', { alg: 'rsa', key_size: 2048 })
+    await adminJson(t, 'PATCH', `/providers/oauth2/${issuer.pk}/`, { next_signing_key: b.pk }, 200)
+    t.clock.advance(LEAD)
+    expect((await rotate(issuer)).status).toBe(200)
+    const res = await tokenRequest(t, { grant_type: 'client_credentials', scope: 'openid profile',
+      client_id: federating.client_id, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: body.access_token })
+    const { access_token: access } = await ok(res)
+    expect(decodeJwt(access)).toMatchObject({ preferred_username: 'rot-fed-user', aud: federating.client_id })
   })
 
   it('refuses without a next key (400 field error), changing nothing', async () => {
