@@ -44,7 +44,7 @@ const kids = (set: JSONWebKeySet) => set.keys.map((k) => k.kid)
 class RelyingParty {
   #set: JSONWebKeySet | null = null
   #until = 0
-  constructor(readonly fetchJwks: () => Promise<Response>) {}
+  constructor(readonly fetchJwks: () => Response | Promise<Response>) {}
 
   async keys(): Promise<JSONWebKeySet> {
     if (this.#set && t.clock.now().getTime() < this.#until) return this.#set
