@@ -36,11 +36,15 @@ export function rotationRefusal(state: RotationState, now: Date, leadMs: number)
   if (!next.hasPrivateKey) {
     return { field: 'next_signing_key', message: 'Only key pairs with a private key can be used for signing.' }
   }
+  if (active && active.id === next.id) return { field: 'next_signing_key', message: 'The next signing key is the active one.' }
   if (!active || keyAlg(active) !== keyAlg(next)) {
     // Relying parties often pin the algorithm (`id_token_signed_response_alg`): a change is a reconfiguration.
     return { field: 'next_signing_key', message: `The next signing key signs with ${keyAlg(next)}, the active one with `
       + `${active ? keyAlg(active) : 'HS256'}: change the algorithm by setting signing_key instead.` }
   }
+  // When the next key was first published is at the earliest when its key pair was made (a generated next key is
+  // made and set in one statement, so for automatic rotation this is exact). No column records when an operator set
+  // an older key pair as next: then this check passes early, and the README asks to wait the lead time by hand.
   const publishedAt = next.created.getTime() + leadMs
   if (publishedAt > now.getTime()) {
     return { field: 'next_signing_key', message: `The next signing key must be published for ${leadMs / 1000} `
