@@ -73,9 +73,10 @@ async function main(): Promise<void> {
     try {
       // One instance at a time (PURGE_LOCK); the others skip this round. Then the back-channel logout retries.
       const ran = await store.exclusive(PURGE_LOCK, async (locked) => {
-        const { purge: purged, logouts } = await runScheduled(deps, locked, systemClock.now(),
+        const { purge: purged, rotation, logouts } = await runScheduled(deps, locked, systemClock.now(),
           config.publicUrl ?? `http://localhost:${PORT}`)
         deps.log.log('info', 'purged expired rows', { ...purged })
+        if (rotation.generated + rotation.rotated > 0) deps.log.log('info', 'signing key rotation', { ...rotation })
         if (logouts && logouts.delivered + logouts.failed > 0) deps.log.log('info', 'back-channel logout run', { ...logouts })
       })
       if (!ran) deps.log.log('info', 'purge skipped: another instance is purging')

@@ -53,14 +53,15 @@ export default {
     >
   },
 
-  /** Cron Trigger `2-59/5 * * * *`: authentik's `clean_expired_models`, then the back-channel logout retries. */
+  /** Cron Trigger `2-59/5 * * * *`: authentik's `clean_expired_models`, key rotation, then the logout retries. */
   async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext) {
     const { deps } = setUp(env)
     const handle = deps.database.open()
     try {
-      const { purge, logouts } = await runScheduled(deps, handle.db, new Date(controller.scheduledTime),
+      const { purge, rotation, logouts } = await runScheduled(deps, handle.db, new Date(controller.scheduledTime),
         deps.config.publicUrl, { budgetMs: 20_000 })
       deps.log.log('info', 'purged expired rows', { cron: controller.cron, ...purge })
+      if (rotation.generated + rotation.rotated > 0) deps.log.log('info', 'signing key rotation', { ...rotation })
       if (logouts) deps.log.log('info', 'back-channel logout run', { cron: controller.cron, ...logouts })
     } finally {
       ctx.waitUntil(handle.close())

@@ -16,6 +16,7 @@ import { sessionResource } from './sessions.ts'
 import { logoutNotificationResource } from './logout-notifications.ts'
 import { eventResource } from './events.ts'
 import { providerResource } from './providers.ts'
+import { mountRotateSigningKey } from './provider-actions.ts'
 import { applicationResource } from './applications.ts'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -44,6 +45,7 @@ const actions: Array<(app: Hono<AppEnv>, registry: OpenAPIRegistry) => void> = [
   mountKeyPairActions,
   mountSetPassword,
   mountViewKey,
+  mountRotateSigningKey,
 ]
 
 /** `/api/v3`: authentik's admin API shape, behind `Authorization: Bearer <ADMIN_TOKEN>` (src/admin/auth.ts). */

@@ -38,6 +38,8 @@ export interface AssertionSource {
 export interface FederatedToken {
   provider: { id: number; name: string; clientSecretSealed: string; encrypted: boolean }
   signingKey: { kid: string; certificateData: string; keyType: 'rsa' | 'ecdsa'; keySize: number } | null
+  /** The key the provider's last rotation replaced, while tokens it signed are valid (README "Key rotation"). */
+  previousSigningKey: FederatedToken['signingKey']
   user: ClaimUser | null
 }
 
@@ -90,6 +92,9 @@ function federated(tokenHash: string, now: Date): SQL {
         'encrypted', fp.encryption_key_id is not null),
       'signingKey', (select json_build_object('kid', k.kid, 'certificateData', k.certificate_data,
         'keyType', k.key_type, 'keySize', k.key_size) from ${keyPairs} k where k.id = fp.signing_key_id),
+      'previousSigningKey', (select json_build_object('kid', k.kid, 'certificateData', k.certificate_data,
+        'keyType', k.key_type, 'keySize', k.key_size) from ${keyPairs} k where k.id = fp.previous_signing_key_id
+        and fp.previous_signing_key_expires > ${now.toISOString()}::timestamptz),
       'user', ${claimUserJson(sql`t.user_id`)})
     from ${accessTokens} t
     join ${providerFederationProviders} f on f.federated_provider_id = t.provider_id and f.provider_id = self.id

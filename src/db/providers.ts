@@ -17,6 +17,12 @@ export interface ProviderBundle {
   encryptionKey: KeyPairRow | null
   /** Ordered by scope name, as authentik evaluates them. */
   scopeMappings: ScopeMappingRow[]
+  /**
+   * Key rotation (README "Key rotation"): the key published ahead of use and the one the last rotation replaced.
+   * Read only by `loadProviderBySlug` (JWKS, end-session), in its one statement; tokens are signed with `signingKey`.
+   */
+  nextSigningKey?: KeyPairRow | null
+  previousSigningKey?: KeyPairRow | null
 }
 
 const withKeysAndMappings = {
@@ -29,20 +35,27 @@ type LoadedProvider = ProviderRow & {
   signingKey: KeyPairRow | null
   encryptionKey: KeyPairRow | null
   scopeMappings: Array<{ scopeMapping: ScopeMappingRow }>
+  nextSigningKey?: KeyPairRow | null
+  previousSigningKey?: KeyPairRow | null
 }
 
 function toBundle(p: LoadedProvider, application: ApplicationRow | null): ProviderBundle {
-  const { signingKey, encryptionKey, scopeMappings: links, ...provider } = p
+  const { signingKey, encryptionKey, scopeMappings: links, nextSigningKey, previousSigningKey, ...provider } = p
   const mappings = links.map((l) => l.scopeMapping)
     .sort((a, b) => a.scopeName.localeCompare(b.scopeName) || a.name.localeCompare(b.name))
-  return { provider, application, signingKey, encryptionKey, scopeMappings: mappings }
+  return { provider, application, signingKey, encryptionKey, scopeMappings: mappings,
+    ...(nextSigningKey !== undefined && { nextSigningKey }),
+    ...(previousSigningKey !== undefined && { previousSigningKey }) }
 }
 
-/** The provider behind the application `slug`, or null when there is none (one statement). */
+/**
+ * The provider behind the application `slug`, or null when there is none (one statement), with the next and the
+ * previous signing key (JWKS publishes them; end-session verifies hints with them).
+ */
 export async function loadProviderBySlug(db: Db, slug: string): Promise<ProviderBundle | null> {
   const row = await db.query.applications.findFirst({
     where: eq(applications.slug, slug),
-    with: { provider: { with: withKeysAndMappings } },
+    with: { provider: { with: { ...withKeysAndMappings, nextSigningKey: true, previousSigningKey: true } } },
   })
   if (!row?.provider) return null
   const { provider, ...application } = row

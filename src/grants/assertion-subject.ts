@@ -31,9 +31,12 @@ async function fromSources(ctx: GrantContext, assertion: string, peeked: PeekedA
  * verified with that provider's key and algorithm only (HS256 with its secret when it has no key; an encrypted
  * token is not a JWS and was refused before).
  */
-async function fromProvider(ctx: GrantContext, assertion: string, federated: FederatedToken):
+async function fromProvider(ctx: GrantContext, assertion: string, peeked: PeekedAssertion, federated: FederatedToken):
   Promise<JWTPayload | null> {
-  const { signingKey, provider } = federated
+  const { provider } = federated
+  // A token signed before the provider's last rotation names the previous key, still valid with its tokens.
+  const previous = federated.previousSigningKey
+  const signingKey = previous && previous.kid === peeked.header.kid ? previous : federated.signingKey
   const alg = signingKey ? keyAlg(signingKey) : 'HS256'
   let key: CryptoKey
   try {
@@ -83,7 +86,7 @@ export async function assertionSubject(
       methodArgs: { jwt: payload, source: { pk: source.id, name: source.name, slug: source.slug } } }
   }
   const federated = artefact.federated
-  const payload = federated ? await fromProvider(ctx, assertion, federated) : null
+  const payload = federated ? await fromProvider(ctx, assertion, peeked, federated) : null
   if (!federated || !payload) throw invalidGrant('no source or federated provider verifies the assertion')
   if (!federated.user?.isActive) throw invalidGrant('federated token of an inactive user')
   const { provider } = federated

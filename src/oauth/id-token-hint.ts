@@ -1,9 +1,9 @@
-import { compactDecrypt, compactVerify, importPKCS8 } from 'jose'
+import { compactDecrypt, compactVerify, decodeProtectedHeader, importPKCS8 } from 'jose'
 import { certificateKey, parseCertificate } from '../crypto/certificate.ts'
 import type { KeyCache } from '../crypto/key-cache.ts'
 import type { Secrets } from '../crypto/secret-box.ts'
 import type { ProviderBundle } from '../db/providers.ts'
-import { issuerOf, signingAlgOf } from './issuer.ts'
+import { issuerOf, keyAlg, type JWSAlg } from './issuer.ts'
 
 /** What a verified `id_token_hint` tells about the session it was issued in. */
 export interface IdTokenHint {
@@ -11,10 +11,22 @@ export interface IdTokenHint {
   sid: string | null
 }
 
-async function verificationKey(bundle: ProviderBundle, secrets: Pick<Secrets, 'open'>, keys: KeyCache): Promise<CryptoKey> {
-  if (!bundle.signingKey) return keys.getHmacKey(await secrets.open(bundle.provider.clientSecretSealed))
-  const cert = parseCertificate(bundle.signingKey.certificateData)
-  return crypto.subtle.importKey('spki', cert.spki, (await certificateKey(cert)).importParams, false, ['verify'])
+/**
+ * The key that signed the hint, by its `kid`: the active key; the next one (this bundle may be cached from before a
+ * rotation that another isolate made); or the previous one, even once it has left JWKS, since an expired hint is
+ * accepted and the RP's ID token may predate the last rotation (src/oauth/key-rotation.ts). A hint two rotations
+ * old is refused as not ours. HS256 (no signing key): the client secret.
+ */
+async function verificationKey(bundle: ProviderBundle, kid: unknown, secrets: Pick<Secrets, 'open'>, keys: KeyCache):
+  Promise<{ key: CryptoKey; alg: JWSAlg }> {
+  if (!bundle.signingKey) {
+    return { key: await keys.getHmacKey(await secrets.open(bundle.provider.clientSecretSealed)), alg: 'HS256' }
+  }
+  const signer = [bundle.signingKey, bundle.nextSigningKey, bundle.previousSigningKey]
+    .find((k) => k && k.kid === kid) ?? bundle.signingKey
+  const cert = parseCertificate(signer.certificateData)
+  const key = await crypto.subtle.importKey('spki', cert.spki, (await certificateKey(cert)).importParams, false, ['verify'])
+  return { key, alg: keyAlg(signer) }
 }
 
 /** Our JWE (§3.3: RSA-OAEP-256 / A256CBC-HS512) opened with the provider's encryption key; else it is not ours. */
@@ -37,8 +49,8 @@ export async function verifyIdTokenHint(hint: string, bundle: ProviderBundle, or
   secrets: Pick<Secrets, 'open'>, keys: KeyCache): Promise<IdTokenHint | null> {
   try {
     const jws = hint.split('.').length === 5 ? await openJwe(hint, bundle, secrets) : hint
-    const { payload } = await compactVerify(jws, await verificationKey(bundle, secrets, keys),
-      { algorithms: [signingAlgOf(bundle)] })
+    const { key, alg } = await verificationKey(bundle, decodeProtectedHeader(jws).kid, secrets, keys)
+    const { payload } = await compactVerify(jws, key, { algorithms: [alg] })
     const claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>
     const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
     if (claims.iss !== issuerOf(bundle, origin) || !aud.includes(bundle.provider.clientId)) return null

@@ -2,6 +2,7 @@ import type { Db } from '../db/client.ts'
 import { purgeExpired, type PurgeResult } from '../db/purge.ts'
 import { origin, type AppContext, type Deps } from '../deps.ts'
 import { describeError } from '../log.ts'
+import { rotateSigningKeys, type RotationRunResult } from './key-rotation-run.ts'
 import { deliverLogouts, type DeliveryOptions, type DeliveryResult, type LogoutSender } from './logout-delivery.ts'
 
 /** The runtime's side of sending logout tokens. */
@@ -35,17 +36,20 @@ export function sendLogoutsAfterResponse(c: AppContext, ids: readonly string[]):
 
 export interface ScheduledResult {
   purge: PurgeResult
+  rotation: RotationRunResult
   logouts: DeliveryResult | null
 }
 
 /**
  * The scheduled run (Cron Trigger on Workers, a timer on Node): authentik's `clean_expired_models` (expired
- * sessions queue their logout calls as they go), then every due back-channel logout notification.
+ * sessions queue their logout calls as they go), automatic signing key rotation, then every due back-channel
+ * logout notification.
  */
 export async function runScheduled(deps: Deps, db: Db, now: Date, origin: string | undefined,
   options: Pick<DeliveryOptions, 'timeoutMs'> & { budgetMs?: number } = {}): Promise<ScheduledResult> {
   const purge = await purgeExpired(db, now, options.budgetMs === undefined ? {} : { budgetMs: options.budgetMs })
+  const rotation = await rotateSigningKeys(deps, db, now)
   const logouts = await deliverLogouts(senderOf(deps), db, now, origin,
     options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs })
-  return { purge, logouts }
+  return { purge, rotation, logouts }
 }

@@ -33,7 +33,7 @@ export const jwks: Handler<AppEnv> = async (c) => {
   if (cached) return publicJson(c, cached)
   const bundle = await cachedProviderBySlug(deps, db, slug)
   if (!bundle) return notFound(c)
-  const set = await providerJwks(bundle)
+  const set = await providerJwks(bundle, now)
   deps.metadata.jwks.set(slug, set, now)
   return publicJson(c, set)
 }

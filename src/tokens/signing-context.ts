@@ -14,7 +14,8 @@ function opened(secrets: Pick<Secrets, 'open'>, sealed: string): () => Promise<s
  * derived from SECRET_KEY when first needed (a signing key already imported into the per-isolate key cache is not
  * opened again, and an asymmetric signer never opens the client secret), and its encryption certificate. A
  * signing key without a private key cannot sign: that is a configuration error the admin API refuses to save, so
- * it is thrown here.
+ * it is thrown here. Always the active key: the token path reads the bundle uncached, so a rotation applies to
+ * the next token (JWKS held the key ahead).
  */
 export async function signingContext(bundle: ProviderBundle, secrets: Pick<Secrets, 'open'>): Promise<SigningContext> {
   const { provider, signingKey, encryptionKey } = bundle
