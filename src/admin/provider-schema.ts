@@ -161,6 +161,8 @@ export const ProviderOutput = ProviderBaseOutput.extend({
   access_token_format: z.enum(ACCESS_TOKEN_FORMATS),
   allowed_resources: z.array(z.string()),
   next_signing_key: z.uuid().nullable(),
+  /** Read only: when `next_signing_key` was set; it may sign from twice METADATA_CACHE_SECONDS after. */
+  next_signing_key_published: z.iso.datetime({ offset: true }).nullable(),
   /** Read only: the key the last rotation replaced, published in JWKS until `previous_signing_key_expires`. */
   previous_signing_key: z.uuid().nullable(),
   previous_signing_key_expires: z.iso.datetime({ offset: true }).nullable(),
@@ -200,7 +202,8 @@ export function providerToApi(r: ProviderRecord, clientSecret: string): Provider
     dpop_bound_access_tokens: r.dpopBoundAccessTokens, dpop_require_nonce: r.dpopRequireNonce,
     require_pushed_authorization_requests: r.requirePushedAuthorizationRequests,
     access_token_format: r.accessTokenFormat, allowed_resources: r.allowedResources,
-    next_signing_key: r.nextSigningKeyId, previous_signing_key: r.previousSigningKeyId,
+    next_signing_key: r.nextSigningKeyId,
+    next_signing_key_published: r.nextSigningKeyPublished?.toISOString() ?? null, previous_signing_key: r.previousSigningKeyId,
     previous_signing_key_expires: r.previousSigningKeyExpires?.toISOString() ?? null,
     signing_key_rotation: r.signingKeyRotation, signing_key_rotated: r.signingKeyRotated?.toISOString() ?? null,
     refresh_token_reuse_interval: r.refreshTokenReuseInterval,

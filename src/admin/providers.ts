@@ -117,12 +117,27 @@ const plainColumnsOf = columnsFrom<ProviderInputData, ProviderChanges>({
   signing_key_rotation: 'signingKeyRotation', refresh_token_reuse_interval: 'refreshTokenReuseInterval',
 })
 
+/**
+ * `next_signing_key` and when it was published: set now when the key changes (an update naming the same key keeps
+ * the time), so the rotation's lead time counts from when JWKS first showed it, whatever the key pair's age.
+ */
+function nextKeyColumns(c: C, input: Input, update: boolean): ProviderChanges {
+  if (input.next_signing_key === undefined) return {}
+  const id = input.next_signing_key?.toLowerCase() ?? null
+  const now = c.var.deps.clock.now()
+  const published = id === null ? null : update
+    ? sql`case when ${providers.nextSigningKeyId} is not distinct from ${id}::uuid
+        then ${providers.nextSigningKeyPublished} else ${now.toISOString()}::timestamptz end`
+    : now
+  return { nextSigningKeyId: id, nextSigningKeyPublished: published as Date | null }
+}
+
 /** The columns an input sets; key pairs are referred to by their lower-case uuid, the client secret is sealed at rest. */
-async function columnsOf(c: C, input: Input): Promise<ProviderChanges> {
+async function columnsOf(c: C, input: Input, update = false): Promise<ProviderChanges> {
   return {
     ...plainColumnsOf(input),
     ...(input.signing_key !== undefined && { signingKeyId: input.signing_key?.toLowerCase() ?? null }),
-    ...(input.next_signing_key !== undefined && { nextSigningKeyId: input.next_signing_key?.toLowerCase() ?? null }),
+    ...nextKeyColumns(c, input, update),
     ...(input.encryption_key !== undefined && { encryptionKeyId: input.encryption_key?.toLowerCase() ?? null }),
     ...(input.client_secret !== undefined && { clientSecretSealed: await (await secrets(c)).seal(input.client_secret) }),
   }
@@ -170,7 +185,7 @@ export const providerResource: ResourceSpec<number, typeof ProviderInput, typeof
   async update(c, id, input) {
     await checkReferences(c, input, id)
     const found = await withFieldErrors(
-      async () => updateProvider(c.var.db, id, await columnsOf(c, input), linksOf(input)), taken)
+      async () => updateProvider(c.var.db, id, await columnsOf(c, input, true), linksOf(input)), taken)
     return found ? mustLoad(c, id) : null
   },
   async remove(c, id) {

@@ -27,6 +27,8 @@ export interface RotationState {
   signingKeyRotation: string | null
   signingKeyRotated: Date | null
   previousSigningKeyExpires: Date | null
+  /** When the next key was set (and JWKS began to publish it). */
+  nextSigningKeyPublished: Date | null
   active: RotationKey | null
   next: RotationKey | null
 }
@@ -41,7 +43,7 @@ function stateQuery(db: Db) {
     id: providers.id, name: providers.name, clientId: providers.clientId, created: providers.created,
     accessTokenValidity: providers.accessTokenValidity, signingKeyRotation: providers.signingKeyRotation,
     signingKeyRotated: providers.signingKeyRotated, previousSigningKeyExpires: providers.previousSigningKeyExpires,
-    active: keyOf(active), next: keyOf(next),
+    nextSigningKeyPublished: providers.nextSigningKeyPublished, active: keyOf(active), next: keyOf(next),
   }).from(providers)
     .leftJoin(active, eq(active.id, providers.signingKeyId))
     .leftJoin(next, eq(next.id, providers.nextSigningKeyId))
@@ -78,7 +80,7 @@ const at = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`
 export interface RotateOptions {
   /** When the key being replaced leaves JWKS: now + the longest lifetime of what it signed. */
   previousExpires: Date
-  /** The next key must have existed since then (published at least that long). */
+  /** The next key must have been published since then (at least the lead time). */
   publishedBefore: Date
   event: NewEvent
 }
@@ -93,13 +95,13 @@ export async function rotateSigningKey(db: Db, seen: RotationState, now: Date, o
   const result = await db.execute(sql`with rotated as (
       update ${providers} set signing_key_id = next_signing_key_id, previous_signing_key_id = signing_key_id,
         previous_signing_key_expires = ${at(options.previousExpires)}, next_signing_key_id = null,
-        signing_key_rotated = ${at(now)}
+        next_signing_key_published = null, signing_key_rotated = ${at(now)}
       where id = ${seen.id}::int and next_signing_key_id = ${seen.next.id}::uuid
         and signing_key_id is not distinct from ${seen.active?.id ?? null}::uuid
         and access_token_validity = ${seen.accessTokenValidity}::text
         and (previous_signing_key_expires is null or previous_signing_key_expires <= ${at(now)})
-        and exists (select 1 from ${keyPairs} k where k.id = ${seen.next.id}::uuid and k.key_data_sealed is not null
-          and k.created <= ${at(options.publishedBefore)})
+        and next_signing_key_published <= ${at(options.publishedBefore)}
+        and exists (select 1 from ${keyPairs} k where k.id = ${seen.next.id}::uuid and k.key_data_sealed is not null)
       returning id),
     recorded as (${eventInsertSql(options.event, now, sql`from rotated`)})
     select count(*)::int as rotated from rotated`)
@@ -126,7 +128,8 @@ export async function addNextSigningKey(db: Db, secrets: Pick<Secrets, 'seal'>, 
         ${c.certSubject}::text, ${at(c.certExpiry)}, ${at(now)} from target
       on conflict (name) do nothing returning id),
     linked as (
-      update ${providers} p set next_signing_key_id = stored.id from stored where p.id = ${seen.id}::int returning p.id),
+      update ${providers} p set next_signing_key_id = stored.id, next_signing_key_published = ${at(now)}
+      from stored where p.id = ${seen.id}::int returning p.id),
     recorded as (${eventInsertSql(event, now, sql`from linked`)})
     select count(*)::int as added from linked`)
   return (rowsOf<{ added: number }>(result)[0]?.added ?? 0) > 0

@@ -42,10 +42,9 @@ export function rotationRefusal(state: RotationState, now: Date, leadMs: number)
     return { field: 'next_signing_key', message: `The next signing key signs with ${keyAlg(next)}, the active one with `
       + `${active ? keyAlg(active) : 'HS256'}: change the algorithm by setting signing_key instead.` }
   }
-  // When the next key was first published is at the earliest when its key pair was made (a generated next key is
-  // made and set in one statement, so for automatic rotation this is exact). No column records when an operator set
-  // an older key pair as next: then this check passes early, and the README asks to wait the lead time by hand.
-  const publishedAt = next.created.getTime() + leadMs
+  // Counted from when the next key was set (`next_signing_key_published`), not from the key pair's age: an older
+  // key pair set as next is as new to relying parties' caches as a generated one.
+  const publishedAt = (state.nextSigningKeyPublished ?? now).getTime() + leadMs
   if (publishedAt > now.getTime()) {
     return { field: 'next_signing_key', message: `The next signing key must be published for ${leadMs / 1000} `
       + `seconds before it signs (twice METADATA_CACHE_SECONDS); rotate at ${new Date(publishedAt).toISOString()} `

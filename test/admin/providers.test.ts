@@ -53,7 +53,8 @@ describe('creating a provider', () => {
       issuer_mode: 'per_provider', jwt_federation_sources: [], jwt_federation_providers: [],
       grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'device_code'],
       dpop_bound_access_tokens: false, dpop_require_nonce: false, require_pushed_authorization_requests: false,
-      access_token_format: 'authentik', allowed_resources: [], next_signing_key: null, previous_signing_key: null,
+      access_token_format: 'authentik', allowed_resources: [], next_signing_key: null, next_signing_key_published: null,
+      previous_signing_key: null,
       previous_signing_key_expires: null, signing_key_rotation: null, signing_key_rotated: null,
       refresh_token_reuse_interval: 'seconds=0',
     })

@@ -24,6 +24,26 @@ beforeAll(async () => {
 afterAll(() => t.close())
 
 describe('manual rotation (POST .../rotate_signing_key/)', () => {
+  it('counts the lead time from when the next key was set, not from when its key pair was made', async () => {
+    t.clock.set(START)
+    const old = await generateKeyPair(t, 'rot-old-pair', { alg: 'rsa', key_size: 2048 })
+    const { client } = await k.rsaClient('rot-late')
+    t.clock.set(at(DAY))
+    const set = await adminJson<ProviderOut>(t, 'PATCH', `/providers/oauth2/${client.pk}/`, { next_signing_key: old.pk }, 200)
+    expect(set.next_signing_key_published).toBe(at(DAY).toISOString())
+    // Naming the same next key again keeps the time; the key pair is a day old, yet JWKS showed it only now.
+    t.clock.set(at(DAY + 60 * SECOND))
+    await adminJson(t, 'PATCH', `/providers/oauth2/${client.pk}/`, { next_signing_key: old.pk }, 200)
+    const early = await k.rotate(client)
+    expect(early.status).toBe(400)
+    expect(await early.json()).toEqual({ next_signing_key: ['The next signing key must be published for 120 seconds '
+      + `before it signs (twice METADATA_CACHE_SECONDS); rotate at ${at(DAY + 120 * SECOND).toISOString()} or later.`] })
+    t.clock.set(at(DAY + 120 * SECOND))
+    const rotated = await adminJson<ProviderOut>(t, 'POST', `/providers/oauth2/${client.pk}/rotate_signing_key/`,
+      undefined, 200)
+    expect(rotated).toMatchObject({ signing_key: old.pk, next_signing_key: null, next_signing_key_published: null })
+  })
+
   it('never shows a caching relying party an unknown kid: tokens before, during and after verify', async () => {
     t.clock.set(START)
     const { client, key: a } = await k.rsaClient('rot')

@@ -10,7 +10,8 @@ export const DAY = 1440 * MINUTE
 export const LEAD = 120 * SECOND
 
 export interface ProviderOut {
-  pk: number; signing_key: string | null; next_signing_key: string | null; previous_signing_key: string | null
+  pk: number; signing_key: string | null; next_signing_key: string | null; next_signing_key_published: string | null
+  previous_signing_key: string | null
   previous_signing_key_expires: string | null; signing_key_rotated: string | null; signing_key_rotation: string | null
 }
 

@@ -99,6 +99,8 @@ export const providers = pgTable('oauth2_providers', {
   allowedResources: jsonb('allowed_resources').$type<string[]>().notNull().default([]),
   /** Key rotation: the key published ahead of use, and the one it replaced, kept in JWKS until `expires`. */
   nextSigningKeyId: uuid('next_signing_key_id').references(() => keyPairs.id, { onDelete: 'set null' }),
+  /** When `next_signing_key_id` was last set: the lead time before it may sign counts from here. */
+  nextSigningKeyPublished: timestamp('next_signing_key_published', { withTimezone: true, mode: 'date' }),
   previousSigningKeyId: uuid('previous_signing_key_id').references(() => keyPairs.id, { onDelete: 'set null' }),
   previousSigningKeyExpires: timestamp('previous_signing_key_expires', { withTimezone: true, mode: 'date' }),
   /** Automatic rotation period (a duration; null: off) and when the active key last became active. */

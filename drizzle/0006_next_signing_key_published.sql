@@ -1,0 +1,2 @@
+ALTER TABLE "oauth2_providers" ADD COLUMN "next_signing_key_published" timestamp with time zone;--> statement-breakpoint
+UPDATE "oauth2_providers" SET "next_signing_key_published" = now() WHERE "next_signing_key_id" IS NOT NULL;
