@@ -3,8 +3,10 @@ import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { accessTokens, authorizationCodes, refreshTokens } from '../../src/db/schema.ts'
 import { createTestContext, START, type TestContext } from '../support/app.ts'
-import type { TestAgent } from '../support/browser-forms.ts'
-import { createProviderApp, createUserWithPassword, defaultMappingPks, json, type Provider } from '../support/fixtures.ts'
+import { findForm, unescapeHtml, type TestAgent } from '../support/browser-forms.ts'
+import {
+  createProviderApp, createUserWithPassword, defaultMappingPks, EXPLICIT_CONSENT, json, type Provider,
+} from '../support/fixtures.ts'
 import { AUTHORIZE, expectErrorRedirect, fragment, location, signIn } from './authorize/helpers.ts'
 import { ok, refused, TOKEN } from './token/support.ts'
 
@@ -18,6 +20,7 @@ const ELSEWHERE = 'https://elsewhere.example.com/'
 let t: TestContext
 let client: Provider
 let plain: Provider
+let consenting: Provider
 let agent: TestAgent
 let iss: string
 
@@ -31,6 +34,10 @@ beforeAll(async () => {
   })
   plain = await createProviderApp(t, 'no-resources', {
     redirect_uris: [{ matching_mode: 'strict', url: REDIRECT }], property_mappings: mappings,
+  })
+  consenting = await createProviderApp(t, 'consenting', {
+    redirect_uris: [{ matching_mode: 'strict', url: REDIRECT }], property_mappings: mappings,
+    allowed_resources: [API, CALENDAR], authorization_flow: EXPLICIT_CONSENT,
   })
   iss = `http://localhost/application/o/resources/`
   await createUserWithPassword(t, 'alice')
@@ -106,6 +113,24 @@ describe('resource at the authorization endpoint (RFC 8707 §2.1)', () => {
   it('refuses every resource of a provider that allows none', async () => {
     const res = await agent.get(authorizeUrl([API], {}, plain))
     expect(location(res).searchParams.get('error')).toBe('invalid_target')
+  })
+
+  it('carries every resource through the consent page, which validates them again', async () => {
+    const page = await agent.get(authorizeUrl([API, CALENDAR], {}, consenting))
+    expect(page.status).toBe(200)
+    const form = findForm(await page.text(), '/consent')
+    // Every hidden field as a browser posts it, repeated names included.
+    const fields = [...form.body.matchAll(/<input\b[^>]*name="([^"]*)"[^>]*value="([^"]*)"/g)]
+      .map((m): [string, string] => [unescapeHtml(m[1]!), unescapeHtml(m[2]!)])
+    expect(fields.filter(([name]) => name === 'resource').map(([, value]) => value)).toEqual([API, CALENDAR])
+    const res = await agent.request(form.action!, { method: 'POST', body: new URLSearchParams([...fields,
+      ['action', 'allow']]).toString(), headers: { 'Content-Type': 'application/x-www-form-urlencoded',
+      Origin: agent.origin } })
+    expect(res.status, await res.clone().text()).toBe(303)
+    const code = location(res).searchParams.get('code')!
+    const body = await ok(await tokenRequest([['grant_type', 'authorization_code'], ['code', code],
+      ['redirect_uri', REDIRECT]], consenting))
+    expect(decodeJwt(body.access_token).aud).toEqual([API, CALENDAR])
   })
 
   it('restricts the access token of the implicit flow to the resource, in the fragment', async () => {
