@@ -117,7 +117,8 @@ export function trustedTarget(
  * §5.1 steps 3-8 in the reference order, each failure an `OAuthError` for the redirect: response type (the
  * provider's `grant_types`, no query mode for implicit and hybrid), scope (`openid` for them), `request`, `nonce`
  * when an ID token is returned, PKCE method (and PKCE for public clients' codes, RFC 9700 §2.1.1), prompt,
- * max_age, RFC 8707 `resource` (`invalid_target`). Unknown parameters are ignored. `endpoint` says which scopes beyond the mappings may be granted.
+ * max_age, RFC 8707 `resource` (`invalid_target`). Unknown parameters are ignored. `endpoint` says which scopes
+ * beyond the mappings may be granted.
  */
 export function validateAuthorizeRequest(
   bundle: ProviderBundle, params: URLSearchParams, target: AuthorizeTarget,

@@ -7,7 +7,8 @@ import { audienceClaim } from '../oauth/resource.ts'
  * With RFC 8707 resources (`audience`), `aud` is them instead of the client (§2.2: audience-restricted).
  */
 export function accessTokenClaims(
-  idToken: Record<string, unknown>, clientId: string, scopes: readonly string[], audience: readonly string[] | null = null,
+  idToken: Record<string, unknown>, clientId: string, scopes: readonly string[],
+  audience: readonly string[] | null = null,
 ): Record<string, unknown> {
   const claims: Record<string, unknown> = { ...idToken, azp: clientId, uid: randomId(40) }
   if (!Object.hasOwn(claims, 'scope')) claims.scope = scopes.join(' ')
