@@ -159,7 +159,9 @@ describe('resource at the token endpoint with a code (RFC 8707 §2.2)', () => {
       expect(decodeJwt(body.id_token).aud).toBe(client.client_id)
       const [row] = await t.db.select().from(accessTokens).where(eq(accessTokens.jti, String(access.jti)))
       expect(row!.audience).toEqual([API])
+      t.counter.reset()
       expect(await introspected(body.access_token)).toMatchObject({ active: true, aud: API, client_id: client.client_id })
+      expect(t.counter.count).toBe(1)
     })
 
   it('answers an array aud for two resources, and the refresh token keeps both', async () => {
