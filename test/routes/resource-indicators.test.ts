@@ -5,9 +5,10 @@ import { accessTokens, authorizationCodes, refreshTokens } from '../../src/db/sc
 import { createTestContext, START, type TestContext } from '../support/app.ts'
 import { findForm, unescapeHtml, type TestAgent } from '../support/browser-forms.ts'
 import {
-  createProviderApp, createUserWithPassword, defaultMappingPks, EXPLICIT_CONSENT, json, type Provider,
+  createProviderApp, createUserWithPassword, defaultMappingPks, EXPLICIT_CONSENT, json, type Provider, type User,
 } from '../support/fixtures.ts'
 import { AUTHORIZE, expectErrorRedirect, fragment, location, signIn } from './authorize/helpers.ts'
+import { DEVICE_GRANT, insertDevice } from './device/support.ts'
 import { ok, refused, TOKEN } from './token/support.ts'
 
 const REDIRECT = 'http://localhost/cb'
@@ -22,6 +23,7 @@ let client: Provider
 let plain: Provider
 let consenting: Provider
 let agent: TestAgent
+let alice: User
 let iss: string
 
 beforeAll(async () => {
@@ -30,7 +32,7 @@ beforeAll(async () => {
   client = await createProviderApp(t, 'resources', {
     redirect_uris: [{ matching_mode: 'strict', url: REDIRECT }], property_mappings: mappings,
     allowed_resources: [API, CALENDAR, URN], grant_types: ['authorization_code', 'refresh_token',
-      'client_credentials', 'implicit'],
+      'client_credentials', 'implicit', 'device_code'],
   })
   plain = await createProviderApp(t, 'no-resources', {
     redirect_uris: [{ matching_mode: 'strict', url: REDIRECT }], property_mappings: mappings,
@@ -40,7 +42,7 @@ beforeAll(async () => {
     allowed_resources: [API, CALENDAR], authorization_flow: EXPLICIT_CONSENT,
   })
   iss = `http://localhost/application/o/resources/`
-  await createUserWithPassword(t, 'alice')
+  alice = await createUserWithPassword(t, 'alice')
   agent = await signIn(t, 'alice')
 }, 60_000)
 afterAll(() => t.close())
@@ -248,5 +250,16 @@ describe('resource with client_credentials (RFC 8707 §2.2)', () => {
     for (const resource of [ELSEWHERE, `${URN}#x`, 'reports']) {
       await refused(await credentials(API, resource), 400, 'invalid_target')
     }
+  })
+})
+
+describe('resource with the device code (RFC 8707 §2.2, RFC 8628 §3.4)', () => {
+  it('restricts the token to an allowed resource, and refuses another without consuming the device code', async () => {
+    const { deviceCode } = await insertDevice(t, { ...client, slug: 'resources' }, { status: 'approved',
+      userPk: alice.pk })
+    const poll = (resource: string) => tokenRequest([['grant_type', DEVICE_GRANT], ['device_code', deviceCode],
+      ['resource', resource]])
+    await refused(await poll(ELSEWHERE), 400, 'invalid_target')
+    expect(decodeJwt((await ok(await poll(URN))).access_token).aud).toBe(URN)
   })
 })
