@@ -28,6 +28,8 @@ export interface NewAuthorizationCode {
   codeChallenge: string | null
   codeChallengeMethod: 'plain' | 'S256' | null
   expires: Date
+  /** RFC 8707 resources asked for (null: none). */
+  resources?: readonly string[] | null
 }
 
 /** What an authorization writes: a code (code and hybrid flows), an access token (`token` response types), both. */
@@ -49,6 +51,8 @@ export type ConsentClause =
   | { kind: 'none' }
 
 const at = (date: Date) => sql`${date.toISOString()}::timestamptz`
+const jsonbOrNull = (list: readonly string[] | null | undefined) =>
+  (list && list.length > 0 ? sql`${JSON.stringify(list)}::jsonb` : sql`null::jsonb`)
 
 /**
  * Issue an authorization (its code, its access token) together with its audit event and, per `consent`, the
@@ -67,18 +71,18 @@ export async function issueAuthorizationWith(
   } else ctes.push(sql`allowed as (select 1 as ok where ${condition})`)
   if (c) {
     ctes.push(sql`code as (insert into ${authorizationCodes} (code_hash, provider_id, user_id, grant_id, scope,
-        auth_time, session_id, redirect_uri, nonce, code_challenge, code_challenge_method, expires, created)
+        auth_time, session_id, redirect_uri, nonce, code_challenge, code_challenge_method, expires, created, resources)
       select ${c.codeHash}::text, ${g.providerId}::int, ${g.userId}::int, ${g.grantId}::uuid, ${g.scope}::text,
         ${at(g.authTime)}, ${g.sessionId}::uuid, ${c.redirectUri}::text, ${c.nonce}::text, ${c.codeChallenge}::text,
-        ${c.codeChallengeMethod}::text, ${at(c.expires)}, ${at(now)}
+        ${c.codeChallengeMethod}::text, ${at(c.expires)}, ${at(now)}, ${jsonbOrNull(c.resources)}
       from allowed)`)
   }
   if (t) {
     ctes.push(sql`access as (insert into ${accessTokens} (token_hash, jti, provider_id, user_id, grant_id, scope,
-        auth_time, session_id, id_token, created, expires)
+        auth_time, session_id, id_token, created, expires, audience)
       select ${t.hash}::text, ${t.jti}::text, ${g.providerId}::int, ${g.userId}::int, ${g.grantId}::uuid,
         ${g.scope}::text, ${at(g.authTime)}, ${g.sessionId}::uuid, ${JSON.stringify(t.idToken)}::jsonb, ${at(now)},
-        ${at(t.expires)}
+        ${at(t.expires)}, ${jsonbOrNull(t.audience)}
       from allowed)`)
   }
   ctes.push(sql`event as (insert into ${events} (action, "user", client_id, context, client_ip, created, expires)

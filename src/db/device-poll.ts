@@ -61,7 +61,7 @@ export async function redeemDeviceCode(
   const [row] = rowsOf<{ issued: boolean }>(await db.execute(sql`with consumed as (
       delete from ${d} where ${d.id} = ${tokenId}::uuid and ${d.status} = 'approved' and ${d.userId} is not null
         and ${d.authTime} is not null and ${isLive(d, now)}
-      returning provider_id, user_id, grant_id, scope, auth_time, session_id),
+      returning provider_id, user_id, grant_id, scope, auth_time, session_id, null::jsonb as resources),
     access as (${insertAccess(source, access, now)})
     ${refresh ? sql`, refresh as (${insertRefresh(source, refresh, now)})` : sql``}
     select exists (select 1 from access) as issued`))

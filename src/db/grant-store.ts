@@ -20,6 +20,8 @@ export interface CodeGrant {
   user: ClaimUser | null
   /** The browser session the code was issued in: its `amr` and `sid` (sessionKeyHash). */
   session: { amr: string[]; sid: string } | null
+  /** RFC 8707 resources asked for at authorize (null: none). */
+  resources: string[] | null
 }
 
 /** A live refresh token of the client, revoked or not (a revoked one is a replay). */
@@ -37,6 +39,8 @@ export interface RefreshGrant {
   sid: string | null
   /** The retry window's view of its rotation (src/grants/refresh-retry.ts). */
   rotation: RotationState
+  /** RFC 8707 resources of the grant, copied from its code (null: none). */
+  resources: string[] | null
 }
 
 type Dated<T, K extends keyof T> = Omit<T, K> & { [P in K]: string }
@@ -49,6 +53,7 @@ export function codeArtefact(db: Db, codeHash: string, now: Date): ArtefactQuery
       'id', ${c.id}, 'grantId', ${c.grantId}, 'scope', ${c.scope}, 'authTime', ${c.authTime},
       'redirectUri', ${c.redirectUri}, 'nonce', ${c.nonce}, 'codeChallenge', ${c.codeChallenge},
       'codeChallengeMethod', ${c.codeChallengeMethod}, 'consumed', ${c.consumed} is not null,
+      'resources', ${c.resources},
       'user', ${claimUserJson(sql`${c.userId}`)},
       'session', (select json_build_object('amr', s.amr, 'sid', s.session_key_hash)
         from ${authenticatedSessions} s where s.id = ${c.sessionId}))` })
@@ -67,6 +72,7 @@ export function refreshArtefact(db: Db, tokenHash: string, now: Date): ArtefactQ
     query: (providerId) => db.select({ grant: sql`json_build_object(
       'id', ${r.id}, 'grantId', ${r.grantId}, 'scope', ${r.scope}, 'authTime', ${r.authTime}, 'expires', ${r.expires},
       'revoked', ${r.revoked}, 'idToken', ${r.idToken}, 'user', ${claimUserJson(sql`${r.userId}`)},
+      'resources', ${r.resources},
       'sid', (select s.session_key_hash from ${authenticatedSessions} s where s.id = ${r.sessionId}),
       'rotation', ${rotationStateJson()})` })
       .from(r).where(and(eq(r.tokenHash, tokenHash), eq(r.providerId, providerId), isLive(r, now))),
@@ -81,26 +87,32 @@ const at = (date: Date): SQL => sql`${date.toISOString()}::timestamptz`
 const jsonb = (value: unknown): SQL => sql`${JSON.stringify(value)}::jsonb`
 
 /** What is stored of a new token: its hash, never the token. */
-export interface NewAccessToken { hash: string; jti: string; expires: Date; idToken: Record<string, unknown> }
+export interface NewAccessToken {
+  hash: string; jti: string; expires: Date; idToken: Record<string, unknown>
+  /** RFC 8707: its resources (null: the default audience). */
+  audience?: readonly string[] | null
+}
 export interface NewRefreshToken { hash: string; expires: Date; idToken: Record<string, unknown> }
 
-// Each insert copies the grant (provider, user, family, scope, auth_time, session) from the row `source` returns,
-// so nothing is inserted unless that row was won by this request.
+// Each insert copies the grant (provider, user, family, scope, auth_time, session; a refresh token also its RFC 8707
+// resources, never narrowed) from the row `source` returns, so nothing is inserted unless that row was won by this
+// request.
 export function insertAccess(source: SQL, t: NewAccessToken, now: Date): SQL {
   return sql`insert into ${accessTokens} (token_hash, jti, provider_id, user_id, grant_id, scope, auth_time, session_id,
-      id_token, created, expires)
+      id_token, audience, created, expires)
     select ${t.hash}::text, ${t.jti}::text, provider_id, user_id, grant_id, scope, auth_time, session_id,
-      ${jsonb(t.idToken)}, ${at(now)}, ${at(t.expires)} from ${source} returning id`
+      ${jsonb(t.idToken)}, ${t.audience ? jsonb(t.audience) : sql`null::jsonb`}, ${at(now)}, ${at(t.expires)}
+    from ${source} returning id`
 }
 
 export function insertRefresh(source: SQL, t: NewRefreshToken, now: Date): SQL {
   return sql`insert into ${refreshTokens} (token_hash, provider_id, user_id, grant_id, scope, auth_time, session_id,
-      id_token, created, expires)
+      resources, id_token, created, expires)
     select ${t.hash}::text, provider_id, user_id, grant_id, scope, auth_time, session_id,
-      ${jsonb(t.idToken)}, ${at(now)}, ${at(t.expires)} from ${source} returning id`
+      resources, ${jsonb(t.idToken)}, ${at(now)}, ${at(t.expires)} from ${source} returning id`
 }
 
-export const GRANT_COLUMNS = sql.raw('provider_id, user_id, grant_id, scope, auth_time, session_id')
+export const GRANT_COLUMNS = sql.raw('provider_id, user_id, grant_id, scope, auth_time, session_id, resources')
 
 export async function issued(db: Db, statement: SQL): Promise<boolean> {
   const [row] = rowsOf<{ issued: boolean }>(await db.execute(statement))

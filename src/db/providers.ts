@@ -112,5 +112,5 @@ export async function loadProviderAndSession(db: Db, clientId: string, sessionKe
     session: sessionKeyHash === null ? undefined
       : activeSession(session as Parameters<typeof activeSession>[0], sessionKeyHash),
     pushed: pushedHash === null || pushed === null || pushed === undefined ? null
-      : { hash: pushedHash, providerId: provider.id, parameters: pushed as Record<string, string> } }
+      : { hash: pushedHash, providerId: provider.id, parameters: pushed as Record<string, string | string[]> } }
 }

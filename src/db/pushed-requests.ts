@@ -8,13 +8,13 @@ export interface PushedRequest {
   /** The SHA-256 (hex) of the `request_uri`'s random part, as stored. */
   hash: string
   providerId: number
-  parameters: Record<string, string>
+  parameters: Record<string, string | string[]>
 }
 
 /** A new reference for a request that continues through sign-in or consent, and what it then carries. */
 export interface PushedContinuation {
   hash: string
-  parameters: Record<string, string>
+  parameters: Record<string, string | string[]>
   expires: Date
 }
 
@@ -26,7 +26,7 @@ export interface PushedUse {
 
 /** RFC 9126 §2.2: store a pushed request (only the hash of its reference); one statement. */
 export async function storePushedRequest(db: Db, values: {
-  hash: string; providerId: number; parameters: Record<string, string>; expires: Date; now: Date
+  hash: string; providerId: number; parameters: Record<string, string | string[]>; expires: Date; now: Date
 }): Promise<void> {
   await db.insert(par).values({ requestUriHash: values.hash, providerId: values.providerId,
     parameters: values.parameters, created: values.now, expires: values.expires })

@@ -6,6 +6,7 @@ import type { ProviderBundle } from '../db/providers.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import { isPkceValue } from '../oauth/pkce.ts'
 import { isForbiddenScheme, matchRedirectUri } from '../oauth/redirect-uri.ts'
+import { grantedAudience, resourceParameter } from '../oauth/resource.ts'
 import { issueTokens } from '../tokens/issue.ts'
 import { defineGrant, type GrantContext } from './types.ts'
 
@@ -57,7 +58,7 @@ export const authorizationCodeGrant = defineGrant({
   grantType: 'authorization_code',
   allowedBy: 'authorization_code',
   parameters: z.object({ code: z.string().optional(), redirect_uri: z.string().optional(),
-    code_verifier: z.string().optional() }),
+    code_verifier: z.string().optional(), ...resourceParameter }),
   secret: 'required',
   artefact: async (ctx, params) => codeArtefact(ctx.db, await sha256Hex(params.code ?? ''), ctx.now),
   async handle(ctx, { params, bundle, artefact: code }) {
@@ -74,11 +75,13 @@ export const authorizationCodeGrant = defineGrant({
     if (redirectUri !== code.redirectUri) throw invalidGrant('redirect_uri differs from the authorization request')
     await checkPkce(bundle, code, params.code_verifier)
     if (!code.user?.isActive) throw invalidGrant('inactive user')
+    // RFC 8707 §2.2: a subset of the code's resources; the refresh token keeps them all (copied from the code).
+    const resources = grantedAudience(params.resource, code.resources, bundle.provider.allowedResources)
 
     const scopes = code.scope.split(' ').filter((s) => s !== '')
     const tokens = await issueTokens(ctx, {
       bundle, user: code.user, scopes, authTime: code.authTime,
-      amr: code.session?.amr ?? [], sid: code.session?.sid ?? null,
+      amr: code.session?.amr ?? [], sid: code.session?.sid ?? null, resources,
     }, { nonce: code.nonce, refresh: scopes.includes('offline_access') ? { nonce: code.nonce } : null })
     if (!(await redeemCode(ctx.db, code.id, ctx.now, tokens.access, tokens.refresh))) {
       // Another request redeemed it between our two statements: a replay all the same.

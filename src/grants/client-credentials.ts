@@ -6,6 +6,7 @@ import { issueServiceGrant } from '../db/client-credentials-store.ts'
 import type { ApplicationRow, ProviderBundle } from '../db/providers.ts'
 import { JWT_BEARER, peekAssertion } from '../oauth/client-assertion.ts'
 import type { ClientCredentials } from '../oauth/client-auth.ts'
+import { requestedResources, resourceParameter } from '../oauth/resource.ts'
 import { issueTokens } from '../tokens/issue.ts'
 import { assertionSubject } from './assertion-subject.ts'
 import {
@@ -20,6 +21,7 @@ const Parameters = z.object({
   client_assertion_type: z.string().optional(),
   client_assertion: z.string().optional(),
   client_secret: z.string().optional(),
+  ...resourceParameter,
 })
 type Params = z.infer<typeof Parameters>
 
@@ -67,12 +69,13 @@ function grantedScopes(bundle: ProviderBundle, scope: string | undefined): strin
 /** authentik `create_client_credentials_response`: sign, then store in statement 2 (see `issueServiceGrant`). */
 async function issue(
   ctx: GrantContext, bundle: ProviderBundle, application: ApplicationRow, subject: ServiceSubject, scopes: string[],
+  resources: string[] | null,
 ): Promise<GrantResult> {
   const { provider } = bundle
   const grantId = randomUUID()
   let user = subject.user
   for (let attempt = 0; attempt < 2; attempt++) {
-    const tokens = await issueTokens(ctx, { bundle, user, scopes, authTime: ctx.now, amr: [], sid: null },
+    const tokens = await issueTokens(ctx, { bundle, user, scopes, authTime: ctx.now, amr: [], sid: null, resources },
       { nonce: null, refresh: null })
     const result = await issueServiceGrant(ctx.db, {
       providerId: provider.id, grantId, scope: scopes.join(' '), authTime: ctx.now,
@@ -111,7 +114,9 @@ function credentialsGrant<G extends 'client_credentials' | 'password'>(grantType
       // The application's group restriction (`mayUse` in src/oauth/authorize-flow.ts).
       const groupId = application.groupId
       if (groupId !== null && !subject.user.groups.some((g) => g.id === groupId)) throw invalidGrant('not in group')
-      return issue(ctx, bundle, application, subject, grantedScopes(bundle, params.scope))
+      // RFC 8707 §2.2, once the credentials hold: no earlier grant to narrow, so the provider's allowed_resources.
+      const resources = requestedResources(params.resource, bundle.provider.allowedResources)
+      return issue(ctx, bundle, application, subject, grantedScopes(bundle, params.scope), resources)
     },
   })
 }

@@ -2,6 +2,7 @@ import * as z from 'zod'
 import { sha256Hex } from '../crypto/hash.ts'
 import { deviceArtefact, recordPoll, redeemDeviceCode } from '../db/device-poll.ts'
 import { OAuthError } from '../oauth/errors.ts'
+import { requestedResources, resourceParameter } from '../oauth/resource.ts'
 import { issueTokens } from '../tokens/issue.ts'
 import { defineGrant } from './types.ts'
 
@@ -16,7 +17,7 @@ const invalidGrant = (why: string) => new OAuthError('invalid_grant', undefined,
 export const deviceCodeGrant = defineGrant({
   grantType: 'urn:ietf:params:oauth:grant-type:device_code',
   allowedBy: 'device_code',
-  parameters: z.object({ device_code: z.string().optional() }),
+  parameters: z.object({ device_code: z.string().optional(), ...resourceParameter }),
   // Post-baseline authentik (`test_code_no_auth`): a confidential client polls with its secret.
   secret: 'required',
   artefact: async (ctx, params) => deviceArtefact(ctx.db, await sha256Hex(params.device_code ?? ''), ctx.now),
@@ -31,11 +32,13 @@ export const deviceCodeGrant = defineGrant({
       throw new OAuthError(early ? 'slow_down' : 'authorization_pending')
     }
     if (!token.user?.isActive || token.authTime === null) throw invalidGrant('inactive user')
+    // RFC 8707 §2.2 at the poll (the device authorization request's are not kept): the provider's resources.
+    const resources = requestedResources(params.resource, bundle.provider.allowedResources)
 
     const scopes = token.scope.split(' ').filter((s) => s !== '')
     const tokens = await issueTokens(ctx, {
       bundle, user: token.user, scopes, authTime: token.authTime,
-      amr: token.session?.amr ?? [], sid: token.session?.sid ?? null,
+      amr: token.session?.amr ?? [], sid: token.session?.sid ?? null, resources,
     }, { nonce: null, refresh: scopes.includes('offline_access') ? { nonce: null } : null })
     if (!(await redeemDeviceCode(ctx.db, token.id, ctx.now, tokens.access, tokens.refresh))) {
       throw invalidGrant('device code redeemed concurrently')

@@ -7,6 +7,7 @@ import type { NewEvent } from '../db/events.ts'
 import type { ProviderBundle } from '../db/providers.ts'
 import { parseDuration } from '../oauth/duration.ts'
 import { OAuthError } from '../oauth/errors.ts'
+import { grantedAudience, resourceParameter } from '../oauth/resource.ts'
 import { issueTokens } from '../tokens/issue.ts'
 import { completeRetry, retryWindow, retryWindowOn } from './refresh-retry.ts'
 import { defineGrant, type GrantContext } from './types.ts'
@@ -50,7 +51,7 @@ const stringList = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) =>
 export const refreshTokenGrant = defineGrant({
   grantType: 'refresh_token',
   allowedBy: 'refresh_token',
-  parameters: z.object({ refresh_token: z.string().optional(), scope: z.string().optional() }),
+  parameters: z.object({ refresh_token: z.string().optional(), scope: z.string().optional(), ...resourceParameter }),
   secret: 'required',
   artefact: async (ctx, params) => refreshArtefact(ctx.db, await sha256Hex(params.refresh_token ?? ''), ctx.now),
   async handle(ctx, { params, bundle, artefact }) {
@@ -64,6 +65,8 @@ export const refreshTokenGrant = defineGrant({
     }
     checkScopes(bundle, token, params.scope)
     if (!token.user?.isActive) throw invalidGrant('inactive user')
+    // RFC 8707 §2.2: a subset of the grant's resources for this access token; the successor keeps them all.
+    const resources = grantedAudience(params.resource, token.resources, bundle.provider.allowedResources)
 
     // authentik #21537: rotate always at threshold 0, else once less than the threshold is left.
     const threshold = parseDuration(bundle.provider.refreshTokenThreshold)
@@ -72,7 +75,7 @@ export const refreshTokenGrant = defineGrant({
     const scopes = split(token.scope)
     const tokens = await issueTokens(ctx, {
       bundle, user: token.user, scopes, authTime: token.authTime,
-      amr: stringList(token.idToken.amr), sid: token.sid,
+      amr: stringList(token.idToken.amr), sid: token.sid, resources,
     }, { nonce: null, refresh: rotate ? { nonce: stringOrNull(token.idToken.nonce) } : null })
     if (retry) await completeRetry(ctx, retry, tokens)
     else if (tokens.refresh) {

@@ -10,8 +10,10 @@ import type { Grant, GrantContext, GrantResult } from './types.ts'
  */
 export async function runGrant<P, T>(
   grant: Grant<P, T>, ctx: GrantContext, form: ReadonlyMap<string, string>, client: ClientCredentials,
+  repeated: ReadonlyMap<string, readonly string[]> = new Map(),
 ): Promise<GrantResult> {
-  const parsed = grant.parameters.safeParse(Object.fromEntries(form))
+  // A repeatable parameter (RFC 8707 `resource`) reaches the schema as the list of its values.
+  const parsed = grant.parameters.safeParse({ ...Object.fromEntries(form), ...Object.fromEntries(repeated) })
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     throw new OAuthError('invalid_request', `${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'invalid'}`)

@@ -34,7 +34,7 @@ export interface Grant<P = unknown, T = unknown> {
   grantType: string
   /** The provider's `grant_types` value that enables it. */
   allowedBy: GrantType
-  /** The form parameters it reads (each at most once, empty ones omitted); unknown ones are ignored. */
+  /** The form parameters it reads (each at most once but `resource`, a list; empty ones omitted); others ignored. */
   parameters: z.ZodType<P>
   secret: SecretRule
   /** The artefact to read with the client in statement 1 (a code, a refresh token...), from the request alone. */

@@ -39,7 +39,7 @@ export async function issueAuthorization(db: Db, ctx: IssueContext, options: Aut
   const tokens = returns.idToken || returns.accessToken
     ? await issueFrontChannelTokens(ctx, {
       bundle, user: session.user, scopes: request.scopes, authTime: session.loginTime, amr: session.amr,
-      sid: session.sessionKeyHash,
+      sid: session.sessionKeyHash, resources: request.resources,
     }, { nonce: request.nonce, code, idToken: returns.idToken, accessToken: returns.accessToken })
     : null
 
@@ -59,6 +59,7 @@ export async function issueAuthorization(db: Db, ctx: IssueContext, options: Aut
       codeChallenge: request.codeChallenge,
       codeChallengeMethod: request.codeChallengeMethod,
       expires: addDuration(ctx.now, provider.accessCodeValidity),
+      resources: request.resources,
     },
     access: tokens?.access ?? null,
     pushed: options.pushed ?? null,

@@ -5,6 +5,7 @@ import { AUTHORIZE_ENDPOINTS, type AuthorizeEndpoint } from './authorize-endpoin
 import { issuerOf } from './issuer.ts'
 import { isPkceValue } from './pkce.ts'
 import { isForbiddenScheme, matchRedirectUri } from './redirect-uri.ts'
+import { requestedResources } from './resource.ts'
 
 /** A provider that can be authorized against: it serves an application. */
 export type TrustedBundle = ProviderBundle & { application: ApplicationRow }
@@ -31,6 +32,8 @@ export interface AuthorizeRequest extends AuthorizeTarget {
   /** Seconds (OIDC Core §3.1.2.1). */
   maxAge: number | null
   loginHint: string | null
+  /** RFC 8707 §2 `resource`s, each allowed by the provider (null: none asked). */
+  resources: string[] | null
 }
 
 /**
@@ -114,7 +117,8 @@ export function trustedTarget(
  * §5.1 steps 3-8 in the reference order, each failure an `OAuthError` for the redirect: response type (the
  * provider's `grant_types`, no query mode for implicit and hybrid), scope (`openid` for them), `request`, `nonce`
  * when an ID token is returned, PKCE method (and PKCE for public clients' codes, RFC 9700 §2.1.1), prompt,
- * max_age. Unknown parameters are ignored. `endpoint` says which scopes beyond the mappings may be granted.
+ * max_age, RFC 8707 `resource` (`invalid_target`). Unknown parameters are ignored. `endpoint` says which scopes
+ * beyond the mappings may be granted.
  */
 export function validateAuthorizeRequest(
   bundle: ProviderBundle, params: URLSearchParams, target: AuthorizeTarget,
@@ -168,6 +172,7 @@ export function validateAuthorizeRequest(
   if (maxAge !== null && !/^\d+$/.test(maxAge)) {
     throw authorizeError('invalid_request', 'max_age must be a non-negative integer')
   }
+  const resources = requestedResources(params.getAll('resource'), bundle.provider.allowedResources)
 
   return {
     ...target,
@@ -180,5 +185,6 @@ export function validateAuthorizeRequest(
     prompt: new Set(prompts.filter((p): p is Prompt => PROMPTS.includes(p))),
     maxAge: maxAge === null ? null : Number(maxAge),
     loginHint: param(params, 'login_hint'),
+    resources,
   }
 }

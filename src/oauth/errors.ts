@@ -25,6 +25,7 @@ export type OAuthErrorCode =
   | 'request_not_supported'
   | 'request_uri_not_supported'
   | 'registration_not_supported'
+  | 'invalid_target' // RFC 8707 §2
 
 /** authentik's fixed descriptions (`TokenError.errors`), used when a throw site gives none. */
 export const DEFAULT_DESCRIPTIONS: Partial<Record<OAuthErrorCode, string>> = {
@@ -46,6 +47,7 @@ export const DEFAULT_DESCRIPTIONS: Partial<Record<OAuthErrorCode, string>> = {
   invalid_token: 'The access token is invalid, expired or revoked',
   insufficient_scope: 'The request requires higher privileges than provided by the access token',
   server_error: 'The authorization server encountered an unexpected condition',
+  invalid_target: 'The requested resource is invalid, missing, unknown, or malformed',
 }
 
 /** The one protocol error type; each endpoint family renders it in one place. */

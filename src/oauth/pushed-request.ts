@@ -38,6 +38,27 @@ const UNTRUSTED_DESCRIPTIONS: Record<UntrustedRequestError['kind'], string> = {
   request_uri: 'The request_uri is unknown, expired, used or issued to another client',
 }
 
+/**
+ * Stored parameters: one value per name, but a list for a name sent several times (RFC 8707 `resource`), so that
+ * the request authorize rebuilds is exactly the one pushed.
+ */
+export type StoredParameters = Record<string, string | string[]>
+
+function toStored(params: URLSearchParams): StoredParameters {
+  const stored: StoredParameters = {}
+  for (const name of new Set(params.keys())) {
+    const values = params.getAll(name)
+    stored[name] = values.length === 1 ? values[0]! : values
+  }
+  return stored
+}
+
+function fromStored(stored: StoredParameters): URLSearchParams {
+  const params = new URLSearchParams()
+  for (const [name, value] of Object.entries(stored)) for (const v of [value].flat()) params.append(name, v)
+  return params
+}
+
 const after = (now: Date, seconds: number) => new Date(now.getTime() + seconds * 1000)
 
 /** A fresh reference (RFC 6749 §10.10: ~285 bits from a CSPRNG) and the hash it is stored by. */
@@ -60,11 +81,13 @@ export async function requestUriHash(requestUri: string): Promise<string | null>
  * seconds. Two statements.
  */
 export async function pushAuthorizationRequest(ctx: ClientContext, client: ClientCredentials,
-  form: ReadonlyMap<string, string>): Promise<{ request_uri: string; expires_in: number }> {
+  form: ReadonlyMap<string, string>, repeated: ReadonlyMap<string, readonly string[]> = new Map()):
+  Promise<{ request_uri: string; expires_in: number }> {
   const { bundle } = await authenticatedClient(ctx, client, { secret: 'required' })
   if (!form.has('client_id')) throw new OAuthError('invalid_request', 'client_id is required (RFC 9126 §2.1)')
   if (form.has('request_uri')) throw new OAuthError('invalid_request', 'request_uri must not be pushed (RFC 9126 §2.1)')
   const params = new URLSearchParams([...form].filter(([name]) => !CLIENT_AUTHENTICATION.has(name)))
+  for (const [name, values] of repeated) for (const v of values) params.append(name, v)
   if (new TextEncoder().encode(params.toString()).length > MAX_PUSHED_BYTES) {
     throw new OAuthError('invalid_request', `The pushed request exceeds ${MAX_PUSHED_BYTES} bytes`, 413)
   }
@@ -79,7 +102,7 @@ export async function pushAuthorizationRequest(ctx: ClientContext, client: Clien
   }
   const reference = await newReference()
   await storePushedRequest(ctx.db, { hash: reference.hash, providerId: bundle.provider.id,
-    parameters: Object.fromEntries(params), expires: after(ctx.now, PUSHED_REQUEST_LIFETIME_S), now: ctx.now })
+    parameters: toStored(params), expires: after(ctx.now, PUSHED_REQUEST_LIFETIME_S), now: ctx.now })
   return { request_uri: reference.uri, expires_in: PUSHED_REQUEST_LIFETIME_S }
 }
 
@@ -91,7 +114,7 @@ export async function pushAuthorizationRequest(ctx: ClientContext, client: Clien
  */
 export function pushedParams(clientId: string, pushed: PushedRequest | null): URLSearchParams {
   if (pushed === null) throw new UntrustedRequestError('request_uri', 'request_uri_unknown')
-  const params = new URLSearchParams(pushed.parameters)
+  const params = fromStored(pushed.parameters)
   params.set('client_id', clientId)
   return params
 }
@@ -118,7 +141,7 @@ export async function newContinuation(now: Date, clientId: string, parameters: U
   Promise<Continuation> {
   const reference = await newReference()
   return {
-    stored: { hash: reference.hash, parameters: Object.fromEntries(parameters),
+    stored: { hash: reference.hash, parameters: toStored(parameters),
       expires: after(now, INTERACTION_LIFETIME_S) },
     params: new URLSearchParams({ client_id: clientId, request_uri: reference.uri }),
   }

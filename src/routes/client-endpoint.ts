@@ -18,6 +18,8 @@ export const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache', Vary:
 export interface ClientEndpointRequest {
   /** The form parameters, each at most once; one sent without a value counts as omitted. */
   form: ReadonlyMap<string, string>
+  /** Every value of the parameters that may repeat (`REPEATABLE`), in order; not in `form`. */
+  repeated: ReadonlyMap<string, readonly string[]>
   client: ClientCredentials
   ctx: ClientContext
 }
@@ -36,8 +38,14 @@ export interface ClientEndpointSpec {
   handle(request: ClientEndpointRequest): Promise<Record<string, unknown>>
 }
 
-/** RFC 6749 §3.2: form parameters, each at most once; one sent without a value counts as omitted. */
-async function readParams(c: AppContext): Promise<Map<string, string>> {
+/** RFC 8707 §2: `resource` may be sent several times; RFC 6749 §3.2 allows every other parameter once. */
+const REPEATABLE: ReadonlySet<string> = new Set(['resource'])
+
+/**
+ * RFC 6749 §3.2: form parameters, each at most once (but `REPEATABLE` ones); one sent without a value counts as
+ * omitted.
+ */
+async function readParams(c: AppContext): Promise<{ form: Map<string, string>; repeated: Map<string, string[]> }> {
   let body: Record<string, unknown>
   try {
     body = await readForm(c)
@@ -46,11 +54,17 @@ async function readParams(c: AppContext): Promise<Map<string, string>> {
     throw new OAuthError('invalid_request', undefined, 400, err.message)
   }
   const params = new Map<string, string>()
+  const repeated = new Map<string, string[]>()
   for (const [name, value] of Object.entries(body)) {
+    if (REPEATABLE.has(name)) {
+      const values = [value].flat().filter((v): v is string => typeof v === 'string' && v !== '')
+      if (values.length > 0) repeated.set(name, values)
+      continue
+    }
     if (typeof value !== 'string') throw new OAuthError('invalid_request', `${name} must be sent once, as text`)
     if (value !== '') params.set(name, value)
   }
-  return params
+  return { form: params, repeated }
 }
 
 /**
@@ -81,7 +95,7 @@ export function clientEndpoint(spec: ClientEndpointSpec): Handler<AppEnv> {
     const { deps, db } = c.var
     let redirectUris: readonly RedirectURI[] = []
     try {
-      const form = await readParams(c)
+      const { form, repeated } = await readParams(c)
       const client = clientCredentials(c.req.header('Authorization'), form)
       const ctx: ClientContext = {
         db, now: deps.clock.now(), origin: origin(c), keys: deps.keys,
@@ -89,7 +103,7 @@ export function clientEndpoint(spec: ClientEndpointSpec): Handler<AppEnv> {
         fetch: deps.fetch, remoteJwks: deps.metadata.remoteJwks,
         onProvider: (bundle) => { redirectUris = bundle.provider.redirectUris },
       }
-      const body = await countingFailures(ctx, client, (counted) => spec.handle({ form, client, ctx: counted }))
+      const body = await countingFailures(ctx, client, (counted) => spec.handle({ form, repeated, client, ctx: counted }))
       return c.json(body, spec.status ?? 200, { ...corsHeaders(c, redirectUris), ...NO_STORE })
     } catch (err) {
       if (err instanceof OAuthError) return errorResponse(c, spec, err, corsHeaders(c, redirectUris))

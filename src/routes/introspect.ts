@@ -1,4 +1,5 @@
 import { presentedTokenOf } from '../oauth/presented-token.ts'
+import { audienceClaim } from '../oauth/resource.ts'
 import { clientEndpoint } from './client-endpoint.ts'
 
 const INACTIVE = { active: false }
@@ -18,7 +19,8 @@ export const introspect = clientEndpoint({
     const { bundle, token } = await presentedTokenOf(ctx, client, form)
     if (bundle.provider.clientType !== 'confidential' || !token) return INACTIVE
     // authentik: the stored ID token's claims, then `active` (a revoked refresh token keeps its claims), the
-    // token's scope and the client_id of the provider it was issued to.
-    return { ...token.idToken, active: !token.revoked, scope: token.scope, client_id: token.clientId }
+    // token's scope and the client_id of the provider it was issued to; `aud` the RFC 8707 resources (§2.2).
+    return { ...token.idToken, ...(token.audience && { aud: audienceClaim(token.audience) }), active: !token.revoked,
+      scope: token.scope, client_id: token.clientId }
   },
 })

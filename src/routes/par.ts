@@ -9,5 +9,5 @@ export const pushedAuthorization = clientEndpoint({
   name: 'pushed authorization',
   invalidClientIs401: true,
   status: 201,
-  handle: ({ form, client, ctx }) => pushAuthorizationRequest(ctx, client, form),
+  handle: ({ form, repeated, client, ctx }) => pushAuthorizationRequest(ctx, client, form, repeated),
 })

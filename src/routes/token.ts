@@ -19,11 +19,11 @@ function tokenBody({ tokens, scope }: GrantResult): Record<string, unknown> {
 /** RFC 6749 §3.2 token endpoint: POST (grants by `grant_type`, see src/grants/index.ts) and the CORS preflight. */
 export const token = clientEndpoint({
   name: 'token',
-  async handle({ form, client, ctx }) {
+  async handle({ form, repeated, client, ctx }) {
     const grantType = form.get('grant_type')
     if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required')
     const grant = grantFor(grantType)
     if (!grant) throw new OAuthError('unsupported_grant_type')
-    return tokenBody(await runGrant(grant, ctx, form, client))
+    return tokenBody(await runGrant(grant, ctx, form, client, repeated))
   },
 })

@@ -3,6 +3,7 @@ import type { KeyCache } from '../crypto/key-cache.ts'
 import { randomId } from '../crypto/random.ts'
 import type { Secrets } from '../crypto/secret-box.ts'
 import type { ProviderBundle } from '../db/providers.ts'
+import type { AccessTokenFormat } from '../db/schema.ts'
 import type { ClaimUser } from '../db/user-claims.ts'
 import { addDuration, parseDuration } from '../oauth/duration.ts'
 import { issuerOf } from '../oauth/issuer.ts'
@@ -10,6 +11,7 @@ import { accessTokenClaims } from './access-token.ts'
 import { scopeClaims, subject } from './claims.ts'
 import { encode, signingAlg, type SigningContext, type TokenSigningAlg } from './encode.ts'
 import { idTokenClaims, type IdTokenInput } from './id-token.ts'
+import { jwtAccessToken } from './jwt-access-token.ts'
 import { signingContext } from './signing-context.ts'
 
 /** What every grant needs beyond the database: time, where we are, and the keys. */
@@ -30,6 +32,8 @@ export interface GrantSubject {
   amr: readonly string[]
   /** The browser session's `sessionKeyHash`, when the grant is still bound to one. */
   sid: string | null
+  /** RFC 8707: the resources the access token is for, its `aud`; absent or null: the default audience (the client). */
+  resources?: readonly string[] | null
 }
 
 export interface IssueOptions {
@@ -47,6 +51,8 @@ export interface IssuedAccessToken {
   expires: Date
   /** The ID token claims, stored on the row for userinfo and introspection. */
   idToken: Record<string, unknown>
+  /** RFC 8707: the resources it was issued for (null: the default audience). */
+  audience: readonly string[] | null
 }
 
 export interface IssuedRefreshToken {
@@ -72,6 +78,9 @@ export interface TokenBase {
   accessExpires: Date
   /** `expires_in` (RFC 6749 §5.1): the access token's validity in whole seconds. */
   expiresIn: number
+  /** RFC 8707: the access token's resources (null: the default audience), and the provider's token format. */
+  audience: readonly string[] | null
+  format: AccessTokenFormat
 }
 
 /** The keys and the ID token parts of `grant` (authentik §3.4: claims only with `include_claims_in_id_token`). */
@@ -94,16 +103,25 @@ export async function tokenBase(ctx: IssueContext, grant: GrantSubject): Promise
     },
     accessExpires: addDuration(ctx.now, provider.accessTokenValidity),
     expiresIn: Math.trunc(parseDuration(provider.accessTokenValidity) / 1000),
+    audience: grant.resources && grant.resources.length > 0 ? grant.resources : null,
+    format: provider.accessTokenFormat,
   }
 }
 
-/** authentik §3.5: the access token (`idToken`'s claims plus `azp`, `uid`, `scope`), signed, with its row values. */
+/**
+ * authentik §3.5: the access token (`idToken`'s claims plus `azp`, `uid`, `scope`; `aud` the RFC 8707 resources
+ * when there are some), or with `access_token_format: rfc9068` the RFC 9068 token; signed, with its row values.
+ */
 export async function signAccessToken(
   ctx: IssueContext, base: TokenBase, idToken: Record<string, unknown>, scopes: readonly string[],
 ): Promise<IssuedAccessToken> {
-  const payload = accessTokenClaims(idToken, base.id.clientId, scopes)
-  const jwt = await encode(base.signing, payload, { keys: ctx.keys })
-  return { jwt, hash: await sha256Hex(jwt), jti: String(payload.jti), expires: base.accessExpires, idToken }
+  const { payload, typ } = base.format === 'rfc9068' ? jwtAccessToken(base, idToken, scopes)
+    : { payload: accessTokenClaims(idToken, base.id.clientId, scopes, base.audience), typ: undefined }
+  const jwt = await encode(base.signing, payload, { keys: ctx.keys, ...(typ && { typ }) })
+  return {
+    jwt, hash: await sha256Hex(jwt), jti: String(payload.jti), expires: base.accessExpires, idToken,
+    audience: base.audience,
+  }
 }
 
 /**

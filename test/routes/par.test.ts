@@ -188,6 +188,24 @@ describe('authorize with a pushed request (RFC 9126 §4)', () => {
     expect(tokens).toMatchObject({ token_type: 'Bearer', scope: 'openid email' })
   })
 
+  it('keeps every pushed resource (RFC 8707), and refuses one the provider does not allow', async () => {
+    const apis = await confidential('par-resources', { allowed_resources: ['https://api.one/', 'https://api.two/'] })
+    const fields = new URLSearchParams(await request(apis))
+    fields.append('resource', 'https://api.one/')
+    fields.append('resource', 'https://api.two/')
+    const res = await t.request(PAR, { method: 'POST', body: fields, headers: { Authorization: basic(apis) } })
+    const body = await json(res)
+    expect(res.status, JSON.stringify(body)).toBe(201)
+    const code = codeOf(await agent.get(byReference(apis, body.request_uri as string)))
+    const codeHash = await sha256Hex(code)
+    const row = (await codesOf(t, apis.pk)).find((r) => r.codeHash === codeHash)
+    expect(row?.resources).toEqual(['https://api.one/', 'https://api.two/'])
+
+    const foreign = new URLSearchParams(await request(apis, { resource: 'https://elsewhere.example/' }))
+    await expectJsonError(await t.request(PAR, { method: 'POST', body: foreign, headers: { Authorization: basic(apis) } }),
+      400, 'invalid_target')
+  })
+
   it('refuses a request_uri used twice with the request URI error page', async () => {
     const requestUri = await pushed(app)
     codeOf(await agent.get(byReference(app, requestUri)))

@@ -130,7 +130,7 @@ export const pushedAuthorizationRequests = pgTable('pushed_authorization_request
   id: uuid('id').primaryKey().defaultRandom(),
   requestUriHash: text('request_uri_hash').notNull().unique(),
   providerId: integer('provider_id').notNull().references(() => providers.id, { onDelete: 'cascade' }),
-  parameters: jsonb('parameters').$type<Record<string, string>>().notNull(),
+  parameters: jsonb('parameters').$type<Record<string, string | string[]>>().notNull(),
   created: created(),
   ...expiringColumns(),
 }, (t) => [expiringIndex('pushed_authorization_requests', t), expiresSet(t, 'pushed_authorization_requests')])
