@@ -98,6 +98,9 @@ export function insertRefresh(source: SQL, t: NewRefreshToken, now: Date): SQL {
 
 const GRANT_COLUMNS = sql.raw('provider_id, user_id, grant_id, scope, auth_time, session_id')
 
+/** `, <cte>` to add a CTE that the caller brings (the rate-limit give-back, src/oauth/client-attempt.ts). */
+export const also = (extra: SQL | null): SQL => (extra ? sql`, ${extra}` : sql``)
+
 async function issued(db: Db, statement: SQL): Promise<boolean> {
   const [row] = rowsOf<{ issued: boolean }>(await db.execute(statement))
   return row?.issued === true
@@ -105,10 +108,11 @@ async function issued(db: Db, statement: SQL): Promise<boolean> {
 
 /**
  * RFC 6749 §4.1.2 single use: consume the live, unconsumed code and store the tokens issued for it, in one
- * statement. False when another request consumed it first; then nothing was written.
+ * statement (with `extra`, a CTE of the caller's). False when another request consumed it first; then nothing
+ * but `extra` was written.
  */
 export async function redeemCode(
-  db: Db, codeId: string, now: Date, access: NewAccessToken, refresh: NewRefreshToken | null,
+  db: Db, codeId: string, now: Date, access: NewAccessToken, refresh: NewRefreshToken | null, extra: SQL | null = null,
 ): Promise<boolean> {
   const c = authorizationCodes
   const source = sql.raw('consumed')
@@ -117,16 +121,17 @@ export async function redeemCode(
       where ${c.id} = ${codeId}::uuid and ${c.consumed} is null and ${isLive(c, now)}
       returning ${GRANT_COLUMNS}),
     access as (${insertAccess(source, access, now)})
-    ${refresh ? sql`, refresh as (${insertRefresh(source, refresh, now)})` : sql``}
+    ${refresh ? sql`, refresh as (${insertRefresh(source, refresh, now)})` : sql``}${also(extra)}
     select exists (select 1 from access) as issued`)
 }
 
 /**
  * RFC 9700 §4.14.2 rotation: revoke the live, unrevoked refresh token and store its successor and the new
- * access token, in one statement. False when another request rotated it first; then nothing was written.
+ * access token, in one statement (with `extra`). False when another request rotated it first; then nothing but
+ * `extra` was written.
  */
 export async function rotateRefreshToken(
-  db: Db, tokenId: string, now: Date, access: NewAccessToken, refresh: NewRefreshToken,
+  db: Db, tokenId: string, now: Date, access: NewAccessToken, refresh: NewRefreshToken, extra: SQL | null = null,
 ): Promise<boolean> {
   const r = refreshTokens
   const source = sql.raw('rotated')
@@ -135,16 +140,18 @@ export async function rotateRefreshToken(
       where ${r.id} = ${tokenId}::uuid and not ${r.revoked} and ${isLive(r, now)}
       returning ${GRANT_COLUMNS}),
     access as (${insertAccess(source, access, now)}),
-    refresh as (${insertRefresh(source, refresh, now)})
+    refresh as (${insertRefresh(source, refresh, now)})${also(extra)}
     select exists (select 1 from access) as issued`)
 }
 
 /** Within `refresh_token_threshold`: only a new access token, while the refresh token is still live and unrevoked. */
-export async function issueFromRefreshToken(db: Db, tokenId: string, now: Date, access: NewAccessToken): Promise<boolean> {
+export async function issueFromRefreshToken(
+  db: Db, tokenId: string, now: Date, access: NewAccessToken, extra: SQL | null = null,
+): Promise<boolean> {
   const r = refreshTokens
   return issued(db, sql`with current_token as (
       select ${GRANT_COLUMNS} from ${r} where ${r.id} = ${tokenId}::uuid and not ${r.revoked} and ${isLive(r, now)}),
-    access as (${insertAccess(sql.raw('current_token'), access, now)})
+    access as (${insertAccess(sql.raw('current_token'), access, now)})${also(extra)}
     select exists (select 1 from access) as issued`)
 }
 

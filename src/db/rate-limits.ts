@@ -88,7 +88,7 @@ export async function countFailure(
   return Object.fromEntries(rows.map((r) => [r.key, Number(r.count)]))
 }
 
-const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`
+export const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`
 
 /**
  * CTEs `addrs` and `flagged` for the statement that records a failure: when `first` holds (this is the first

@@ -5,6 +5,7 @@ import { credentialsArtefact, type CredentialsArtefact, type CredentialsPlan } f
 import { issueServiceGrant } from '../db/client-credentials-store.ts'
 import type { ApplicationRow, ProviderBundle } from '../db/providers.ts'
 import { JWT_BEARER, peekAssertion } from '../oauth/client-assertion.ts'
+import { giveBack } from '../oauth/client-attempt.ts'
 import type { ClientCredentials } from '../oauth/client-auth.ts'
 import { issueTokens } from '../tokens/issue.ts'
 import { assertionSubject } from './assertion-subject.ts'
@@ -85,7 +86,7 @@ async function issue(
         context: { auth_method: subject.method, ...(subject.methodArgs && { auth_method_args: subject.methodArgs }),
           application: { pk: application.id, name: application.name, slug: application.slug } },
       },
-    }, ctx.now)
+    }, ctx.now, giveBack(ctx))
     if (!result.fresh) throw invalidGrant('client assertion replayed')
     if (result.issued) return { tokens, scope: scopes.join(' ') }
     if (result.userId === null || subject.account.kind === 'existing') throw invalidGrant('user gone or inactive')

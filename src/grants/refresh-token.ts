@@ -6,6 +6,7 @@ import {
 import type { NewEvent } from '../db/events.ts'
 import type { ProviderBundle } from '../db/providers.ts'
 import { parseDuration } from '../oauth/duration.ts'
+import { giveBack } from '../oauth/client-attempt.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import { issueTokens } from '../tokens/issue.ts'
 import { defineGrant, type GrantContext } from './types.ts'
@@ -72,12 +73,12 @@ export const refreshTokenGrant = defineGrant({
       amr: stringList(token.idToken.amr), sid: token.sid,
     }, { nonce: null, refresh: rotate ? { nonce: stringOrNull(token.idToken.nonce) } : null })
     if (tokens.refresh) {
-      if (!(await rotateRefreshToken(ctx.db, token.id, ctx.now, tokens.access, tokens.refresh))) {
+      if (!(await rotateRefreshToken(ctx.db, token.id, ctx.now, tokens.access, tokens.refresh, giveBack(ctx)))) {
         // Another request rotated it between our two statements: this one is a replay.
         await revokeFamily(ctx.db, family, replayEvent(ctx, bundle, token), ctx.now)
         throw invalidGrant('refresh token rotated concurrently')
       }
-    } else if (!(await issueFromRefreshToken(ctx.db, token.id, ctx.now, tokens.access))) {
+    } else if (!(await issueFromRefreshToken(ctx.db, token.id, ctx.now, tokens.access, giveBack(ctx)))) {
       throw invalidGrant('refresh token revoked concurrently')
     }
     return { tokens, scope: scopes.join(' ') }
