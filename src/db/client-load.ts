@@ -34,8 +34,8 @@ export async function loadClient<T>(
   db: Db, clientId: string, reservation: AttemptReservation, artefact?: ArtefactQuery<T>,
 ): Promise<ClientGrant<T>> {
   const grant = artefact ? sql`(select ${artefact.query(sql.raw('provider.id'))} from provider)` : sql`null`
-  const [row] = rowsOf<BundleRow & ReservationRow & { grant: unknown }>(await db.execute(sql`with
-    ${providerCte(clientId)}, ${reservationCtes(reservation)}
+  const [row] = rowsOf<BundleRow & ReservationRow & { grant: unknown }>(await db.execute(sql`with ${providerCte(clientId)},
+    ${reservationCtes(reservation)}
     select ${bundleColumns}, ${grant} as "grant", ${reservationColumns}`))
   const bundle = bundleOfRow(row)
   const found = row?.grant

@@ -69,8 +69,8 @@ export async function beginDeviceAuthorization(db: Db, options: {
     : bumpAttempts(db, [options.rateKey], options.window).getSQL()
   const expiry = codeExpiry(now)
   const [row] = rowsOf<BundleRow & ReservationRow & { requests: number | null;
-    token: { id: string; scope: string; expires: string } | null }>(await db.execute(sql`with
-    ${providerCte(options.clientId)}, ${reservationCtes(options.reservation)},
+    token: { id: string; scope: string; expires: string } | null }>(await db.execute(sql`with ${providerCte(options.clientId)},
+    ${reservationCtes(options.reservation)},
     bumped as (${bump}),
     device as (insert into ${deviceTokens} (device_code_hash, user_code, provider_id, scope, expires, created)
       select ${token.deviceCodeHash}::text, ${token.userCode}::text, provider.id, ${mappedScopes(token.scopes)},
