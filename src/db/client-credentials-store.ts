@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
 import { eventValues, type NewEvent } from './events.ts'
-import { insertAccess, type NewAccessToken } from './grant-store.ts'
+import { also, insertAccess, type NewAccessToken } from './grant-store.ts'
 import { events, seenJtis, users } from './schema.ts'
 
 /** The user a client_credentials / password grant issues for: an existing one, or a generated account to upsert. */
@@ -65,7 +65,8 @@ function accountCte(account: GrantAccount, gate: SQL, now: Date): SQL {
  * signed for; when a concurrent request created the account first, the caller signs again for `userId` (a third
  * statement, only on that lost race).
  */
-export async function issueServiceGrant(db: Db, grant: ServiceGrant, now: Date): Promise<ServiceGrantResult> {
+export async function issueServiceGrant(db: Db, grant: ServiceGrant, now: Date, extra: SQL | null = null):
+  Promise<ServiceGrantResult> {
   const ctes: SQL[] = []
   let gate = sql`true`
   if (grant.jti) {
@@ -88,7 +89,7 @@ export async function issueServiceGrant(db: Db, grant: ServiceGrant, now: Date):
     select ${e.action}::text, ${jsonb(e.user)}, ${e.clientId ?? null}::text, ${jsonb(e.context)},
       ${e.clientIp ?? null}::text, ${at(now)}, ${e.expires ? at(e.expires) : sql`null`} from access)`)
   const fresh = grant.jti ? sql`exists (select 1 from jti)` : sql`true`
-  const [row] = rowsOf<ServiceGrantResult>(await db.execute(sql`with ${sql.join(ctes, sql`, `)}
+  const [row] = rowsOf<ServiceGrantResult>(await db.execute(sql`with ${sql.join(ctes, sql`, `)}${also(extra)}
     select exists (select 1 from access) as issued, ${fresh} as fresh, (select id from account) as "userId",
       (select uuid from account) as uuid`))
   return { issued: row?.issued === true, fresh: row?.fresh === true, userId: row?.userId ?? null,

@@ -1,7 +1,7 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { and, eq, sql, type SQL } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
 import type { ArtefactQuery } from './client-load.ts'
-import { insertAccess, insertRefresh, type NewAccessToken, type NewRefreshToken } from './grant-store.ts'
+import { also, insertAccess, insertRefresh, type NewAccessToken, type NewRefreshToken } from './grant-store.ts'
 import { authenticatedSessions, deviceTokens, isLive, type DeviceTokenStatus } from './schema.ts'
 import { claimUserJson, type ClaimUser } from './user-claims.ts'
 
@@ -42,11 +42,16 @@ export function deviceArtefact(db: Db, codeHash: string, now: Date): ArtefactQue
   }
 }
 
-/** RFC 8628 §3.5: remember this poll; `slowDown` adds 5 seconds to the interval for this and every later poll. */
-export async function recordPoll(db: Db, tokenId: string, now: Date, slowDown: boolean): Promise<void> {
-  await db.update(deviceTokens)
+/**
+ * RFC 8628 §3.5: remember this poll; `slowDown` adds 5 seconds to the interval for this and every later poll.
+ * `extra`: a CTE of the caller's, in the same statement.
+ */
+export async function recordPoll(db: Db, tokenId: string, now: Date, slowDown: boolean, extra: SQL | null = null):
+  Promise<void> {
+  const update = db.update(deviceTokens)
     .set({ lastPolled: now, ...(slowDown && { interval: sql`${deviceTokens.interval} + 5` }) })
     .where(eq(deviceTokens.id, tokenId))
+  await (extra ? db.execute(sql`with ${extra} ${update.getSQL()}`) : update)
 }
 
 /**
@@ -54,7 +59,7 @@ export async function recordPoll(db: Db, tokenId: string, now: Date, slowDown: b
  * family, session and auth_time), in one statement. False when another request redeemed it first.
  */
 export async function redeemDeviceCode(
-  db: Db, tokenId: string, now: Date, access: NewAccessToken, refresh: NewRefreshToken | null,
+  db: Db, tokenId: string, now: Date, access: NewAccessToken, refresh: NewRefreshToken | null, extra: SQL | null = null,
 ): Promise<boolean> {
   const d = deviceTokens
   const source = sql.raw('consumed')
@@ -63,7 +68,7 @@ export async function redeemDeviceCode(
         and ${d.authTime} is not null and ${isLive(d, now)}
       returning provider_id, user_id, grant_id, scope, auth_time, session_id, null::jsonb as resources),
     access as (${insertAccess(source, access, now)})
-    ${refresh ? sql`, refresh as (${insertRefresh(source, refresh, now)})` : sql``}
+    ${refresh ? sql`, refresh as (${insertRefresh(source, refresh, now)})` : sql``}${also(extra)}
     select exists (select 1 from access) as issued`))
   return row?.issued === true
 }

@@ -114,6 +114,9 @@ export function insertRefresh(source: SQL, t: NewRefreshToken, now: Date): SQL {
 
 export const GRANT_COLUMNS = sql.raw('provider_id, user_id, grant_id, scope, auth_time, session_id, resources')
 
+/** `, <cte>` to add a CTE that the caller brings (the rate-limit give-back, src/oauth/client-attempt.ts). */
+export const also = (extra: SQL | null): SQL => (extra ? sql`, ${extra}` : sql``)
+
 export async function issued(db: Db, statement: SQL): Promise<boolean> {
   const [row] = rowsOf<{ issued: boolean }>(await db.execute(statement))
   return row?.issued === true
@@ -121,10 +124,11 @@ export async function issued(db: Db, statement: SQL): Promise<boolean> {
 
 /**
  * RFC 6749 §4.1.2 single use: consume the live, unconsumed code and store the tokens issued for it, in one
- * statement. False when another request consumed it first; then nothing was written.
+ * statement (with `extra`, a CTE of the caller's). False when another request consumed it first; then nothing
+ * but `extra` was written.
  */
 export async function redeemCode(
-  db: Db, codeId: string, now: Date, access: NewAccessToken, refresh: NewRefreshToken | null,
+  db: Db, codeId: string, now: Date, access: NewAccessToken, refresh: NewRefreshToken | null, extra: SQL | null = null,
 ): Promise<boolean> {
   const c = authorizationCodes
   const source = sql.raw('consumed')
@@ -133,18 +137,19 @@ export async function redeemCode(
       where ${c.id} = ${codeId}::uuid and ${c.consumed} is null and ${isLive(c, now)}
       returning ${GRANT_COLUMNS}),
     access as (${insertAccess(source, access, now)})
-    ${refresh ? sql`, refresh as (${insertRefresh(source, refresh, now)})` : sql``}
+    ${refresh ? sql`, refresh as (${insertRefresh(source, refresh, now)})` : sql``}${also(extra)}
     select exists (select 1 from access) as issued`)
 }
 
 /**
  * RFC 9700 §4.14.2 rotation: revoke the live, unrevoked refresh token (recording when, and its successor, for the
- * retry window) and store its successor and the new access token, in one statement. The row is locked first, so
- * that the update can name the successor inserted from it; a request that waited for the lock finds it revoked
- * and writes nothing. False when another request rotated it first.
+ * retry window) and store its successor and the new access token, in one statement (with `extra`). The row is
+ * locked first, so that the update can name the successor inserted from it; a request that waited for the lock
+ * finds it revoked and writes nothing. False when another request rotated it first; then nothing but `extra` was
+ * written.
  */
 export async function rotateRefreshToken(
-  db: Db, tokenId: string, now: Date, access: NewAccessToken, refresh: NewRefreshToken,
+  db: Db, tokenId: string, now: Date, access: NewAccessToken, refresh: NewRefreshToken, extra: SQL | null = null,
 ): Promise<boolean> {
   const r = refreshTokens
   const source = sql.raw('rotating')
@@ -154,16 +159,18 @@ export async function rotateRefreshToken(
     access as (${insertAccess(source, access, now)}),
     refresh as (${insertRefresh(source, refresh, now)}),
     rotated as (update ${r} set revoked = true, rotated = ${at(now)}, successor_id = (select id from refresh)
-      where ${r.id} in (select id from rotating))
+      where ${r.id} in (select id from rotating))${also(extra)}
     select exists (select 1 from access) as issued`)
 }
 
 /** Within `refresh_token_threshold`: only a new access token, while the refresh token is still live and unrevoked. */
-export async function issueFromRefreshToken(db: Db, tokenId: string, now: Date, access: NewAccessToken): Promise<boolean> {
+export async function issueFromRefreshToken(
+  db: Db, tokenId: string, now: Date, access: NewAccessToken, extra: SQL | null = null,
+): Promise<boolean> {
   const r = refreshTokens
   return issued(db, sql`with current_token as (
       select ${GRANT_COLUMNS} from ${r} where ${r.id} = ${tokenId}::uuid and not ${r.revoked} and ${isLive(r, now)}),
-    access as (${insertAccess(sql.raw('current_token'), access, now)})
+    access as (${insertAccess(sql.raw('current_token'), access, now)})${also(extra)}
     select exists (select 1 from access) as issued`)
 }
 

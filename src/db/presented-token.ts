@@ -1,5 +1,4 @@
 import { and, eq, or, sql, type SQL } from 'drizzle-orm'
-import type { PgColumn } from 'drizzle-orm/pg-core'
 import type { Db } from './client.ts'
 import type { ArtefactQuery } from './client-load.ts'
 import { accessTokens, isLive, providerFederationProviders, providers, refreshTokens } from './schema.ts'
@@ -29,7 +28,7 @@ export interface PresentedToken {
 
 type TokenTable = typeof accessTokens | typeof refreshTokens
 
-function matchIn(db: Db, table: TokenTable, kind: TokenKind, tokenHash: string, now: Date, callerId: PgColumn) {
+function matchIn(db: Db, table: TokenTable, kind: TokenKind, tokenHash: string, now: Date, callerId: SQL) {
   // authentik §4.8/§4.9: the caller's own tokens, and those of a provider whose `jwt_federation_providers`
   // names the caller. Raw aliases only: drizzle would rewrite a schema column to the root alias of statement 1.
   const federating: SQL = sql`${table.providerId} in (select f.provider_id from ${providerFederationProviders} f
@@ -64,14 +63,17 @@ export function presentedToken(db: Db, tokenHash: string, now: Date, hint: strin
  * RFC 7009 §2.1: delete the token (authentik deletes rather than marks it). Safer than authentik: a refresh token
  * takes the access tokens of its grant with it ("SHOULD also invalidate all access tokens based on the same
  * authorization grant"); the family's rotated-out refresh tokens stay, revoked, so that a replay is still seen.
- * One statement.
+ * One statement (with `extra`, a CTE of the caller's).
  */
-export async function revokePresentedToken(db: Db, token: Pick<PresentedToken, 'kind' | 'id'>): Promise<void> {
+export async function revokePresentedToken(
+  db: Db, token: Pick<PresentedToken, 'kind' | 'id'>, extra: SQL | null = null,
+): Promise<void> {
   if (token.kind === 'access_token') {
-    await db.delete(accessTokens).where(eq(accessTokens.id, token.id))
+    const gone = db.delete(accessTokens).where(eq(accessTokens.id, token.id))
+    await (extra ? db.execute(sql`with ${extra} ${gone.getSQL()}`) : gone)
     return
   }
-  await db.execute(sql`with gone as (
+  await db.execute(sql`with ${extra ? sql`${extra}, ` : sql``}gone as (
       delete from ${refreshTokens} where ${refreshTokens.id} = ${token.id}::uuid returning provider_id, grant_id)
     delete from ${accessTokens} a using gone where a.provider_id = gone.provider_id and a.grant_id = gone.grant_id`)
 }

@@ -7,7 +7,8 @@ import { isLive, loginAttempts } from './schema.ts'
  * Brute-force counters (security.md: sign-in and token endpoints are rate limited per account and per client
  * address), shared by sign-in and the token endpoint: one row of `login_attempts` per key and fixed window.
  * Keys name what is counted (src/oauth/account-limits.ts): `user-ip:`/`ip:`/`user:`/`user-addrs:` for sign-in,
- * `client-ip:`/`token-ip:`/`client:`/`client-addrs:` for the client-authenticated endpoints, `device-ip:` (hourly)
+ * `client-ip:`/`token-ip:`/`client:`/`client-failed:`/`client-addrs:` for the client-authenticated endpoints (the
+ * first two reserved in statement 1, src/db/attempt-reservation.ts), `device-ip:` (hourly)
  * for device authorization requests and `device-code-ip:` for wrong user codes.
  */
 
@@ -88,7 +89,7 @@ export async function countFailure(
   return Object.fromEntries(rows.map((r) => [r.key, Number(r.count)]))
 }
 
-const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`
+export const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`
 
 /**
  * CTEs `addrs` and `flagged` for the statement that records a failure: when `first` holds (this is the first

@@ -1,8 +1,8 @@
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import type { Db } from './client.ts'
 import { eventInsertSql, type NewEvent } from './events.ts'
 import {
-  GRANT_COLUMNS, insertAccess, insertRefresh, issued, type NewAccessToken, type NewRefreshToken,
+  also, GRANT_COLUMNS, insertAccess, insertRefresh, issued, type NewAccessToken, type NewRefreshToken,
 } from './grant-store.ts'
 import { accessTokens, refreshTokens } from './schema.ts'
 
@@ -12,11 +12,13 @@ export interface Superseded { tokenId: string; successorId: string }
 /**
  * The retry window: revoke the successor of a rotated refresh token, unless it was used (rotated, revoked) in the
  * meantime, with the access tokens issued from it; store a new successor and access token in its place, point
- * the rotated token at the new successor and record `event`, in one statement. False when the successor was no
- * longer unused (another retry, or its own rotation, came first); then nothing was written.
+ * the rotated token at the new successor and record `event`, in one statement (with `extra`, the rate-limit
+ * give-back). False when the successor was no longer unused (another retry, or its own rotation, came first);
+ * then nothing but `extra` was written.
  */
 export async function supersedeSuccessor(
   db: Db, ids: Superseded, now: Date, access: NewAccessToken, refresh: NewRefreshToken, event: NewEvent,
+  extra: SQL | null = null,
 ): Promise<boolean> {
   const r = refreshTokens
   const source = sql.raw('superseded')
@@ -30,6 +32,6 @@ export async function supersedeSuccessor(
       where ${r.id} = ${ids.tokenId}::uuid and exists (select 1 from refresh)),
     gone as (delete from ${accessTokens} a using superseded s
       where a.grant_id = s.grant_id and a.provider_id = s.provider_id and a.created >= s.created),
-    retried as (${eventInsertSql(event, now, sql`from superseded`)})
+    retried as (${eventInsertSql(event, now, sql`from superseded`)})${also(extra)}
     select exists (select 1 from access) as issued`)
 }

@@ -3,6 +3,7 @@ import { constantTimeEqual, sha256Base64url, sha256Hex } from '../crypto/hash.ts
 import { recordEvent, type NewEvent } from '../db/events.ts'
 import { codeArtefact, redeemCode, revokeFamily, type CodeGrant } from '../db/grant-store.ts'
 import type { ProviderBundle } from '../db/providers.ts'
+import { giveBack } from '../oauth/client-attempt.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import { isPkceValue } from '../oauth/pkce.ts'
 import { isForbiddenScheme, matchRedirectUri } from '../oauth/redirect-uri.ts'
@@ -83,7 +84,7 @@ export const authorizationCodeGrant = defineGrant({
       bundle, user: code.user, scopes, authTime: code.authTime,
       amr: code.session?.amr ?? [], sid: code.session?.sid ?? null, resources,
     }, { nonce: code.nonce, refresh: scopes.includes('offline_access') ? { nonce: code.nonce } : null })
-    if (!(await redeemCode(ctx.db, code.id, ctx.now, tokens.access, tokens.refresh))) {
+    if (!(await redeemCode(ctx.db, code.id, ctx.now, tokens.access, tokens.refresh, giveBack(ctx)))) {
       // Another request redeemed it between our two statements: a replay all the same.
       await revokeFamily(ctx.db, family, replayEvent(ctx, bundle, code, 'Authorization code was used again'), ctx.now)
       throw invalidGrant('code redeemed concurrently')

@@ -5,6 +5,7 @@ import { credentialsArtefact, type CredentialsArtefact, type CredentialsPlan } f
 import { issueServiceGrant } from '../db/client-credentials-store.ts'
 import type { ApplicationRow, ProviderBundle } from '../db/providers.ts'
 import { JWT_BEARER, peekAssertion } from '../oauth/client-assertion.ts'
+import { giveBack } from '../oauth/client-attempt.ts'
 import type { ClientCredentials } from '../oauth/client-auth.ts'
 import { requestedResources, resourceParameter } from '../oauth/resource.ts'
 import { issueTokens } from '../tokens/issue.ts'
@@ -88,7 +89,7 @@ async function issue(
         context: { auth_method: subject.method, ...(subject.methodArgs && { auth_method_args: subject.methodArgs }),
           application: { pk: application.id, name: application.name, slug: application.slug } },
       },
-    }, ctx.now)
+    }, ctx.now, giveBack(ctx))
     if (!result.fresh) throw invalidGrant('client assertion replayed')
     if (result.issued) return { tokens, scope: scopes.join(' ') }
     if (result.userId === null || subject.account.kind === 'existing') throw invalidGrant('user gone or inactive')

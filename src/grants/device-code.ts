@@ -1,6 +1,7 @@
 import * as z from 'zod'
 import { sha256Hex } from '../crypto/hash.ts'
 import { deviceArtefact, recordPoll, redeemDeviceCode } from '../db/device-poll.ts'
+import { giveBack } from '../oauth/client-attempt.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import { requestedResources, resourceParameter } from '../oauth/resource.ts'
 import { issueTokens } from '../tokens/issue.ts'
@@ -28,7 +29,8 @@ export const deviceCodeGrant = defineGrant({
     if (token.status === 'pending') {
       const early = token.lastPolled !== null
         && ctx.now.getTime() - token.lastPolled.getTime() < token.interval * 1000
-      await recordPoll(ctx.db, token.id, ctx.now, early)
+      // A poll is honest use: its attempt is given back in the same statement.
+      await recordPoll(ctx.db, token.id, ctx.now, early, giveBack(ctx))
       throw new OAuthError(early ? 'slow_down' : 'authorization_pending')
     }
     if (!token.user?.isActive || token.authTime === null) throw invalidGrant('inactive user')
@@ -40,7 +42,7 @@ export const deviceCodeGrant = defineGrant({
       bundle, user: token.user, scopes, authTime: token.authTime,
       amr: token.session?.amr ?? [], sid: token.session?.sid ?? null, resources,
     }, { nonce: null, refresh: scopes.includes('offline_access') ? { nonce: null } : null })
-    if (!(await redeemDeviceCode(ctx.db, token.id, ctx.now, tokens.access, tokens.refresh))) {
+    if (!(await redeemDeviceCode(ctx.db, token.id, ctx.now, tokens.access, tokens.refresh, giveBack(ctx)))) {
       throw invalidGrant('device code redeemed concurrently')
     }
     return { tokens, scope: scopes.join(' ') }

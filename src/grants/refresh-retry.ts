@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm'
 import type { RefreshGrant } from '../db/grant-store.ts'
 import type { NewEvent } from '../db/events.ts'
 import type { ProviderBundle } from '../db/providers.ts'
@@ -46,8 +47,10 @@ export function retryWindow(ctx: GrantContext, bundle: ProviderBundle, token: Re
  * Store the retry's tokens in place of the successor, which is revoked (one statement). A retry that loses to
  * another retry, or to the successor's own use, is refused and gets nothing; the family is left to the winner.
  */
-export async function completeRetry(ctx: GrantContext, retry: RefreshRetry, tokens: IssuedTokens): Promise<void> {
-  if (!tokens.refresh || !(await supersedeSuccessor(ctx.db, retry, ctx.now, tokens.access, tokens.refresh, retry.event))) {
+export async function completeRetry(ctx: GrantContext, retry: RefreshRetry, tokens: IssuedTokens,
+  extra: SQL | null = null): Promise<void> {
+  if (!tokens.refresh
+    || !(await supersedeSuccessor(ctx.db, retry, ctx.now, tokens.access, tokens.refresh, retry.event, extra))) {
     throw new OAuthError('invalid_grant', undefined, 400, 'refresh token retried concurrently')
   }
 }

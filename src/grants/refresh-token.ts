@@ -6,6 +6,7 @@ import {
 import type { NewEvent } from '../db/events.ts'
 import type { ProviderBundle } from '../db/providers.ts'
 import { parseDuration } from '../oauth/duration.ts'
+import { giveBack } from '../oauth/client-attempt.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import { grantedAudience, resourceParameter } from '../oauth/resource.ts'
 import { issueTokens } from '../tokens/issue.ts'
@@ -77,15 +78,15 @@ export const refreshTokenGrant = defineGrant({
       bundle, user: token.user, scopes, authTime: token.authTime,
       amr: stringList(token.idToken.amr), sid: token.sid, resources,
     }, { nonce: null, refresh: rotate ? { nonce: stringOrNull(token.idToken.nonce) } : null })
-    if (retry) await completeRetry(ctx, retry, tokens)
+    if (retry) await completeRetry(ctx, retry, tokens, giveBack(ctx))
     else if (tokens.refresh) {
-      if (!(await rotateRefreshToken(ctx.db, token.id, ctx.now, tokens.access, tokens.refresh))) {
+      if (!(await rotateRefreshToken(ctx.db, token.id, ctx.now, tokens.access, tokens.refresh, giveBack(ctx)))) {
         // Another request rotated it between our two statements: this one is a replay, or within a retry window a
         // duplicate, refused without revoking (presented again, the window answers it).
         if (!retryWindowOn(bundle)) await revokeFamily(ctx.db, family, replayEvent(ctx, bundle, token), ctx.now)
         throw invalidGrant('refresh token rotated concurrently')
       }
-    } else if (!(await issueFromRefreshToken(ctx.db, token.id, ctx.now, tokens.access))) {
+    } else if (!(await issueFromRefreshToken(ctx.db, token.id, ctx.now, tokens.access, giveBack(ctx)))) {
       throw invalidGrant('refresh token revoked concurrently')
     }
     return { tokens, scope: scopes.join(' ') }

@@ -7,6 +7,7 @@ import type { ProviderBundle } from '../db/providers.ts'
 import type { IssueContext } from '../tokens/issue.ts'
 import { authenticateClient, type ClientCredentials, type SecretRule } from './client-auth.ts'
 import type { GrantType } from '../db/schema.ts'
+import type { ClientAttempt } from './client-attempt.ts'
 import { loadForClient } from './failure-limits.ts'
 
 /**
@@ -21,6 +22,10 @@ export interface ClientContext extends IssueContext {
   remoteJwks: TtlCache<string, JWK[]>
   /** Called as soon as the client's provider is known, so the answer (even an error) can carry its CORS headers. */
   onProvider(bundle: ProviderBundle): void
+  /** The attempt this request holds against the brute-force limits (src/oauth/client-attempt.ts). */
+  attempt: ClientAttempt
+  /** Runs `task` after the answer on a database handle of its own (`waitUntil` on Workers), logging a failure. */
+  afterResponse(task: (db: Db) => Promise<void>): void
 }
 
 /** How an endpoint authenticates its client, and what else its first statement reads. */
@@ -41,14 +46,15 @@ export interface AuthenticatedClient<T> {
 
 /**
  * The shared opening of every client-authenticated request, in one statement: the client's provider, the
- * artefact and the failure counts (a client or address over its limit is refused before anything is checked),
+ * artefact and an attempt reserved against the limits (a client or address at its limit is refused before
+ * anything is checked),
  * then client authentication and the grant-type check (`authenticateClient`).
  */
 export async function authenticatedClient<T>(
   ctx: ClientContext, credentials: ClientCredentials, requirements: ClientRequirements<T>,
 ): Promise<AuthenticatedClient<T>> {
   const loaded = await loadForClient(ctx, credentials,
-    (keys) => loadClient(ctx.db, credentials.clientId, ctx.now, keys, requirements.artefact))
+    (reservation) => loadClient(ctx.db, credentials.clientId, reservation, requirements.artefact))
   const bundle = await authenticateClient(loaded?.bundle ?? null, credentials, requirements, ctx.secrets)
   return { bundle, artefact: loaded?.grant ?? null }
 }

@@ -43,7 +43,8 @@ async function storeLate(ctx: ClientContext, bundle: ProviderBundle, deviceCodeH
  * per address (429 `slow_down`, as authentik); unknown, or without an application: `invalid_client`; a
  * confidential client must authenticate; a provider without `device_code` answers `unauthorized_client`
  * (RFC 6749 §5.2 names it for an authenticated client using a grant it may not; authentik 2026.5 says
- * `invalid_client`, which tells an honest client its credentials are wrong when they are not). One statement.
+ * `invalid_client`, which tells an honest client its credentials are wrong when they are not). One statement;
+ * the attempt it reserved is given back after the answer (src/oauth/failure-limits.ts).
  */
 export async function authorizeDevice(ctx: ClientContext, client: ClientCredentials, scope: string | undefined):
   Promise<Record<string, unknown>> {
@@ -54,16 +55,17 @@ export async function authorizeDevice(ctx: ClientContext, client: ClientCredenti
   let userCode = newUserCode()
   const window = attemptWindow(ctx.now, HOUR_MS)
   let result: DeviceAuthorizationResult | undefined
-  const loaded = await loadForClient(ctx, client, async (failureKeys) => {
+  const loaded = await loadForClient(ctx, client, async (reservation) => {
     result = await beginDeviceAuthorization(ctx.db, {
-      clientId: client.clientId, token: { deviceCodeHash, userCode, scopes }, failureKeys, window, now: ctx.now,
+      clientId: client.clientId, token: { deviceCodeHash, userCode, scopes }, reservation, window, now: ctx.now,
       rateKey: ctx.clientIp ? `device-ip:${ctx.clientIp}` : null, maxRequests: MAX_DEVICE_REQUESTS,
     })
-    if (result.requests !== null && result.requests > MAX_DEVICE_REQUESTS) {
+    return { bundle: result.bundle, grant: null, reserved: result.reserved }
+  }, () => {
+    if (result?.requests !== null && result?.requests !== undefined && result.requests > MAX_DEVICE_REQUESTS) {
       throw new TooManyFailures(secondsLeft(window, ctx.now), 'slow_down',
         'Too many device authorization requests; try again later.')
     }
-    return result.bundle && { bundle: result.bundle, grant: null, failures: result.failures }
   })
   if (!loaded || !result) throw invalidClient(client, 'unknown client')
   const { bundle } = loaded
@@ -73,8 +75,7 @@ export async function authorizeDevice(ctx: ClientContext, client: ClientCredenti
     await authenticateClient(bundle, client, { secret: 'required', allows: 'device_code' }, ctx.secrets)
   } catch (err) {
     if (stored && err instanceof OAuthError && err.code === 'invalid_client') {
-      await throwCounted(ctx, client, err, (keys, w, distinct) =>
-        discardDeviceToken(ctx.db, stored.id, keys, w, distinct))
+      await throwCounted(ctx, client, err, (settle) => discardDeviceToken(ctx.db, stored.id, settle))
     }
     throw err
   }

@@ -13,6 +13,7 @@ import { AUTHORIZE_ENDPOINTS } from './authorize-endpoints.ts'
 import { trustedTarget, UntrustedRequestError, validateAuthorizeRequest } from './authorize-request.ts'
 import { authorizeError } from './authorize-response.ts'
 import type { ClientCredentials } from './client-auth.ts'
+import { giveBack } from './client-attempt.ts'
 import { authenticatedClient, type ClientContext } from './client-request.ts'
 import { OAuthError } from './errors.ts'
 
@@ -102,7 +103,7 @@ export async function pushAuthorizationRequest(ctx: ClientContext, client: Clien
   }
   const reference = await newReference()
   await storePushedRequest(ctx.db, { hash: reference.hash, providerId: bundle.provider.id,
-    parameters: toStored(params), expires: after(ctx.now, PUSHED_REQUEST_LIFETIME_S), now: ctx.now })
+    parameters: toStored(params), expires: after(ctx.now, PUSHED_REQUEST_LIFETIME_S), now: ctx.now }, giveBack(ctx))
   return { request_uri: reference.uri, expires_in: PUSHED_REQUEST_LIFETIME_S }
 }
 

@@ -1,12 +1,15 @@
 import type { Handler } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { deriveSecrets } from '../crypto/secret-box.ts'
+import type { Db } from '../db/client.ts'
 import type { RedirectURI } from '../db/schema.ts'
 import { origin, type AppContext, type AppEnv } from '../deps.ts'
 import { clientCredentials, type ClientCredentials } from '../oauth/client-auth.ts'
 import type { ClientContext } from '../oauth/client-request.ts'
 import { OAuthError } from '../oauth/errors.ts'
+import { newClientAttempt } from '../oauth/client-attempt.ts'
 import { countingFailures, TooManyFailures } from '../oauth/failure-limits.ts'
+import { describeError } from '../log.ts'
 import { clientIp } from './client-ip.ts'
 import { corsHeaders, corsPreflight } from './cors.ts'
 import { readForm, UnreadableRequest } from './form.ts'
@@ -85,6 +88,22 @@ function errorResponse(c: AppContext, spec: ClientEndpointSpec, err: OAuthError,
 }
 
 /**
+ * `task` after the answer, on a handle of its own (the request's closes with the response): in `waitUntil` on
+ * Workers, a promise that is not awaited on Node (as `sendLogoutsAfterResponse`).
+ */
+function afterResponse(c: AppContext, task: (db: Db) => Promise<void>): void {
+  const { deps } = c.var
+  const handle = deps.database.open()
+  const run = task(handle.db).finally(() => handle.close())
+    .catch((err) => deps.log.log('warn', 'giving back a rate-limit attempt failed', describeError(err)))
+  try {
+    c.executionCtx.waitUntil(run)
+  } catch {
+    // Node has no execution context: the promise runs on by itself.
+  }
+}
+
+/**
  * The kit of every client-authenticated POST endpoint (token, introspection, revocation, device authorization):
  * the CORS preflight, the form read once, the client's credentials (Basic or the form), the failures counted
  * against the brute-force limits, CORS by the client's redirect URIs, `no-store`, and one error renderer.
@@ -97,11 +116,13 @@ export function clientEndpoint(spec: ClientEndpointSpec): Handler<AppEnv> {
     try {
       const { form, repeated } = await readParams(c)
       const client = clientCredentials(c.req.header('Authorization'), form)
+      const now = deps.clock.now()
       const ctx: ClientContext = {
-        db, now: deps.clock.now(), origin: origin(c), keys: deps.keys,
+        db, now, origin: origin(c), keys: deps.keys,
         secrets: await deriveSecrets(deps.config.secretKey), clientIp: clientIp(c),
         fetch: deps.fetch, remoteJwks: deps.metadata.remoteJwks,
         onProvider: (bundle) => { redirectUris = bundle.provider.redirectUris },
+        attempt: newClientAttempt(now), afterResponse: (task) => afterResponse(c, task),
       }
       const body = await countingFailures(ctx, client, (counted) => spec.handle({ form, repeated, client, ctx: counted }))
       return c.json(body, spec.status ?? 200, { ...corsHeaders(c, redirectUris), ...NO_STORE })

@@ -1,4 +1,5 @@
 import { revokePresentedToken } from '../db/presented-token.ts'
+import { giveBack } from '../oauth/client-attempt.ts'
 import { presentedTokenOf } from '../oauth/presented-token.ts'
 import { clientEndpoint } from './client-endpoint.ts'
 
@@ -15,7 +16,7 @@ export const revoke = clientEndpoint({
   async handle({ form, client, ctx }) {
     const { bundle, token } = await presentedTokenOf(ctx, client, form)
     const own = token?.providerId === bundle.provider.id
-    if (token && (own || bundle.provider.clientType === 'confidential')) await revokePresentedToken(ctx.db, token)
+    if (token && (own || bundle.provider.clientType === 'confidential')) await revokePresentedToken(ctx.db, token, giveBack(ctx))
     return {}
   },
 })

@@ -22,10 +22,14 @@ const statuses = (responses: Response[]) => responses.map((r) => r.status).sort(
 
 // PGlite runs one statement at a time, so these interleave whole statements; what makes them correct is the
 // conditional UPDATE each redemption runs, the same SQL that settles the race on Postgres under row locks.
+// Each request comes from its own address: from one address a client has at most 10 requests in flight (the
+// brute-force limit counts them, src/db/attempt-reservation.ts; test/routes/token/limits-burst.test.ts).
+const apart = (i: number) => ({ headers: { 'X-Forwarded-For': `198.51.100.${i}` } })
 describe('races (RFC 6749 §4.1.2 single use, RFC 9700 §4.14.2 rotation)', () => {
   it('redeems a code 20 times in parallel exactly once', async () => {
     const { code } = await insertCode(t, client, alice, { scope: 'openid offline_access' })
-    const responses = await Promise.all(Array.from({ length: 20 }, () => tokenRequest(t, codeParams(client, code))))
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      tokenRequest(t, codeParams(client, code), apart(i))))
     expect(statuses(responses)).toEqual([200, ...Array(19).fill(400)])
     for (const res of responses.filter((r) => r.status === 400)) await refused(res, 400, 'invalid_grant')
     // Some of them really raced: they read the code unconsumed and lost at the conditional UPDATE.
@@ -35,8 +39,8 @@ describe('races (RFC 6749 §4.1.2 single use, RFC 9700 §4.14.2 rotation)', () =
   it('rotates a refresh token 20 times in parallel once, and the replays revoke the family', async () => {
     const { code, grantId } = await insertCode(t, client, alice, { scope: 'openid offline_access' })
     const first = await ok(await tokenRequest(t, codeParams(client, code)))
-    const responses = await Promise.all(Array.from({ length: 20 }, () =>
-      tokenRequest(t, refreshParams(client, first.refresh_token!))))
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      tokenRequest(t, refreshParams(client, first.refresh_token!), apart(i))))
     expect(statuses(responses)).toEqual([200, ...Array(19).fill(400)])
     const winner = responses.find((r) => r.status === 200)!
     const { refresh_token: rotated } = await json<{ refresh_token: string }>(winner)

@@ -135,12 +135,14 @@ describe('refresh retry window (refresh_token_reuse_interval)', () => {
     expect(await replaysOf(win, first.grantId)).toHaveLength(1)
   })
 
-  it('refuses a retry by another client, which gets nothing and changes nothing', async () => {
+  it('refuses a retry by another client, which gets nothing and changes nothing but its address\'s failure count', async () => {
     const first = await family(win)
     const second = await rotate(win, first.token)
     t.counter.reset()
     await refused(await refresh(neighbour, first.token), 400, 'invalid_grant')
-    expect(t.counter.count).toBe(1)
+    // The load, and the invalid_grant counted against the address (src/oauth/failure-limits.ts).
+    expect(t.counter.count).toBe(2)
+    expect(t.counter.statements[1]).not.toMatch(/refresh_tokens/)
     expect(await retriesOf(neighbour, first.grantId)).toEqual([])
     expect(await accessWorks(second.access)).toBe(true)
     await ok(await refresh(win, second.token))
@@ -219,7 +221,7 @@ describe('refresh retry window (refresh_token_reuse_interval)', () => {
       expect(await accessWorks(winner.access_token)).toBe(false)
     })
 
-  it('runs two statements for a rotation and for a retry, and two for a replay outside the interval', async () => {
+  it('runs two statements for a rotation and for a retry, and three for a replay outside the interval', async () => {
     const first = await family(win)
     t.counter.reset()
     await rotate(win, first.token)
@@ -230,6 +232,7 @@ describe('refresh retry window (refresh_token_reuse_interval)', () => {
     t.clock.advance(30 * SECOND)
     t.counter.reset()
     await refused(await refresh(win, first.token), 400, 'invalid_grant')
-    expect(t.counter.count).toBe(2)
+    // Load, the family's revocation, and the failure counted against the address (src/oauth/failure-limits.ts).
+    expect(t.counter.count).toBe(3)
   })
 })
