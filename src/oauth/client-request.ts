@@ -4,6 +4,7 @@ import type { ArtefactQuery } from '../db/client-load.ts'
 import { loadClient } from '../db/client-load.ts'
 import type { Db } from '../db/client.ts'
 import type { ProviderBundle } from '../db/providers.ts'
+import type { DPoPNonces } from '../crypto/dpop-nonce.ts'
 import type { IssueContext } from '../tokens/issue.ts'
 import { authenticateClient, type ClientCredentials, type SecretRule } from './client-auth.ts'
 import type { GrantType } from '../db/schema.ts'
@@ -21,6 +22,8 @@ export interface ClientContext extends IssueContext {
   remoteJwks: TtlCache<string, JWK[]>
   /** Called as soon as the client's provider is known, so the answer (even an error) can carry its CORS headers. */
   onProvider(bundle: ProviderBundle): void
+  /** RFC 9449 §8: the server nonces, at an endpoint that takes DPoP proofs (`dpop` of `IssueContext`). */
+  dpopNonces?: DPoPNonces
 }
 
 /** How an endpoint authenticates its client, and what else its first statement reads. */

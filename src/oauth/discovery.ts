@@ -1,6 +1,7 @@
 import type { ProviderBundle } from '../db/providers.ts'
 import { SERVED_GRANTS } from '../grants/index.ts'
 import { SERVED_RESPONSE_TYPES } from './authorize-request.ts'
+import { DPOP_ALGS } from './dpop.ts'
 import { issuerOf, signingAlgOf } from './issuer.ts'
 
 /** The discovery members that name an endpoint (OIDC Discovery 1.0 §3, RFC 8414 §2, RFC 8628 §4). */
@@ -75,6 +76,7 @@ export function discoveryDocument(bundle: ProviderBundle, origin: string, served
     claims_parameter_supported: false,
     code_challenge_methods_supported: ['plain', 'S256'],
     authorization_response_iss_parameter_supported: true,
+    dpop_signing_alg_values_supported: served.token_endpoint === undefined ? undefined : [...DPOP_ALGS],
   }
   if (bundle.encryptionKey) {
     doc.id_token_encryption_alg_values_supported = ['RSA-OAEP-256']

@@ -1,10 +1,12 @@
 import type { Handler } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { dpopNonces } from '../crypto/dpop-nonce.ts'
 import { deriveSecrets } from '../crypto/secret-box.ts'
 import type { RedirectURI } from '../db/schema.ts'
 import { origin, type AppContext, type AppEnv } from '../deps.ts'
 import { clientCredentials, type ClientCredentials } from '../oauth/client-auth.ts'
 import type { ClientContext } from '../oauth/client-request.ts'
+import { verifyProof, type DPoPProof } from '../oauth/dpop.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import { countingFailures, TooManyFailures } from '../oauth/failure-limits.ts'
 import { clientIp } from './client-ip.ts'
@@ -30,6 +32,11 @@ export interface ClientEndpointSpec {
    * client tried Basic authentication (RFC 6749 §5.2), else 400.
    */
   invalidClientIs401?: boolean
+  /**
+   * RFC 9449: the endpoint takes a `DPoP` proof (verified before anything is read; the grant binds to it) and,
+   * for a provider with `dpop_require_nonce`, every answer carries a fresh `DPoP-Nonce` (§8).
+   */
+  dpop?: boolean
   /** The body of the 200 answer. */
   handle(request: ClientEndpointRequest): Promise<Record<string, unknown>>
 }
@@ -51,17 +58,22 @@ async function readParams(c: AppContext): Promise<Map<string, string>> {
   return params
 }
 
+/** RFC 9449 §4.3: the request's `DPoP` proof, checked against its method and its URL on our issuer origin. */
+function proofOf(c: AppContext, now: Date): Promise<DPoPProof | null> {
+  return verifyProof({ header: c.req.header('DPoP') ?? null, method: c.req.method, url: `${origin(c)}${c.req.path}`, now })
+}
+
 /**
  * The one renderer of these endpoints' errors (authentik §1): `{error, error_description, request_id}`, never
  * cached; a client that failed authentication is challenged (RFC 6749 §5.2); a limited request is told when to
  * retry (RFC 9110 §10.2.3).
  */
-function errorResponse(c: AppContext, spec: ClientEndpointSpec, err: OAuthError, cors: Record<string, string>): Response {
+function errorResponse(c: AppContext, spec: ClientEndpointSpec, err: OAuthError, extra: Record<string, string>): Response {
   c.var.deps.log.log('info', `${spec.name} request refused`, {
     request_id: c.var.requestId, error: err.code, ...(err.cause_ && { reason: err.cause_ }),
   })
   const status = err.code === 'invalid_client' && spec.invalidClientIs401 ? 401 : err.status
-  const headers: Record<string, string> = { ...cors, ...NO_STORE }
+  const headers: Record<string, string> = { ...extra, ...NO_STORE }
   if (status === 401) headers['WWW-Authenticate'] = 'Basic realm="edge-oidc"'
   if (err instanceof TooManyFailures) headers['Retry-After'] = String(err.retryAfter)
   const body = { error: err.code, error_description: err.description, request_id: c.var.requestId }
@@ -78,19 +90,31 @@ export function clientEndpoint(spec: ClientEndpointSpec): Handler<AppEnv> {
     if (c.req.method === 'OPTIONS') return corsPreflight(c, 'POST, OPTIONS')
     const { deps, db } = c.var
     let redirectUris: readonly RedirectURI[] = []
+    let nonceRequired = false
+    const now = deps.clock.now()
+    const nonces = spec.dpop ? await dpopNonces(deps.config.secretKey) : undefined
+    const headers = async (): Promise<Record<string, string>> => ({
+      ...corsHeaders(c, redirectUris, spec.dpop ? 'DPoP-Nonce' : undefined),
+      ...(nonces && nonceRequired && { 'DPoP-Nonce': await nonces.issue(now) }),
+    })
     try {
       const form = await readParams(c)
       const client = clientCredentials(c.req.header('Authorization'), form)
+      const dpop = spec.dpop ? await proofOf(c, now) : null
       const ctx: ClientContext = {
-        db, now: deps.clock.now(), origin: origin(c), keys: deps.keys,
+        db, now, origin: origin(c), keys: deps.keys,
         secrets: await deriveSecrets(deps.config.secretKey), clientIp: clientIp(c),
         fetch: deps.fetch, remoteJwks: deps.metadata.remoteJwks,
-        onProvider: (bundle) => { redirectUris = bundle.provider.redirectUris },
+        onProvider: (bundle) => {
+          redirectUris = bundle.provider.redirectUris
+          nonceRequired = bundle.provider.dpopRequireNonce
+        },
+        dpop, ...(nonces && { dpopNonces: nonces }),
       }
       const body = await countingFailures(ctx, client, (counted) => spec.handle({ form, client, ctx: counted }))
-      return c.json(body, 200, { ...corsHeaders(c, redirectUris), ...NO_STORE })
+      return c.json(body, 200, { ...(await headers()), ...NO_STORE })
     } catch (err) {
-      if (err instanceof OAuthError) return errorResponse(c, spec, err, corsHeaders(c, redirectUris))
+      if (err instanceof OAuthError) return errorResponse(c, spec, err, await headers())
       throw err
     }
   }

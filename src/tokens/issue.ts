@@ -2,11 +2,14 @@ import { leftHalfHash, sha256Hex } from '../crypto/hash.ts'
 import type { KeyCache } from '../crypto/key-cache.ts'
 import { randomId } from '../crypto/random.ts'
 import type { Secrets } from '../crypto/secret-box.ts'
+import type { ProofJtiRecord } from '../db/proof-jti.ts'
 import type { ProviderBundle } from '../db/providers.ts'
 import type { ClaimUser } from '../db/user-claims.ts'
 import { addDuration, parseDuration } from '../oauth/duration.ts'
 import { issuerOf } from '../oauth/issuer.ts'
+import type { DPoPProof } from '../oauth/dpop.ts'
 import { accessTokenClaims } from './access-token.ts'
+import { accessBinding, refreshBinding, withConfirmation } from './dpop-binding.ts'
 import { scopeClaims, subject } from './claims.ts'
 import { encode, signingAlg, type SigningContext, type TokenSigningAlg } from './encode.ts'
 import { idTokenClaims, type IdTokenInput } from './id-token.ts'
@@ -19,6 +22,8 @@ export interface IssueContext {
   origin: string
   keys: KeyCache
   secrets: Secrets
+  /** RFC 9449 §5: the DPoP proof the token request carried, which the tokens issued for it are bound to. */
+  dpop?: DPoPProof | null
 }
 
 /** One authorization as a grant sees it: who, for which client, with what, since when. */
@@ -47,6 +52,9 @@ export interface IssuedAccessToken {
   expires: Date
   /** The ID token claims, stored on the row for userinfo and introspection. */
   idToken: Record<string, unknown>
+  /** RFC 9449 §6: the DPoP key it is bound to (null: a bearer token) and its proof's `jti` to record. */
+  jkt: string | null
+  proofJti: ProofJtiRecord | null
 }
 
 export interface IssuedRefreshToken {
@@ -54,6 +62,8 @@ export interface IssuedRefreshToken {
   hash: string
   expires: Date
   idToken: Record<string, unknown>
+  /** RFC 9449 §5: bound to the DPoP key for a public client. */
+  jkt: string | null
 }
 
 export interface IssuedTokens {
@@ -101,9 +111,10 @@ export async function tokenBase(ctx: IssueContext, grant: GrantSubject): Promise
 export async function signAccessToken(
   ctx: IssueContext, base: TokenBase, idToken: Record<string, unknown>, scopes: readonly string[],
 ): Promise<IssuedAccessToken> {
-  const payload = accessTokenClaims(idToken, base.id.clientId, scopes)
+  const payload = withConfirmation(accessTokenClaims(idToken, base.id.clientId, scopes), ctx.dpop)
   const jwt = await encode(base.signing, payload, { keys: ctx.keys })
-  return { jwt, hash: await sha256Hex(jwt), jti: String(payload.jti), expires: base.accessExpires, idToken }
+  return { jwt, hash: await sha256Hex(jwt), jti: String(payload.jti), expires: base.accessExpires, idToken,
+    ...accessBinding(ctx.dpop) }
 }
 
 /**
@@ -119,7 +130,7 @@ export async function issueTokens(ctx: IssueContext, grant: GrantSubject, option
     const value = randomId(128)
     const expires = addDuration(ctx.now, grant.bundle.provider.refreshTokenValidity)
     refresh = {
-      value, hash: await sha256Hex(value), expires,
+      value, hash: await sha256Hex(value), expires, ...refreshBinding(grant.bundle, ctx.dpop),
       idToken: idTokenClaims({
         ...base.id, expires, nonce: options.refresh.nonce, atHash: await leftHalfHash(access.jwt, base.alg),
       }),
