@@ -23,6 +23,8 @@ export interface PresentedToken {
   revoked: boolean
   /** The ID token claims stored with the token. */
   idToken: Record<string, unknown>
+  /** RFC 9449 §6: the DPoP key thumbprint the token is bound to (null: unbound). */
+  jkt: string | null
 }
 
 type TokenTable = typeof accessTokens | typeof refreshTokens
@@ -35,7 +37,8 @@ function matchIn(db: Db, table: TokenTable, kind: TokenKind, tokenHash: string, 
   return db.select({ found: sql`json_build_object('kind', ${kind}::text, 'id', ${table.id},
       'grantId', ${table.grantId}, 'providerId', ${table.providerId},
       'clientId', (select tp.client_id from ${providers} tp where tp.id = ${table.providerId}),
-      'scope', ${table.scope}, 'revoked', ${table.revoked}, 'idToken', ${table.idToken})` })
+      'scope', ${table.scope}, 'revoked', ${table.revoked}, 'idToken', ${table.idToken},
+      'jkt', ${table.jkt})` })
     .from(table)
     .where(and(eq(table.tokenHash, tokenHash), isLive(table, now), or(eq(table.providerId, callerId), federating)))
 }

@@ -6,11 +6,11 @@ import type { RedirectURI } from '../db/schema.ts'
 import { origin, type AppContext, type AppEnv } from '../deps.ts'
 import { clientCredentials, type ClientCredentials } from '../oauth/client-auth.ts'
 import type { ClientContext } from '../oauth/client-request.ts'
-import { verifyProof, type DPoPProof } from '../oauth/dpop.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import { countingFailures, TooManyFailures } from '../oauth/failure-limits.ts'
 import { clientIp } from './client-ip.ts'
 import { corsHeaders, corsPreflight } from './cors.ts'
+import { requestProof } from './dpop-proof.ts'
 import { readForm, UnreadableRequest } from './form.ts'
 
 /** RFC 6749 §5.1: these answers are never cached. `Vary`: the CORS headers depend on the Origin. */
@@ -58,11 +58,6 @@ async function readParams(c: AppContext): Promise<Map<string, string>> {
   return params
 }
 
-/** RFC 9449 §4.3: the request's `DPoP` proof, checked against its method and its URL on our issuer origin. */
-function proofOf(c: AppContext, now: Date): Promise<DPoPProof | null> {
-  return verifyProof({ header: c.req.header('DPoP') ?? null, method: c.req.method, url: `${origin(c)}${c.req.path}`, now })
-}
-
 /**
  * The one renderer of these endpoints' errors (authentik §1): `{error, error_description, request_id}`, never
  * cached; a client that failed authentication is challenged (RFC 6749 §5.2); a limited request is told when to
@@ -100,7 +95,7 @@ export function clientEndpoint(spec: ClientEndpointSpec): Handler<AppEnv> {
     try {
       const form = await readParams(c)
       const client = clientCredentials(c.req.header('Authorization'), form)
-      const dpop = spec.dpop ? await proofOf(c, now) : null
+      const dpop = spec.dpop ? await requestProof(c, now) : null
       const ctx: ClientContext = {
         db, now, origin: origin(c), keys: deps.keys,
         secrets: await deriveSecrets(deps.config.secretKey), clientIp: clientIp(c),

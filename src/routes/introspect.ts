@@ -1,4 +1,5 @@
 import { presentedTokenOf } from '../oauth/presented-token.ts'
+import { dpopMembers } from '../oauth/dpop-introspection.ts'
 import { clientEndpoint } from './client-endpoint.ts'
 
 const INACTIVE = { active: false }
@@ -19,6 +20,7 @@ export const introspect = clientEndpoint({
     if (bundle.provider.clientType !== 'confidential' || !token) return INACTIVE
     // authentik: the stored ID token's claims, then `active` (a revoked refresh token keeps its claims), the
     // token's scope and the client_id of the provider it was issued to.
-    return { ...token.idToken, active: !token.revoked, scope: token.scope, client_id: token.clientId }
+    return { ...token.idToken, active: !token.revoked, scope: token.scope, client_id: token.clientId,
+      ...dpopMembers(token) }
   },
 })
