@@ -6,6 +6,7 @@ import { sha256Hex } from '../../src/crypto/hash.ts'
 import { accessTokens, refreshTokens } from '../../src/db/schema.ts'
 import { createTestContext, SECRET_KEY, START, type TestContext } from '../support/app.ts'
 import { createUser, type User } from '../support/fixtures.ts'
+import { insertDevice, pollParams } from './device/support.ts'
 import { dpopKey, hmacProof, proof, TOKEN_URL, unsignedProof, type DPoPKey } from './dpop-support.ts'
 import {
   codeParams, createClient, insertCode, ok, refreshParams, refused, TOKEN, tokenRequest, type Client,
@@ -205,6 +206,18 @@ describe('DPoP at the token endpoint (RFC 9449 §5)', () => {
       expect(body.token_type).toBe('DPoP')
       expect(decodeJwt(body.access_token).cnf).toEqual({ jkt: key.jkt })
       await refusedProof(await tokenRequest(t, params, { headers: { DPoP: dpop } }))
+    })
+
+    it('used before at a device code poll: the device code stays unredeemed', async () => {
+      const dpop = await proof(t, key)
+      await ok(await exchange(conf, dpop))
+      const { deviceCode } = await insertDevice(t, conf, { status: 'approved', userPk: alice.pk })
+      t.counter.reset()
+      await refusedProof(await tokenRequest(t, pollParams(conf, deviceCode), { headers: { DPoP: dpop } }))
+      expect(t.counter.count).toBe(2)
+      const body = await ok(await tokenRequest(t, pollParams(conf, deviceCode), { headers: { DPoP: await proof(t, key) } }))
+      expect(body.token_type).toBe('DPoP')
+      expect(decodeJwt(body.access_token).cnf).toEqual({ jkt: key.jkt })
     })
 
     it('accepted again once its window has passed is still refused by iat', async () => {
