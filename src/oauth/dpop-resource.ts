@@ -40,13 +40,19 @@ export async function checkResourceProof(
     }
     return
   }
-  if (token.proofFresh === false) throw new DPoPChallenge('invalid_dpop_proof', 'DPoP proof JWT replay detected', 'jti seen before')
+  if (token.proofFresh === false) {
+    throw new DPoPChallenge('invalid_dpop_proof', 'DPoP proof JWT replay detected', 'jti seen before')
+  }
   if (token.provider.dpopRequireNonce && (proof.nonce === null || !(await nonces.accepts(proof.nonce, now)))) {
     throw new DPoPChallenge('use_dpop_nonce', 'Resource server requires nonce in DPoP proof',
       proof.nonce === null ? 'no nonce' : 'unknown or expired nonce')
   }
-  if (token.jkt === null) throw new DPoPChallenge('invalid_token', 'The access token is not DPoP-bound', 'unbound token as DPoP')
-  if (token.jkt !== proof.jkt) throw new DPoPChallenge('invalid_token', 'Invalid DPoP key binding', 'proof of another key')
+  if (token.jkt === null) {
+    throw new DPoPChallenge('invalid_token', 'The access token is not DPoP-bound', 'unbound token as DPoP')
+  }
+  if (token.jkt !== proof.jkt) {
+    throw new DPoPChallenge('invalid_token', 'Invalid DPoP key binding', 'proof of another key')
+  }
 }
 
 /** The status each code answers with at a protected resource (RFC 6750 §3.1, RFC 9449 §7.1). */

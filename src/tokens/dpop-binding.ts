@@ -3,12 +3,16 @@ import type { ProviderBundle } from '../db/providers.ts'
 import type { DPoPProof } from '../oauth/dpop.ts'
 
 /** RFC 9449 §6.1 (RFC 7800 §3.1): the access token's `cnf.jkt` when the request carried a proof. */
-export function withConfirmation(claims: Record<string, unknown>, proof: DPoPProof | null | undefined): Record<string, unknown> {
+export function withConfirmation(
+  claims: Record<string, unknown>, proof: DPoPProof | null | undefined,
+): Record<string, unknown> {
   return proof ? { ...claims, cnf: { jkt: proof.jkt } } : claims
 }
 
 /** What the access token's row is stored with: the key it is bound to and the proof's `jti` to record. */
-export function accessBinding(proof: DPoPProof | null | undefined): { jkt: string | null; proofJti: ProofJtiRecord | null } {
+export function accessBinding(
+  proof: DPoPProof | null | undefined,
+): { jkt: string | null; proofJti: ProofJtiRecord | null } {
   return { jkt: proof?.jkt ?? null, proofJti: proof?.jti ?? null }
 }
 
