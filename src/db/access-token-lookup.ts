@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
+import { proofJtiParts, type ProofJtiRecord } from './proof-jti.ts'
 import { accessTokens, applications, isLive, providers, providerScopeMappings, scopeMappings } from './schema.ts'
 import type { RedirectURI, ScopeExpression } from './schema.ts'
 import { claimUserJson, type ClaimUser } from './user-claims.ts'
@@ -18,7 +19,12 @@ export interface BearerAccessToken {
   user: ClaimUser | null
   /** When the user joined (ISO 8601), for GitHub's `/user`; null without a user. */
   userJoined: string | null
-  provider: { id: number; name: string; clientId: string; subMode: string; redirectUris: RedirectURI[] }
+  provider: { id: number; name: string; clientId: string; subMode: string; redirectUris: RedirectURI[]
+    dpopRequireNonce: boolean }
+  /** RFC 9449 §6: the DPoP key it is bound to (null: a bearer token). */
+  jkt: string | null
+  /** Whether the statement recorded the presented proof's `jti` (false: a replay); null without a proof. */
+  proofFresh: boolean | null
   application: { id: string; name: string; slug: string; metaLaunchUrl: string } | null
   /** Ordered by scope name, then mapping name, as `loadProvider*` orders them. */
   scopeMappings: Array<{ name: string; scopeName: string; expression: ScopeExpression }>
@@ -26,14 +32,23 @@ export interface BearerAccessToken {
 
 type Row = Omit<BearerAccessToken, 'scopes'> & { scope: string }
 
-/** The live access token whose SHA-256 is `tokenHash`, revoked or not, with all userinfo reads: one statement. */
-export async function findBearerAccessToken(db: Db, tokenHash: string, now: Date): Promise<BearerAccessToken | null> {
-  const rows = rowsOf<Row>(await db.execute(sql`select ${accessTokens.id} as "id", ${accessTokens.revoked} as "revoked",
+/**
+ * The live access token whose SHA-256 is `tokenHash`, revoked or not, with all userinfo reads: one statement,
+ * which also records a DPoP proof's `jti` (RFC 9449 §11.1) when one came with the token.
+ */
+export async function findBearerAccessToken(
+  db: Db, tokenHash: string, now: Date, proofJti?: ProofJtiRecord | null,
+): Promise<BearerAccessToken | null> {
+  const proof = proofJtiParts(proofJti, now)
+  const rows = rowsOf<Row>(await db.execute(sql`${proof.withClause}
+    select ${accessTokens.id} as "id", ${accessTokens.revoked} as "revoked",
+      ${accessTokens.jkt} as "jkt", ${proof.fresh} as "proofFresh",
       ${accessTokens.scope} as "scope", ${accessTokens.idToken} as "idToken",
       ${claimUserJson(sql`${accessTokens.userId}`)} as "user",
       (select to_json(u.created) from users u where u.id = ${accessTokens.userId}) as "userJoined",
       json_build_object('id', ${providers.id}, 'name', ${providers.name}, 'clientId', ${providers.clientId},
-        'subMode', ${providers.subMode}, 'redirectUris', ${providers.redirectUris}) as "provider",
+        'subMode', ${providers.subMode}, 'redirectUris', ${providers.redirectUris},
+        'dpopRequireNonce', ${providers.dpopRequireNonce}) as "provider",
       (select json_build_object('id', a.id, 'name', a.name, 'slug', a.slug, 'metaLaunchUrl', a.meta_launch_url)
         from ${applications} a where a.provider_id = ${providers.id}) as "application",
       coalesce((select json_agg(json_build_object('name', m.name, 'scopeName', m.scope_name, 'expression', m.expression)

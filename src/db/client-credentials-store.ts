@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
 import { eventValues, type NewEvent } from './events.ts'
 import { also, insertAccess, type NewAccessToken } from './grant-store.ts'
+import { assertProofFresh, proofJtiParts } from './proof-jti.ts'
 import { events, seenJtis, users } from './schema.ts'
 
 /** The user a client_credentials / password grant issues for: an existing one, or a generated account to upsert. */
@@ -68,7 +69,9 @@ function accountCte(account: GrantAccount, gate: SQL, now: Date): SQL {
 export async function issueServiceGrant(db: Db, grant: ServiceGrant, now: Date, extra: SQL | null = null):
   Promise<ServiceGrantResult> {
   const ctes: SQL[] = []
-  let gate = sql`true`
+  // RFC 9449 §11.1: a replayed DPoP proof writes no account and no token.
+  const proof = proofJtiParts(grant.access.proofJti, now)
+  let gate = proof.gate
   if (grant.jti) {
     const j = seenJtis
     ctes.push(sql`jti as (insert into ${j} (key, created, expires, expiring)
@@ -76,7 +79,7 @@ export async function issueServiceGrant(db: Db, grant: ServiceGrant, now: Date, 
       on conflict (key) do update set created = excluded.created, expires = excluded.expires
         where ${j}.expiring and ${j}.expires <= ${at(now)}
       returning 1)`)
-    gate = sql`exists (select 1 from jti)`
+    gate = sql`${gate} and exists (select 1 from jti)`
   }
   ctes.push(accountCte(grant.account, gate, now))
   ctes.push(sql`grant_row as (select ${grant.providerId}::int as provider_id, id as user_id,
@@ -89,9 +92,11 @@ export async function issueServiceGrant(db: Db, grant: ServiceGrant, now: Date, 
     select ${e.action}::text, ${jsonb(e.user)}, ${e.clientId ?? null}::text, ${jsonb(e.context)},
       ${e.clientIp ?? null}::text, ${at(now)}, ${e.expires ? at(e.expires) : sql`null`} from access)`)
   const fresh = grant.jti ? sql`exists (select 1 from jti)` : sql`true`
-  const [row] = rowsOf<ServiceGrantResult>(await db.execute(sql`with ${sql.join(ctes, sql`, `)}${also(extra)}
+  const [row] = rowsOf<ServiceGrantResult & { proofFresh: boolean | null }>(await db.execute(sql`with ${proof.cte}${
+    sql.join(ctes, sql`, `)}${also(extra)}
     select exists (select 1 from access) as issued, ${fresh} as fresh, (select id from account) as "userId",
-      (select uuid from account) as uuid`))
+      (select uuid from account) as uuid, ${proof.fresh} as "proofFresh"`))
+  assertProofFresh(row?.proofFresh)
   return { issued: row?.issued === true, fresh: row?.fresh === true, userId: row?.userId ?? null,
     uuid: row?.uuid ?? null }
 }

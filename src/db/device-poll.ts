@@ -2,6 +2,7 @@ import { and, eq, sql, type SQL } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
 import type { ArtefactQuery } from './client-load.ts'
 import { also, insertAccess, insertRefresh, type NewAccessToken, type NewRefreshToken } from './grant-store.ts'
+import { assertProofFresh, proofJtiParts } from './proof-jti.ts'
 import { authenticatedSessions, deviceTokens, isLive, type DeviceTokenStatus } from './schema.ts'
 import { claimUserJson, type ClaimUser } from './user-claims.ts'
 
@@ -63,12 +64,14 @@ export async function redeemDeviceCode(
 ): Promise<boolean> {
   const d = deviceTokens
   const source = sql.raw('consumed')
-  const [row] = rowsOf<{ issued: boolean }>(await db.execute(sql`with consumed as (
+  const proof = proofJtiParts(access.proofJti, now)
+  const [row] = rowsOf<{ issued: boolean; fresh: boolean | null }>(await db.execute(sql`with ${proof.cte}consumed as (
       delete from ${d} where ${d.id} = ${tokenId}::uuid and ${d.status} = 'approved' and ${d.userId} is not null
-        and ${d.authTime} is not null and ${isLive(d, now)}
+        and ${d.authTime} is not null and ${isLive(d, now)} and ${proof.gate}
       returning provider_id, user_id, grant_id, scope, auth_time, session_id, null::jsonb as resources),
     access as (${insertAccess(source, access, now)})
     ${refresh ? sql`, refresh as (${insertRefresh(source, refresh, now)})` : sql``}${also(extra)}
-    select exists (select 1 from access) as issued`))
+    select exists (select 1 from access) as issued, ${proof.fresh} as fresh`))
+  assertProofFresh(row?.fresh)
   return row?.issued === true
 }

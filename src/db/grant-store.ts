@@ -3,6 +3,7 @@ import { rowsOf, type Db } from './client.ts'
 import type { ArtefactQuery } from './client-load.ts'
 import { eventValues, type NewEvent } from './events.ts'
 import { rotationStateJson, type RotationState } from './rotation-state.ts'
+import { assertProofFresh, proofJtiParts, type ProofJtiRecord } from './proof-jti.ts'
 import { accessTokens, authenticatedSessions, authorizationCodes, events, isLive, refreshTokens } from './schema.ts'
 import { claimUserJson, type ClaimUser } from './user-claims.ts'
 
@@ -32,6 +33,8 @@ export interface RefreshGrant {
   authTime: Date
   expires: Date
   revoked: boolean
+  /** RFC 9449 §5: the DPoP key thumbprint a public client's token is bound to (null: unbound). */
+  jkt: string | null
   /** The ID token claims stored with it (`amr`, `nonce`). */
   idToken: Record<string, unknown>
   user: ClaimUser | null
@@ -71,7 +74,7 @@ export function refreshArtefact(db: Db, tokenHash: string, now: Date): ArtefactQ
   return {
     query: (providerId) => db.select({ grant: sql`json_build_object(
       'id', ${r.id}, 'grantId', ${r.grantId}, 'scope', ${r.scope}, 'authTime', ${r.authTime}, 'expires', ${r.expires},
-      'revoked', ${r.revoked}, 'idToken', ${r.idToken}, 'user', ${claimUserJson(sql`${r.userId}`)},
+      'revoked', ${r.revoked}, 'jkt', ${r.jkt}, 'idToken', ${r.idToken}, 'user', ${claimUserJson(sql`${r.userId}`)},
       'resources', ${r.resources},
       'sid', (select s.session_key_hash from ${authenticatedSessions} s where s.id = ${r.sessionId}),
       'rotation', ${rotationStateJson()})` })
@@ -91,25 +94,28 @@ export interface NewAccessToken {
   hash: string; jti: string; expires: Date; idToken: Record<string, unknown>
   /** RFC 8707: its resources (null: the default audience). */
   audience?: readonly string[] | null
+  /** RFC 9449 §6: the DPoP key it is bound to, and the proof's `jti` its statement records (src/db/proof-jti.ts). */
+  jkt?: string | null; proofJti?: ProofJtiRecord | null
 }
-export interface NewRefreshToken { hash: string; expires: Date; idToken: Record<string, unknown> }
+export interface NewRefreshToken { hash: string; expires: Date; idToken: Record<string, unknown>; jkt?: string | null }
 
 // Each insert copies the grant (provider, user, family, scope, auth_time, session; a refresh token also its RFC 8707
 // resources, never narrowed) from the row `source` returns, so nothing is inserted unless that row was won by this
 // request.
 export function insertAccess(source: SQL, t: NewAccessToken, now: Date): SQL {
   return sql`insert into ${accessTokens} (token_hash, jti, provider_id, user_id, grant_id, scope, auth_time, session_id,
-      id_token, audience, created, expires)
+      id_token, audience, created, expires, jkt)
     select ${t.hash}::text, ${t.jti}::text, provider_id, user_id, grant_id, scope, auth_time, session_id,
-      ${jsonb(t.idToken)}, ${t.audience ? jsonb(t.audience) : sql`null::jsonb`}, ${at(now)}, ${at(t.expires)}
+      ${jsonb(t.idToken)}, ${t.audience ? jsonb(t.audience) : sql`null::jsonb`}, ${at(now)}, ${at(t.expires)},
+      ${t.jkt ?? null}::text
     from ${source} returning id`
 }
 
 export function insertRefresh(source: SQL, t: NewRefreshToken, now: Date): SQL {
   return sql`insert into ${refreshTokens} (token_hash, provider_id, user_id, grant_id, scope, auth_time, session_id,
-      resources, id_token, created, expires)
+      resources, id_token, created, expires, jkt)
     select ${t.hash}::text, provider_id, user_id, grant_id, scope, auth_time, session_id,
-      resources, ${jsonb(t.idToken)}, ${at(now)}, ${at(t.expires)} from ${source} returning id`
+      resources, ${jsonb(t.idToken)}, ${at(now)}, ${at(t.expires)}, ${t.jkt ?? null}::text from ${source} returning id`
 }
 
 export const GRANT_COLUMNS = sql.raw('provider_id, user_id, grant_id, scope, auth_time, session_id, resources')
@@ -118,7 +124,8 @@ export const GRANT_COLUMNS = sql.raw('provider_id, user_id, grant_id, scope, aut
 export const also = (extra: SQL | null): SQL => (extra ? sql`, ${extra}` : sql``)
 
 export async function issued(db: Db, statement: SQL): Promise<boolean> {
-  const [row] = rowsOf<{ issued: boolean }>(await db.execute(statement))
+  const [row] = rowsOf<{ issued: boolean; fresh?: boolean | null }>(await db.execute(statement))
+  assertProofFresh(row?.fresh)
   return row?.issued === true
 }
 
@@ -132,13 +139,14 @@ export async function redeemCode(
 ): Promise<boolean> {
   const c = authorizationCodes
   const source = sql.raw('consumed')
-  return issued(db, sql`with consumed as (
+  const proof = proofJtiParts(access.proofJti, now)
+  return issued(db, sql`with ${proof.cte}consumed as (
       update ${c} set consumed = ${at(now)}
-      where ${c.id} = ${codeId}::uuid and ${c.consumed} is null and ${isLive(c, now)}
+      where ${c.id} = ${codeId}::uuid and ${c.consumed} is null and ${isLive(c, now)} and ${proof.gate}
       returning ${GRANT_COLUMNS}),
     access as (${insertAccess(source, access, now)})
     ${refresh ? sql`, refresh as (${insertRefresh(source, refresh, now)})` : sql``}${also(extra)}
-    select exists (select 1 from access) as issued`)
+    select exists (select 1 from access) as issued, ${proof.fresh} as fresh`)
 }
 
 /**
@@ -153,14 +161,15 @@ export async function rotateRefreshToken(
 ): Promise<boolean> {
   const r = refreshTokens
   const source = sql.raw('rotating')
-  return issued(db, sql`with rotating as (
+  const proof = proofJtiParts(access.proofJti, now)
+  return issued(db, sql`with ${proof.cte}rotating as (
       select id, ${GRANT_COLUMNS} from ${r}
-      where ${r.id} = ${tokenId}::uuid and not ${r.revoked} and ${isLive(r, now)} for update),
+      where ${r.id} = ${tokenId}::uuid and not ${r.revoked} and ${isLive(r, now)} and ${proof.gate} for update),
     access as (${insertAccess(source, access, now)}),
     refresh as (${insertRefresh(source, refresh, now)}),
     rotated as (update ${r} set revoked = true, rotated = ${at(now)}, successor_id = (select id from refresh)
       where ${r.id} in (select id from rotating))${also(extra)}
-    select exists (select 1 from access) as issued`)
+    select exists (select 1 from access) as issued, ${proof.fresh} as fresh`)
 }
 
 /** Within `refresh_token_threshold`: only a new access token, while the refresh token is still live and unrevoked. */
@@ -168,10 +177,12 @@ export async function issueFromRefreshToken(
   db: Db, tokenId: string, now: Date, access: NewAccessToken, extra: SQL | null = null,
 ): Promise<boolean> {
   const r = refreshTokens
-  return issued(db, sql`with current_token as (
-      select ${GRANT_COLUMNS} from ${r} where ${r.id} = ${tokenId}::uuid and not ${r.revoked} and ${isLive(r, now)}),
+  const proof = proofJtiParts(access.proofJti, now)
+  return issued(db, sql`with ${proof.cte}current_token as (
+      select ${GRANT_COLUMNS} from ${r} where ${r.id} = ${tokenId}::uuid and not ${r.revoked} and ${isLive(r, now)}
+        and ${proof.gate}),
     access as (${insertAccess(sql.raw('current_token'), access, now)})${also(extra)}
-    select exists (select 1 from access) as issued`)
+    select exists (select 1 from access) as issued, ${proof.fresh} as fresh`)
 }
 
 /**

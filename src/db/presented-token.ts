@@ -24,6 +24,8 @@ export interface PresentedToken {
   idToken: Record<string, unknown>
   /** RFC 8707: an access token's resources (null: the default audience; always null for a refresh token). */
   audience: string[] | null
+  /** RFC 9449 §6: the DPoP key thumbprint the token is bound to (null: unbound). */
+  jkt: string | null
 }
 
 type TokenTable = typeof accessTokens | typeof refreshTokens
@@ -37,7 +39,8 @@ function matchIn(db: Db, table: TokenTable, kind: TokenKind, tokenHash: string, 
       'grantId', ${table.grantId}, 'providerId', ${table.providerId},
       'clientId', (select tp.client_id from ${providers} tp where tp.id = ${table.providerId}),
       'scope', ${table.scope}, 'revoked', ${table.revoked}, 'idToken', ${table.idToken},
-      'audience', ${table === accessTokens ? accessTokens.audience : sql`null::jsonb`})` })
+      'audience', ${table === accessTokens ? accessTokens.audience : sql`null::jsonb`},
+      'jkt', ${table.jkt})` })
     .from(table)
     .where(and(eq(table.tokenHash, tokenHash), isLive(table, now), or(eq(table.providerId, callerId), federating)))
 }

@@ -4,6 +4,7 @@ import { eventInsertSql, type NewEvent } from './events.ts'
 import {
   also, GRANT_COLUMNS, insertAccess, insertRefresh, issued, type NewAccessToken, type NewRefreshToken,
 } from './grant-store.ts'
+import { proofJtiParts } from './proof-jti.ts'
 import { accessTokens, refreshTokens } from './schema.ts'
 
 /** The rotated token presented again, and the successor it was rotated into. */
@@ -22,9 +23,11 @@ export async function supersedeSuccessor(
 ): Promise<boolean> {
   const r = refreshTokens
   const source = sql.raw('superseded')
-  return issued(db, sql`with superseded as (
+  // A DPoP proof's jti is recorded here too, and gates the writes (src/db/proof-jti.ts).
+  const proof = proofJtiParts(access.proofJti, now)
+  return issued(db, sql`with ${proof.cte}superseded as (
       update ${r} set revoked = true
-      where ${r.id} = ${ids.successorId}::uuid and not ${r.revoked} and ${r.rotated} is null
+      where ${r.id} = ${ids.successorId}::uuid and not ${r.revoked} and ${r.rotated} is null and ${proof.gate}
       returning ${GRANT_COLUMNS}, created),
     access as (${insertAccess(source, access, now)}),
     refresh as (${insertRefresh(source, refresh, now)}),
@@ -33,5 +36,5 @@ export async function supersedeSuccessor(
     gone as (delete from ${accessTokens} a using superseded s
       where a.grant_id = s.grant_id and a.provider_id = s.provider_id and a.created >= s.created),
     retried as (${eventInsertSql(event, now, sql`from superseded`)})${also(extra)}
-    select exists (select 1 from access) as issued`)
+    select exists (select 1 from access) as issued, ${proof.fresh} as fresh`)
 }

@@ -80,8 +80,9 @@ async function issue(
       { nonce: null, refresh: null })
     const result = await issueServiceGrant(ctx.db, {
       providerId: provider.id, grantId, scope: scopes.join(' '), authTime: ctx.now,
-      account: { ...subject.account, id: user.id }, access: tokens.access,
-      // The jti was recorded by the first attempt.
+      // The jti (and the DPoP proof's) was recorded by the first attempt.
+      account: { ...subject.account, id: user.id },
+      access: attempt === 0 ? tokens.access : { ...tokens.access, proofJti: null },
       jti: attempt === 0 ? subject.jti : null,
       event: {
         action: 'login', user: { pk: user.id, username: user.username }, clientId: provider.clientId,

@@ -5,6 +5,7 @@ import {
 } from '../db/grant-store.ts'
 import type { NewEvent } from '../db/events.ts'
 import type { ProviderBundle } from '../db/providers.ts'
+import { checkRefreshBinding } from '../oauth/dpop-policy.ts'
 import { parseDuration } from '../oauth/duration.ts'
 import { giveBack } from '../oauth/client-attempt.ts'
 import { OAuthError } from '../oauth/errors.ts'
@@ -64,6 +65,7 @@ export const refreshTokenGrant = defineGrant({
       await revokeFamily(ctx.db, family, replayEvent(ctx, bundle, token), ctx.now)
       throw invalidGrant('revoked refresh token')
     }
+    checkRefreshBinding(token.jkt, ctx.dpop)
     checkScopes(bundle, token, params.scope)
     if (!token.user?.isActive) throw invalidGrant('inactive user')
     // RFC 8707 §2.2: a subset of the grant's resources for this access token; the successor keeps them all.

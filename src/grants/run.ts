@@ -1,12 +1,14 @@
 import { authenticatedClient } from '../oauth/client-request.ts'
 import type { ClientCredentials } from '../oauth/client-auth.ts'
+import { checkTokenProof, refusingProofReplay } from '../oauth/dpop-policy.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import type { Grant, GrantContext, GrantResult } from './types.ts'
 
 /**
  * The token endpoint's shared steps before a grant's own (node-oidc-provider's token action): its parameters,
  * then in one statement the client, its failure counts and the grant's artefact, then client authentication by
- * the grant's rule and the provider's `grant_types`, then the grant.
+ * the grant's rule and the provider's `grant_types`, then the provider's DPoP rules (RFC 9449 §5, §8), then the
+ * grant, whose write records the proof's `jti` (a replay is `invalid_dpop_proof`).
  */
 export async function runGrant<P, T>(
   grant: Grant<P, T>, ctx: GrantContext, form: ReadonlyMap<string, string>, client: ClientCredentials,
@@ -23,5 +25,6 @@ export async function runGrant<P, T>(
     secret: grant.secret, allows: grant.allowedBy,
     ...(grant.artefact && { artefact: await grant.artefact(ctx, params, client) }),
   })
-  return grant.handle(ctx, { params, client, bundle, artefact })
+  await checkTokenProof(ctx, bundle.provider)
+  return refusingProofReplay(() => grant.handle(ctx, { params, client, bundle, artefact }))
 }

@@ -39,7 +39,7 @@ export async function bearerToken(req: HonoRequest): Promise<string> {
 }
 
 /** RFC 6750 §3: `error_description` may only hold %x20-21 / %x23-5B / %x5D-7E, so quotes and backslashes go. */
-function quotable(text: string): string {
+export function quotable(text: string): string {
   return text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '')
 }
 

@@ -4,6 +4,7 @@ import type { ArtefactQuery } from '../db/client-load.ts'
 import { loadClient } from '../db/client-load.ts'
 import type { Db } from '../db/client.ts'
 import type { ProviderBundle } from '../db/providers.ts'
+import type { DPoPNonces } from '../crypto/dpop-nonce.ts'
 import type { IssueContext } from '../tokens/issue.ts'
 import { authenticateClient, type ClientCredentials, type SecretRule } from './client-auth.ts'
 import type { GrantType } from '../db/schema.ts'
@@ -26,6 +27,8 @@ export interface ClientContext extends IssueContext {
   attempt: ClientAttempt
   /** Runs `task` after the answer on a database handle of its own (`waitUntil` on Workers), logging a failure. */
   afterResponse(task: (db: Db) => Promise<void>): void
+  /** RFC 9449 §8: the server nonces, at an endpoint that takes DPoP proofs (`dpop` of `IssueContext`). */
+  dpopNonces?: DPoPNonces
 }
 
 /** How an endpoint authenticates its client, and what else its first statement reads. */

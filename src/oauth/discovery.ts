@@ -1,6 +1,7 @@
 import type { ProviderBundle } from '../db/providers.ts'
 import { SERVED_GRANTS } from '../grants/index.ts'
 import { SERVED_RESPONSE_TYPES } from './authorize-request.ts'
+import { DPOP_ALGS } from './dpop.ts'
 import { issuerOf, signingAlgOf } from './issuer.ts'
 
 /** The discovery members that name an endpoint (OIDC Discovery 1.0 §3, RFC 8414 §2, RFC 8628 §4, RFC 9126 §5). */
@@ -80,6 +81,7 @@ export function discoveryDocument(bundle: ProviderBundle, origin: string, served
     // RFC 9126 §5, with the endpoint it is about.
     require_pushed_authorization_requests: served.pushed_authorization_request_endpoint === undefined ? undefined
       : bundle.provider.requirePushedAuthorizationRequests,
+    dpop_signing_alg_values_supported: served.token_endpoint === undefined ? undefined : [...DPOP_ALGS],
   }
   if (bundle.encryptionKey) {
     doc.id_token_encryption_alg_values_supported = ['RSA-OAEP-256']

@@ -1,4 +1,4 @@
-/** The error codes of RFC 6749 §4.1.2.1/§5.2, RFC 6750 §3.1, RFC 8628 §3.5, RFC 7009 and OIDC Core §3.1.2.6. */
+/** The error codes of RFC 6749 §4.1.2.1/§5.2, RFC 6750 §3.1, RFC 8628 §3.5, RFC 7009, OIDC Core §3.1.2.6, RFC 9449 §7/§8. */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -26,6 +26,8 @@ export type OAuthErrorCode =
   | 'request_uri_not_supported'
   | 'registration_not_supported'
   | 'invalid_target' // RFC 8707 §2
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
 
 /** authentik's fixed descriptions (`TokenError.errors`), used when a throw site gives none. */
 export const DEFAULT_DESCRIPTIONS: Partial<Record<OAuthErrorCode, string>> = {
@@ -48,6 +50,8 @@ export const DEFAULT_DESCRIPTIONS: Partial<Record<OAuthErrorCode, string>> = {
   insufficient_scope: 'The request requires higher privileges than provided by the access token',
   server_error: 'The authorization server encountered an unexpected condition',
   invalid_target: 'The requested resource is invalid, missing, unknown, or malformed',
+  invalid_dpop_proof: 'The DPoP proof is invalid',
+  use_dpop_nonce: 'The DPoP proof must carry the nonce the server provided',
 }
 
 /** The one protocol error type; each endpoint family renders it in one place. */

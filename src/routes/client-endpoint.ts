@@ -1,5 +1,6 @@
 import type { Handler } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { dpopNonces } from '../crypto/dpop-nonce.ts'
 import { deriveSecrets } from '../crypto/secret-box.ts'
 import type { Db } from '../db/client.ts'
 import type { RedirectURI } from '../db/schema.ts'
@@ -12,6 +13,7 @@ import { countingFailures, TooManyFailures } from '../oauth/failure-limits.ts'
 import { describeError } from '../log.ts'
 import { clientIp } from './client-ip.ts'
 import { corsHeaders, corsPreflight } from './cors.ts'
+import { requestProof } from './dpop-proof.ts'
 import { readForm, UnreadableRequest } from './form.ts'
 
 /** RFC 6749 §5.1: these answers are never cached. `Vary`: the CORS headers depend on the Origin. */
@@ -37,6 +39,11 @@ export interface ClientEndpointSpec {
   invalidClientIs401?: boolean
   /** The success status: 200 unless given (RFC 9126 §2.2 answers 201). */
   status?: 200 | 201
+  /**
+   * RFC 9449: the endpoint takes a `DPoP` proof (verified before anything is read; the grant binds to it) and,
+   * for a provider with `dpop_require_nonce`, every answer carries a fresh `DPoP-Nonce` (§8).
+   */
+  dpop?: boolean
   /** The body of the success answer. */
   handle(request: ClientEndpointRequest): Promise<Record<string, unknown>>
 }
@@ -75,12 +82,12 @@ async function readParams(c: AppContext): Promise<{ form: Map<string, string>; r
  * cached; a client that failed authentication is challenged (RFC 6749 §5.2); a limited request is told when to
  * retry (RFC 9110 §10.2.3).
  */
-function errorResponse(c: AppContext, spec: ClientEndpointSpec, err: OAuthError, cors: Record<string, string>): Response {
+function errorResponse(c: AppContext, spec: ClientEndpointSpec, err: OAuthError, extra: Record<string, string>): Response {
   c.var.deps.log.log('info', `${spec.name} request refused`, {
     request_id: c.var.requestId, error: err.code, ...(err.cause_ && { reason: err.cause_ }),
   })
   const status = err.code === 'invalid_client' && spec.invalidClientIs401 ? 401 : err.status
-  const headers: Record<string, string> = { ...cors, ...NO_STORE }
+  const headers: Record<string, string> = { ...extra, ...NO_STORE }
   if (status === 401) headers['WWW-Authenticate'] = 'Basic realm="edge-oidc"'
   if (err instanceof TooManyFailures) headers['Retry-After'] = String(err.retryAfter)
   const body = { error: err.code, error_description: err.description, request_id: c.var.requestId }
@@ -113,21 +120,32 @@ export function clientEndpoint(spec: ClientEndpointSpec): Handler<AppEnv> {
     if (c.req.method === 'OPTIONS') return corsPreflight(c, 'POST, OPTIONS')
     const { deps, db } = c.var
     let redirectUris: readonly RedirectURI[] = []
+    let nonceRequired = false
+    const now = deps.clock.now()
+    const nonces = spec.dpop ? await dpopNonces(deps.config.secretKey) : undefined
+    const headers = async (): Promise<Record<string, string>> => ({
+      ...corsHeaders(c, redirectUris, spec.dpop ? 'DPoP-Nonce' : undefined),
+      ...(nonces && nonceRequired && { 'DPoP-Nonce': await nonces.issue(now) }),
+    })
     try {
       const { form, repeated } = await readParams(c)
       const client = clientCredentials(c.req.header('Authorization'), form)
-      const now = deps.clock.now()
+      const dpop = spec.dpop ? await requestProof(c, now) : null
       const ctx: ClientContext = {
         db, now, origin: origin(c), keys: deps.keys,
         secrets: await deriveSecrets(deps.config.secretKey), clientIp: clientIp(c),
         fetch: deps.fetch, remoteJwks: deps.metadata.remoteJwks,
-        onProvider: (bundle) => { redirectUris = bundle.provider.redirectUris },
+        onProvider: (bundle) => {
+          redirectUris = bundle.provider.redirectUris
+          nonceRequired = bundle.provider.dpopRequireNonce
+        },
         attempt: newClientAttempt(now), afterResponse: (task) => afterResponse(c, task),
+        dpop, ...(nonces && { dpopNonces: nonces }),
       }
       const body = await countingFailures(ctx, client, (counted) => spec.handle({ form, repeated, client, ctx: counted }))
-      return c.json(body, spec.status ?? 200, { ...corsHeaders(c, redirectUris), ...NO_STORE })
+      return c.json(body, spec.status ?? 200, { ...(await headers()), ...NO_STORE })
     } catch (err) {
-      if (err instanceof OAuthError) return errorResponse(c, spec, err, corsHeaders(c, redirectUris))
+      if (err instanceof OAuthError) return errorResponse(c, spec, err, await headers())
       throw err
     }
   }

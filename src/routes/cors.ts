@@ -28,7 +28,7 @@ export function corsPreflight(c: AppContext, methods: string): Response {
     'Access-Control-Allow-Origin': requestOrigin,
     'Access-Control-Allow-Credentials': 'true',
     'Access-Control-Allow-Methods': methods,
-    'Access-Control-Allow-Headers': c.req.header('Access-Control-Request-Headers') ?? 'Authorization, Content-Type',
+    'Access-Control-Allow-Headers': c.req.header('Access-Control-Request-Headers') ?? 'Authorization, Content-Type, DPoP',
     Vary: 'Origin',
   })
 }

@@ -1,5 +1,6 @@
 import { presentedTokenOf } from '../oauth/presented-token.ts'
 import { audienceClaim } from '../oauth/resource.ts'
+import { dpopMembers } from '../oauth/dpop-introspection.ts'
 import { clientEndpoint } from './client-endpoint.ts'
 
 const INACTIVE = { active: false }
@@ -21,6 +22,6 @@ export const introspect = clientEndpoint({
     // authentik: the stored ID token's claims, then `active` (a revoked refresh token keeps its claims), the
     // token's scope and the client_id of the provider it was issued to; `aud` the RFC 8707 resources (§2.2).
     return { ...token.idToken, ...(token.audience && { aud: audienceClaim(token.audience) }), active: !token.revoked,
-      scope: token.scope, client_id: token.clientId }
+      scope: token.scope, client_id: token.clientId, ...dpopMembers(token) }
   },
 })

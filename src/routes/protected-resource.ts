@@ -1,13 +1,16 @@
 import type { Handler } from 'hono'
+import { dpopNonces } from '../crypto/dpop-nonce.ts'
 import { sha256Hex } from '../crypto/hash.ts'
 import { findBearerAccessToken, type BearerAccessToken } from '../db/access-token-lookup.ts'
 import { recordEvent } from '../db/events.ts'
 import type { ClaimUser } from '../db/user-claims.ts'
 import type { AppContext, AppEnv } from '../deps.ts'
 import { bearerErrorResponse, bearerToken } from '../oauth/bearer.ts'
+import { checkResourceProof, DPoPChallenge, dpopAccessToken, dpopErrorResponse } from '../oauth/dpop-resource.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import { clientIp } from './client-ip.ts'
 import { corsHeaders, corsPreflight } from './cors.ts'
+import { requestProof } from './dpop-proof.ts'
 
 /** Bearer answers carry one user's data: never cached (RFC 6749 §5.1's headers). */
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache', Vary: 'Origin' }
@@ -45,23 +48,36 @@ async function checkToken(c: AppContext, token: BearerAccessToken, scopes: reado
 }
 
 /**
- * RFC 6750 resource endpoint: the bearer token (header, or a POST body), its row and everything `render` reads
- * in one statement, the checks, then the answer; errors by `bearerErrorResponse`.
+ * RFC 6750 / RFC 9449 §7 resource endpoint: the token (`Authorization: DPoP` with its proof, or a bearer token
+ * in the header or a POST body), its row and everything `render` reads in one statement (which also records the
+ * proof's `jti`), the DPoP binding, the checks, then the answer; errors by `bearerErrorResponse`, or as a
+ * `DPoP` challenge for the DPoP scheme and for a DPoP-bound token sent as a bearer token.
  */
 export function protectedResource(spec: ProtectedResourceSpec): Handler<AppEnv> {
   return async (c) => {
     if (c.req.method === 'OPTIONS' && spec.corsMethods) return corsPreflight(c, spec.corsMethods)
+    const now = c.var.deps.clock.now()
     let cors: Record<string, string> = {}
+    let nonce: Record<string, string> = {}
+    const dpopToken = dpopAccessToken(c.req.header('Authorization'))
     try {
-      const value = await bearerToken(c.req)
-      const token = await findBearerAccessToken(c.var.db, await sha256Hex(value), c.var.deps.clock.now())
+      const value = dpopToken ?? await bearerToken(c.req)
+      const proof = dpopToken === null ? null : await requestProof(c, now, dpopToken)
+      if (dpopToken !== null && !proof) throw new DPoPChallenge('invalid_dpop_proof', 'DPoP proof missing', 'no proof')
+      const token = await findBearerAccessToken(c.var.db, await sha256Hex(value), now, proof?.jti)
       if (!token) throw new OAuthError('invalid_token', undefined, 401, 'unknown or expired access token')
-      if (spec.corsMethods) cors = corsHeaders(c, token.provider.redirectUris, 'WWW-Authenticate')
+      if (spec.corsMethods) cors = corsHeaders(c, token.provider.redirectUris, 'WWW-Authenticate, DPoP-Nonce')
+      const nonces = await dpopNonces(c.var.deps.config.secretKey)
+      // RFC 9449 §9: every answer to a DPoP request of such a provider hands out the current nonce.
+      if (token.provider.dpopRequireNonce && (proof || token.jkt)) nonce = { 'DPoP-Nonce': await nonces.issue(now) }
+      await checkResourceProof(token, proof, nonces, now)
       const user = await checkToken(c, token, spec.scopes)
-      return c.json(spec.render(token, user), 200, { ...cors, ...NO_STORE })
+      return c.json(spec.render(token, user), 200, { ...cors, ...nonce, ...NO_STORE })
     } catch (err) {
-      if (err instanceof OAuthError) return bearerErrorResponse(err, { ...cors, Vary: 'Origin' })
-      throw err
+      if (!(err instanceof OAuthError)) throw err
+      const headers = { ...cors, ...nonce, Vary: 'Origin' }
+      return dpopToken !== null || err instanceof DPoPChallenge
+        ? dpopErrorResponse(err, headers) : bearerErrorResponse(err, headers)
     }
   }
 }

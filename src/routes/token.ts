@@ -8,7 +8,8 @@ import { clientEndpoint } from './client-endpoint.ts'
 function tokenBody({ tokens, scope }: GrantResult): Record<string, unknown> {
   return {
     access_token: tokens.access.jwt,
-    token_type: 'Bearer',
+    // RFC 9449 §5: a token bound to the request's DPoP key.
+    token_type: tokens.access.jkt ? 'DPoP' : 'Bearer',
     scope,
     expires_in: tokens.expiresIn,
     id_token: tokens.idToken,
@@ -19,6 +20,7 @@ function tokenBody({ tokens, scope }: GrantResult): Record<string, unknown> {
 /** RFC 6749 §3.2 token endpoint: POST (grants by `grant_type`, see src/grants/index.ts) and the CORS preflight. */
 export const token = clientEndpoint({
   name: 'token',
+  dpop: true,
   async handle({ form, repeated, client, ctx }) {
     const grantType = form.get('grant_type')
     if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required')

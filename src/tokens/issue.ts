@@ -2,12 +2,15 @@ import { leftHalfHash, sha256Hex } from '../crypto/hash.ts'
 import type { KeyCache } from '../crypto/key-cache.ts'
 import { randomId } from '../crypto/random.ts'
 import type { Secrets } from '../crypto/secret-box.ts'
+import type { ProofJtiRecord } from '../db/proof-jti.ts'
 import type { ProviderBundle } from '../db/providers.ts'
 import type { AccessTokenFormat } from '../db/schema.ts'
 import type { ClaimUser } from '../db/user-claims.ts'
 import { addDuration, parseDuration } from '../oauth/duration.ts'
 import { issuerOf } from '../oauth/issuer.ts'
+import type { DPoPProof } from '../oauth/dpop.ts'
 import { accessTokenClaims } from './access-token.ts'
+import { accessBinding, refreshBinding, withConfirmation } from './dpop-binding.ts'
 import { scopeClaims, subject } from './claims.ts'
 import { encode, signingAlg, type SigningContext, type TokenSigningAlg } from './encode.ts'
 import { idTokenClaims, type IdTokenInput } from './id-token.ts'
@@ -21,6 +24,8 @@ export interface IssueContext {
   origin: string
   keys: KeyCache
   secrets: Secrets
+  /** RFC 9449 §5: the DPoP proof the token request carried, which the tokens issued for it are bound to. */
+  dpop?: DPoPProof | null
 }
 
 /** One authorization as a grant sees it: who, for which client, with what, since when. */
@@ -53,6 +58,9 @@ export interface IssuedAccessToken {
   idToken: Record<string, unknown>
   /** RFC 8707: the resources it was issued for (null: the default audience). */
   audience: readonly string[] | null
+  /** RFC 9449 §6: the DPoP key it is bound to (null: a bearer token) and its proof's `jti` to record. */
+  jkt: string | null
+  proofJti: ProofJtiRecord | null
 }
 
 export interface IssuedRefreshToken {
@@ -60,6 +68,8 @@ export interface IssuedRefreshToken {
   hash: string
   expires: Date
   idToken: Record<string, unknown>
+  /** RFC 9449 §5: bound to the DPoP key for a public client. */
+  jkt: string | null
 }
 
 export interface IssuedTokens {
@@ -117,10 +127,12 @@ export async function signAccessToken(
 ): Promise<IssuedAccessToken> {
   const { payload, typ } = base.format === 'rfc9068' ? jwtAccessToken(base, idToken, scopes)
     : { payload: accessTokenClaims(idToken, base.id.clientId, scopes, base.audience), typ: undefined }
-  const jwt = await encode(base.signing, payload, { keys: ctx.keys, ...(typ && { typ }) })
+  // RFC 9449 §6: `cnf` after the shaping, so that both formats carry it.
+  const bound = withConfirmation(payload, ctx.dpop)
+  const jwt = await encode(base.signing, bound, { keys: ctx.keys, ...(typ && { typ }) })
   return {
-    jwt, hash: await sha256Hex(jwt), jti: String(payload.jti), expires: base.accessExpires, idToken,
-    audience: base.audience,
+    jwt, hash: await sha256Hex(jwt), jti: String(bound.jti), expires: base.accessExpires, idToken,
+    audience: base.audience, ...accessBinding(ctx.dpop),
   }
 }
 
@@ -137,7 +149,7 @@ export async function issueTokens(ctx: IssueContext, grant: GrantSubject, option
     const value = randomId(128)
     const expires = addDuration(ctx.now, grant.bundle.provider.refreshTokenValidity)
     refresh = {
-      value, hash: await sha256Hex(value), expires,
+      value, hash: await sha256Hex(value), expires, ...refreshBinding(grant.bundle, ctx.dpop),
       idToken: idTokenClaims({
         ...base.id, expires, nonce: options.refresh.nonce, atHash: await leftHalfHash(access.jwt, base.alg),
       }),

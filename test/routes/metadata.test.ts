@@ -62,6 +62,7 @@ describe('discovery (OIDC Discovery 1.0, RFC 8414)', () => {
       code_challenge_methods_supported: ['plain', 'S256'],
       authorization_response_iss_parameter_supported: true,
       require_pushed_authorization_requests: false,
+      dpop_signing_alg_values_supported: ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'],
     })
   })
 

@@ -179,7 +179,7 @@ describe('userinfo CORS', () => {
     const res = await get(await token({ scope: 'email' }), { Origin: RP })
     expect(res.status).toBe(403)
     expect(res.headers.get('Access-Control-Allow-Origin')).toBe(RP)
-    expect(res.headers.get('Access-Control-Expose-Headers')).toBe('WWW-Authenticate')
+    expect(res.headers.get('Access-Control-Expose-Headers')).toBe('WWW-Authenticate, DPoP-Nonce')
   })
 
   it('answers a preflight with the allowed methods and headers, reading nothing', async () => {
