@@ -12,7 +12,7 @@ const HANG_MS = 5_000
 export const OAUTH_ERRORS = new Set(['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client',
   'unsupported_grant_type', 'invalid_scope', 'access_denied', 'unsupported_response_type', 'server_error',
   'temporarily_unavailable', 'invalid_token', 'insufficient_scope', 'unsupported_token_type',
-  'authorization_pending', 'slow_down', 'expired_token'])
+  'authorization_pending', 'slow_down', 'expired_token', 'invalid_target', 'invalid_dpop_proof', 'use_dpop_nonce'])
 /** What an authorization error may add (OIDC Core §3.1.2.6). */
 export const AUTHORIZE_ERRORS = new Set([...OAUTH_ERRORS, 'interaction_required', 'login_required',
   'account_selection_required', 'consent_required', 'invalid_request_uri', 'invalid_request_object',
@@ -67,11 +67,19 @@ export function checkAnswer(a: Answer, secrets: readonly string[]): void {
   }
 }
 
-/** An OAuth JSON error (RFC 6749 §5.2): `{error, error_description}` with a known code, or a bearer challenge. */
+/**
+ * An OAuth JSON error (RFC 6749 §5.2): `{error, error_description}` with a known code, or a bearer challenge
+ * (RFC 6750 §3), or a DPoP one (RFC 9449 §7.1), which always names its error.
+ */
 export function checkOAuthError(a: Answer, codes: ReadonlySet<string> = OAUTH_ERRORS): void {
   if (a.status < 400) return
   const challenge = a.headers.get('WWW-Authenticate') ?? ''
   if (/^Bearer\b/.test(challenge) && a.text === '') return
+  if (/^DPoP\b/.test(challenge) && a.text === '') {
+    const code = /error="([a-z_]+)"/.exec(challenge)?.[1]
+    if (code === undefined || !codes.has(code)) throw new Error(`a DPoP challenge without a known error: ${challenge}`)
+    return
+  }
   let body: Record<string, unknown>
   try {
     body = JSON.parse(a.text) as Record<string, unknown>
