@@ -22,9 +22,9 @@ import { OAuthError } from '../oauth/errors.ts'
 import {
   assertPushedIfRequired, continuePushed, newContinuation, pushedParams, requestUriHash,
 } from '../oauth/pushed-request.ts'
-import { PermissionDeniedPage, UntrustedRequestPage } from '../pages/authorize-error.tsx'
-import { ConsentPage, CONSENT_FIELDS } from '../pages/consent.tsx'
-import { FormPostPage } from '../pages/form-post.tsx'
+import { PermissionDeniedPage, UntrustedRequestPage } from '../pages/authorize-error.ts'
+import { ConsentPage, CONSENT_FIELDS } from '../pages/consent.ts'
+import { FormPostPage } from '../pages/form-post.ts'
 import { hasNul, readForm, UnreadableRequest } from './form.ts'
 import { CSRF_FIELD, csrfToken } from './csrf.ts'
 import { clientIp } from './client-ip.ts'

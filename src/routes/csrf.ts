@@ -2,7 +2,7 @@ import { getCookie, setCookie } from 'hono/cookie'
 import { base64urlEncode } from '../crypto/encoding.ts'
 import { constantTimeEqual } from '../crypto/hash.ts'
 import { origin, type AppContext } from '../deps.ts'
-import { MessagePage } from '../pages/layout.tsx'
+import { MessagePage } from '../pages/layout.ts'
 import { protectPage } from './page-headers.ts'
 import { secureCookies } from './session.ts'
 

@@ -1,6 +1,6 @@
 import type { Handler } from 'hono'
 import type { AppEnv } from '../deps.ts'
-import { HomePage } from '../pages/home.tsx'
+import { HomePage } from '../pages/home.ts'
 import { protectPage } from './page-headers.ts'
 import { currentSession } from './session.ts'
 

@@ -1,7 +1,7 @@
 import type { Handler } from 'hono'
 import { recordEvent } from '../db/events.ts'
 import type { AppEnv } from '../deps.ts'
-import { LogoutConfirmPage, SignedOutPage } from '../pages/logout.tsx'
+import { LogoutConfirmPage, SignedOutPage } from '../pages/logout.ts'
 import { readForm } from './form.ts'
 import { CSRF_FIELD, csrfToken, verifyCsrf } from './csrf.ts'
 import { clientIp } from './client-ip.ts'

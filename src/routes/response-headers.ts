@@ -2,7 +2,7 @@ import type { MiddlewareHandler, NotFoundHandler } from 'hono'
 import { secureHeaders } from 'hono/secure-headers'
 import { isAllowedHost, type Config } from '../config.ts'
 import type { AppEnv } from '../deps.ts'
-import { NotFoundPage } from '../pages/not-found.tsx'
+import { NotFoundPage } from '../pages/not-found.ts'
 import { protectPage } from './page-headers.ts'
 
 /** RFC 6797 §6.1: a year, subdomains included (what `PUBLIC_URL` names is the provider's own host). */

@@ -1,7 +1,7 @@
 import type { EndedSession } from '../db/sessions.ts'
 import { origin, type AppContext } from '../deps.ts'
 import { frameSources, frontchannelUrl } from '../oauth/end-session.ts'
-import { SignedOutPage } from '../pages/logout.tsx'
+import { SignedOutPage } from '../pages/logout.ts'
 import { PAGE_CSP, protectPage } from './page-headers.ts'
 
 /**

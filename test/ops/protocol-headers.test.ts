@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { authenticatedSessions } from '../../src/db/schema.ts'
-import { OPENID_MEANS } from '../../src/pages/consent.tsx'
+import { OPENID_MEANS } from '../../src/pages/consent.ts'
 import { createTestContext, type TestContext } from '../support/app.ts'
 import { TestAgent } from '../support/browser-forms.ts'
 import { createUser, createUserWithPassword, defaultMappingPks, EXPLICIT_CONSENT, PASSWORD, type User } from '../support/fixtures.ts'

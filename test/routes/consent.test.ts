@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { consents } from '../../src/db/schema.ts'
-import { OPENID_MEANS } from '../../src/pages/consent.tsx'
+import { OPENID_MEANS } from '../../src/pages/consent.ts'
 import { createTestContext, type TestContext } from '../support/app.ts'
 import { createUserWithPassword, defaultMappingPks, EXPLICIT_CONSENT } from '../support/fixtures.ts'
 import { TestAgent } from '../support/browser-forms.ts'

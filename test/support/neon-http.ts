@@ -19,6 +19,11 @@ export interface NeonHttpEndpoint {
   url: string
   /** How many queries (a batch counts each of its queries) it has run. */
   queries(): number
+  /**
+   * How many of them were the rate-limit give-back that a success without a write of its own runs after its
+   * answer (`with given_back`, src/oauth/failure-limits.ts): the answer did not wait for them.
+   */
+  afterAnswer(): number
   close(): Promise<void>
 }
 
@@ -72,12 +77,14 @@ export async function startNeonHttpEndpoint(databaseUrl: string): Promise<NeonHt
   const warm = await Promise.all([pool.connect(), pool.connect()])
   for (const client of warm) client.release()
   let count = 0
+  let givenBack = 0
   let latencyMs = 0
   let fault: NeonFault = null
   const hanging = new Set<ServerResponse>()
 
   const run = (client: pg.PoolClient, q: Query) => {
     count++
+    if (q.query.startsWith('with given_back')) givenBack++
     return client.query<unknown[]>({ text: q.query, values: q.params ?? [], rowMode: 'array', types: RAW_TEXT })
   }
 
@@ -137,6 +144,7 @@ export async function startNeonHttpEndpoint(databaseUrl: string): Promise<NeonHt
   return {
     url: `http://127.0.0.1:${port}/sql`,
     queries: () => count,
+    afterAnswer: () => givenBack,
     async close() {
       for (const res of hanging) res.destroy()
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))

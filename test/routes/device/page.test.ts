@@ -9,7 +9,7 @@ import {
 import { signIn } from '../authorize/helpers.ts'
 import { createClient, MINUTE, type Client } from '../token/support.ts'
 import { insertDevice } from './support.ts'
-import { OPENID_MEANS } from '../../../src/pages/consent.tsx'
+import { OPENID_MEANS } from '../../../src/pages/consent.ts'
 
 let t: TestContext
 let implicit: Client

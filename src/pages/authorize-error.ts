@@ -1,4 +1,4 @@
-import { MessagePage } from './layout.tsx'
+import { MessagePage, type Html } from './layout.ts'
 
 /** authentik `ClientIdError` / `RedirectUriError`: titles and descriptions, verbatim (and ours for `request_uri`). */
 export const UNTRUSTED = {
@@ -15,20 +15,17 @@ export const UNTRUSTED = {
 } as const
 
 /** The 400 page when the client or its redirect URI cannot be trusted: never a redirect. */
-export function UntrustedRequestPage(props: { kind: keyof typeof UNTRUSTED }) {
-  const { title, message } = UNTRUSTED[props.kind]
-  return <MessagePage title={title} message={message} />
+export function UntrustedRequestPage(props: { kind: keyof typeof UNTRUSTED }): Html {
+  return MessagePage(UNTRUSTED[props.kind])
 }
 
 /** authentik's policy denial: the user may not use this application. */
-export function PermissionDeniedPage(props: { application: string }) {
-  return <MessagePage title="Permission denied" message={`You are not allowed to access ${props.application}.`} />
+export function PermissionDeniedPage(props: { application: string }): Html {
+  return MessagePage({ title: 'Permission denied', message: `You are not allowed to access ${props.application}.` })
 }
 
 /** A consent form that failed the CSRF check (another site, or an expired page). */
-export function ForbiddenFormPage() {
-  return (
-    <MessagePage title="Request refused"
-      message="This form was not sent from this site or has expired. Go back, reload the page and try again." />
-  )
+export function ForbiddenFormPage(): Html {
+  return MessagePage({ title: 'Request refused',
+    message: 'This form was not sent from this site or has expired. Go back, reload the page and try again.' })
 }

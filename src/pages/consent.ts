@@ -1,4 +1,5 @@
-import { Layout } from './layout.tsx'
+import { html } from 'hono/html'
+import { hidden, Layout, type Html } from './layout.ts'
 
 /** What the `openid` scope gives an application (OIDC Core §3.1.2.1 / §2: the ID token's `sub` and sign-in time). */
 export const OPENID_MEANS = 'Your identity: an identifier for your account, and when you signed in'
@@ -21,25 +22,14 @@ export function ConsentPage(props: {
   hidden: Array<[string, string]>
   /** Where the answer goes: `/consent`, or `/device` for a device's authorization. */
   action?: string
-}) {
+}): Html {
   const permissions = [...(props.openid ? [OPENID_MEANS] : []), ...props.permissions]
-  return (
-    <Layout title={`Authorize ${props.application}`}>
-      <h1>You're about to sign in to {props.application}.</h1>
-      <p class="muted">Signed in as {props.username}.</p>
-      {permissions.length > 0 ? (
-        <>
-          <p>{props.application} is asking for:</p>
-          <ul>{permissions.map((p) => <li>{p}</li>)}</ul>
-        </>
-      ) : <p>{props.application} is asking for access to your account.</p>}
-      <form method="post" action={props.action ?? '/consent'}>
-        {props.hidden.map(([name, value]) => <input type="hidden" name={name} value={value} />)}
-        <div class="actions">
-          <button type="submit" name={CONSENT_FIELDS.action} value="allow">Allow</button>
-          <button type="submit" name={CONSENT_FIELDS.action} value="deny" class="secondary">Deny</button>
-        </div>
-      </form>
-    </Layout>
-  )
+  const asking = permissions.length > 0
+    ? html`<p>${props.application} is asking for:</p><ul>${permissions.map((p) => html`<li>${p}</li>`)}</ul>`
+    : html`<p>${props.application} is asking for access to your account.</p>`
+  return Layout({ title: `Authorize ${props.application}`, children: html`\
+<h1>You&#39;re about to sign in to ${props.application}.</h1><p class="muted">Signed in as ${props.username}.</p>${asking}\
+<form method="post" action="${props.action ?? '/consent'}">${props.hidden.map(([name, value]) => hidden(name, value))}\
+<div class="actions"><button type="submit" name="${CONSENT_FIELDS.action}" value="allow">Allow</button>\
+<button type="submit" name="${CONSENT_FIELDS.action}" value="deny" class="secondary">Deny</button></div></form>` })
 }
