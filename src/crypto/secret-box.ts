@@ -9,6 +9,8 @@ export interface Secrets {
   open(sealed: string): Promise<string>
   /** UUID-shaped id derived from SECRET_KEY (stable for the same secret). */
   readonly installId: string
+  /** The HMAC-SHA-256 key of the DPoP server nonces (src/crypto/dpop-nonce.ts). */
+  readonly dpopNonceKey: CryptoKey
 }
 
 const VERSION = 'v1'
@@ -18,6 +20,7 @@ const TAG_BYTES = 16
 const HKDF_SALT = utf8('edge-oidc/hkdf/v1')
 const INFO_AT_REST = utf8('edge-oidc/at-rest-key/aes-256-gcm/v1')
 const INFO_INSTALL_ID = utf8('edge-oidc/install-id/v1')
+const INFO_DPOP_NONCE = utf8('edge-oidc/dpop-nonce/hmac-sha-256/v1')
 const CACHE_LIMIT = 8
 
 // Per-isolate cache keyed by a digest of the secret, so the Map never holds SECRET_KEY itself.
@@ -26,7 +29,7 @@ const cache = new Map<string, Promise<Secrets>>()
 // configuration holds anyway, and a digest per request is work for nothing.
 let last: { secretKey: string; secrets: Promise<Secrets> } | undefined
 
-/** RFC 5869 HKDF-SHA-256 from SECRET_KEY → AES-256-GCM (NIST SP 800-38D) sealing + install id. */
+/** RFC 5869 HKDF-SHA-256 from SECRET_KEY → AES-256-GCM (NIST SP 800-38D) sealing, install id, DPoP nonce key. */
 export async function deriveSecrets(secretKey: string): Promise<Secrets> {
   if (secretKey.length === 0) throw new Error('SECRET_KEY must not be empty')
   if (last?.secretKey === secretKey) return last.secrets
@@ -69,10 +72,13 @@ async function derive(secretKey: string): Promise<Secrets> {
     ['encrypt', 'decrypt'],
   )
   const idBits = new Uint8Array(await crypto.subtle.deriveBits(hkdf(INFO_INSTALL_ID), ikm, 128))
+  const dpopNonceKey = await crypto.subtle.deriveKey(hkdf(INFO_DPOP_NONCE), ikm,
+    { name: 'HMAC', hash: 'SHA-256', length: 256 }, false, ['sign'])
   return {
     seal: (plaintext) => seal(key, plaintext),
     open: (sealed) => open(key, sealed),
     installId: toUUID(idBits),
+    dpopNonceKey,
   }
 }
 

@@ -122,7 +122,8 @@ export function clientEndpoint(spec: ClientEndpointSpec): Handler<AppEnv> {
     let redirectUris: readonly RedirectURI[] = []
     let nonceRequired = false
     const now = deps.clock.now()
-    const nonces = spec.dpop ? await dpopNonces(deps.config.secretKey) : undefined
+    const secrets = await deriveSecrets(deps.config.secretKey)
+    const nonces = spec.dpop ? dpopNonces(secrets) : undefined
     const headers = async (): Promise<Record<string, string>> => ({
       ...corsHeaders(c, redirectUris, spec.dpop ? 'DPoP-Nonce' : undefined),
       ...(nonces && nonceRequired && { 'DPoP-Nonce': await nonces.issue(now) }),
@@ -133,7 +134,7 @@ export function clientEndpoint(spec: ClientEndpointSpec): Handler<AppEnv> {
       const dpop = spec.dpop ? await requestProof(c, now) : null
       const ctx: ClientContext = {
         db, now, origin: origin(c), keys: deps.keys,
-        secrets: await deriveSecrets(deps.config.secretKey), clientIp: clientIp(c),
+        secrets, clientIp: clientIp(c),
         fetch: deps.fetch, remoteJwks: deps.metadata.remoteJwks,
         onProvider: (bundle) => {
           redirectUris = bundle.provider.redirectUris

@@ -1,5 +1,6 @@
 import type { Handler } from 'hono'
 import { dpopNonces } from '../crypto/dpop-nonce.ts'
+import { deriveSecrets } from '../crypto/secret-box.ts'
 import { sha256Hex } from '../crypto/hash.ts'
 import { findBearerAccessToken, type BearerAccessToken } from '../db/access-token-lookup.ts'
 import { recordEvent } from '../db/events.ts'
@@ -67,7 +68,7 @@ export function protectedResource(spec: ProtectedResourceSpec): Handler<AppEnv> 
       const token = await findBearerAccessToken(c.var.db, await sha256Hex(value), now, proof?.jti)
       if (!token) throw new OAuthError('invalid_token', undefined, 401, 'unknown or expired access token')
       if (spec.corsMethods) cors = corsHeaders(c, token.provider.redirectUris, 'WWW-Authenticate, DPoP-Nonce')
-      const nonces = await dpopNonces(c.var.deps.config.secretKey)
+      const nonces = dpopNonces(await deriveSecrets(c.var.deps.config.secretKey))
       // RFC 9449 §9: every answer to a DPoP request of such a provider hands out the current nonce.
       if (token.provider.dpopRequireNonce && (proof || token.jkt)) nonce = { 'DPoP-Nonce': await nonces.issue(now) }
       await checkResourceProof(token, proof, nonces, now)

@@ -1,3 +1,4 @@
+import { deriveSecrets } from '../../src/crypto/secret-box.ts'
 import { eq } from 'drizzle-orm'
 import { decodeJwt, exportJWK } from 'jose'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -270,7 +271,7 @@ describe('DPoP at the token endpoint (RFC 9449 §5)', () => {
     })
 
     it('accepts the previous slot\'s nonce, not an older one', async () => {
-      const nonces = await dpopNonces(SECRET_KEY)
+      const nonces = dpopNonces(await deriveSecrets(SECRET_KEY))
       const old = await nonces.issue(t.clock.now())
       t.clock.advance(NONCE_SLOT_MS)
       await ok(await request(await proof(t, key, { nonce: old })))
