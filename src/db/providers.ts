@@ -1,6 +1,7 @@
 import { eq, inArray, sql } from 'drizzle-orm'
 import { activeSession, sessionJson, type ActiveSession } from './sessions.ts'
 import type { Db } from './client.ts'
+import { preparedOnce, slot } from './prepared.ts'
 import { pushedParametersQuery, type PushedRequest } from './pushed-requests.ts'
 import { applications, providers, type keyPairs, type scopeMappings } from './schema.ts'
 
@@ -53,10 +54,10 @@ function toBundle(p: LoadedProvider, application: ApplicationRow | null): Provid
  * previous signing key (JWKS publishes them; end-session verifies hints with them).
  */
 export async function loadProviderBySlug(db: Db, slug: string): Promise<ProviderBundle | null> {
-  const row = await db.query.applications.findFirst({
-    where: eq(applications.slug, slug),
+  const row = await preparedOnce(db, 'provider_by_slug', (name) => db.query.applications.findFirst({
+    where: eq(applications.slug, slot('slug')),
     with: { provider: { with: { ...withKeysAndMappings, nextSigningKey: true, previousSigningKey: true } } },
-  })
+  }).prepare(name)).execute({ slug })
   if (!row?.provider) return null
   const { provider, ...application } = row
   return toBundle(provider as LoadedProvider, application)
@@ -64,10 +65,10 @@ export async function loadProviderBySlug(db: Db, slug: string): Promise<Provider
 
 /** The provider with `client_id`, with its application if it has one (one statement). */
 export async function loadProviderByClientId(db: Db, clientId: string): Promise<ProviderBundle | null> {
-  const row = await db.query.providers.findFirst({
-    where: eq(providers.clientId, clientId),
+  const row = await preparedOnce(db, 'provider_by_client_id', (name) => db.query.providers.findFirst({
+    where: eq(providers.clientId, slot('clientId')),
     with: { ...withKeysAndMappings, application: true },
-  })
+  }).prepare(name)).execute({ clientId })
   if (!row) return null
   const { application, ...provider } = row
   return toBundle(provider as LoadedProvider, application ?? null)
@@ -97,15 +98,19 @@ export async function loadProviderAndSession(db: Db, clientId: string, sessionKe
   if (sessionKeyHash === null && pushedHash === null) {
     return { bundle: await loadProviderByClientId(db, clientId), session: undefined, pushed: null }
   }
-  const row = await db.query.providers.findFirst({
-    where: eq(providers.clientId, clientId),
-    with: { ...withKeysAndMappings, application: true },
-    extras: (p) => ({
-      session: (sessionKeyHash === null ? sql`null` : sessionJson(sessionKeyHash, now)).as('session'),
-      pushed: (pushedHash === null ? sql`null` : sql`(${pushedParametersQuery(db, pushedHash, p.id, now)})`)
-        .as('pushed'),
-    }),
-  })
+  // One prepared statement per combination of what was sent (a cookie, a pushed request).
+  const withSession = sessionKeyHash !== null
+  const withPushed = pushedHash !== null
+  const row = await preparedOnce(db, `provider_and_session_${Number(withSession)}${Number(withPushed)}`,
+    (name) => db.query.providers.findFirst({
+      where: eq(providers.clientId, slot('clientId')),
+      with: { ...withKeysAndMappings, application: true },
+      extras: (p) => ({
+        session: (withSession ? sessionJson(slot('sessionKeyHash'), slot('now')) : sql`null`).as('session'),
+        pushed: (withPushed ? sql`(${pushedParametersQuery(db, slot('pushedHash'), p.id, slot('now'))})` : sql`null`)
+          .as('pushed'),
+      }),
+    }).prepare(name)).execute({ clientId, sessionKeyHash, pushedHash, now: now.toISOString() })
   if (!row) return { bundle: null, session: undefined, pushed: null }
   const { application, session, pushed, ...provider } = row
   return { bundle: toBundle(provider as LoadedProvider, application ?? null),

@@ -1,6 +1,7 @@
 import { and, eq, sql, type SQL, type SQLWrapper } from 'drizzle-orm'
 import type { PgColumn } from 'drizzle-orm/pg-core'
 import type { Db } from './client.ts'
+import type { Bound } from './prepared.ts'
 import { isLive, pushedAuthorizationRequests as par } from './schema.ts'
 
 /** A pushed authorization request as authorize finds it: its row, and the parameters the client pushed. */
@@ -45,7 +46,7 @@ export async function storePushedRequest(db: Db, values: {
  * them in its first statement with the client and the session (a query builder: drizzle's relational `extras`
  * rewrite the columns of plain `sql`).
  */
-export function pushedParametersQuery(db: Db, hash: string, providerId: PgColumn, now: Date): SQLWrapper {
+export function pushedParametersQuery(db: Db, hash: Bound<string>, providerId: PgColumn, now: Bound<Date>): SQLWrapper {
   return db.select({ parameters: par.parameters }).from(par)
     .where(and(eq(par.requestUriHash, hash), eq(par.providerId, providerId), isLive(par, now)))
 }

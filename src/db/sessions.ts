@@ -1,7 +1,8 @@
 import { sql, type SQL } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
 import { queueLogouts, queuedIds } from './logout-outbox.ts'
-import { authenticatedSessions, isLive } from './schema.ts'
+import type { Bound } from './prepared.ts'
+import { authenticatedSessions, instant, isLive } from './schema.ts'
 import { claimUserJson, type ClaimUser } from './user-claims.ts'
 
 export type SessionRow = typeof authenticatedSessions.$inferSelect
@@ -94,11 +95,11 @@ type SessionJson = { id: string; loginTime: string; amr: string[]; user: ClaimUs
  * statement can read it too (authorize reads it with the client). Plain SQL text: it is safe inside drizzle's
  * relational `extras`, which rewrite column references.
  */
-export function sessionJson(sessionKeyHash: string, now: Date): SQL<SessionJson | null> {
+export function sessionJson(sessionKeyHash: Bound<string>, now: Bound<Date>): SQL<SessionJson | null> {
   return sql<SessionJson | null>`(select json_build_object('id', s.id, 'loginTime', s.login_time, 'amr', s.amr,
       'user', ${claimUserJson(sql`s.user_id`)})
     from authenticated_sessions s where s.session_key_hash = ${sessionKeyHash}
-      and (not s.expiring or s.expires > ${now.toISOString()}::timestamptz))`
+      and (not s.expiring or s.expires > ${instant(now)}))`
 }
 
 /** The `ActiveSession` of {@link sessionJson}'s value; null when there is none or its user is inactive. */

@@ -1,4 +1,4 @@
-import { sql, type SQL } from 'drizzle-orm'
+import { sql, type Placeholder, type SQL } from 'drizzle-orm'
 import { boolean, index, timestamp, type PgColumn } from 'drizzle-orm/pg-core'
 
 /**
@@ -21,8 +21,13 @@ export function expiringIndex(table: string, columns: { expires: PgColumn; expir
  * The one predicate every read uses: an expired row behaves as absent at once (authentik's default
  * manager hides `expiring AND expires < now`; we also hide `expires = now`, matching the purge's `<=`).
  */
-export function isLive(columns: { expires: PgColumn; expiring: PgColumn }, now: Date): SQL {
-  return sql`(not ${columns.expiring} or ${columns.expires} > ${now.toISOString()}::timestamptz)`
+export function isLive(columns: { expires: PgColumn; expiring: PgColumn }, now: Date | Placeholder): SQL {
+  return sql`(not ${columns.expiring} or ${columns.expires} > ${instant(now)})`
+}
+
+/** `now` as a timestamptz: a placeholder is filled with the ISO text of its time (src/db/prepared.ts). */
+export function instant(now: Date | Placeholder): SQL {
+  return sql`${now instanceof Date ? now.toISOString() : now}::timestamptz`
 }
 
 /** The purge's predicate: expiring rows whose time has come (authentik's `clean_expired_models`). */
