@@ -1,6 +1,7 @@
 import { and, eq, or, sql, type SQL } from 'drizzle-orm'
 import type { Db } from './client.ts'
 import type { ArtefactQuery } from './client-load.ts'
+import { also } from './grant-store.ts'
 import { accessTokens, isLive, providerFederationProviders, providers, refreshTokens } from './schema.ts'
 
 /** Which table a presented token was found in (RFC 7009 §2.1 / RFC 7662 §2.1 `token_type_hint` values). */
@@ -71,12 +72,14 @@ export function presentedToken(db: Db, tokenHash: string, now: Date, hint: strin
 export async function revokePresentedToken(
   db: Db, token: Pick<PresentedToken, 'kind' | 'id'>, extra: SQL | null = null,
 ): Promise<void> {
+  // The statement's own work comes first: a statement that begins with the give-back is the one run after an
+  // answer (test/support/neon-http.ts tells them apart by that).
   if (token.kind === 'access_token') {
-    const gone = db.delete(accessTokens).where(eq(accessTokens.id, token.id))
-    await (extra ? db.execute(sql`with ${extra} ${gone.getSQL()}`) : gone)
+    await db.execute(sql`with gone as (delete from ${accessTokens} where ${accessTokens.id} = ${token.id}::uuid
+      returning id)${also(extra)} select count(*) from gone`)
     return
   }
-  await db.execute(sql`with ${extra ? sql`${extra}, ` : sql``}gone as (
-      delete from ${refreshTokens} where ${refreshTokens.id} = ${token.id}::uuid returning provider_id, grant_id)
+  await db.execute(sql`with gone as (
+      delete from ${refreshTokens} where ${refreshTokens.id} = ${token.id}::uuid returning provider_id, grant_id)${also(extra)}
     delete from ${accessTokens} a using gone where a.provider_id = gone.provider_id and a.grant_id = gone.grant_id`)
 }

@@ -24,12 +24,19 @@ export interface NeonHttpEndpoint {
    * answer (`with given_back`, src/oauth/failure-limits.ts): the answer did not wait for them.
    */
   afterAnswer(): number
+  /**
+   * When each statement or batch was in this endpoint (`performance.now()` of this process): `arrived` (its request
+   * read), `ran` (the injected round trip over, handed to Postgres) and `answered` (its answer written).
+   */
+  timeline(): readonly Visit[]
   close(): Promise<void>
 }
 
 export type NeonFault = 'down' | 'hang' | null
 
 interface Query { query: string; params?: unknown[] }
+
+export interface Visit { arrived: number; ran: number; answered: number }
 
 const ERROR_FIELDS = ['severity', 'code', 'detail', 'hint', 'position', 'internalPosition', 'internalQuery', 'where',
   'schema', 'table', 'column', 'dataType', 'constraint', 'file', 'line', 'routine'] as const
@@ -81,6 +88,7 @@ export async function startNeonHttpEndpoint(databaseUrl: string): Promise<NeonHt
   let latencyMs = 0
   let fault: NeonFault = null
   const hanging = new Set<ServerResponse>()
+  const visits: Visit[] = []
 
   const run = (client: pg.PoolClient, q: Query) => {
     count++
@@ -95,7 +103,7 @@ export async function startNeonHttpEndpoint(databaseUrl: string): Promise<NeonHt
       const control = JSON.parse(body) as { latencyMs?: number; fault?: NeonFault }
       if (control.latencyMs !== undefined) latencyMs = control.latencyMs
       if (control.fault !== undefined) fault = control.fault
-      return send(res, 200, { latencyMs, fault, queries: count })
+      return send(res, 200, { latencyMs, fault, queries: count, afterAnswer: givenBack })
     }
     if (req.method !== 'POST' || req.url !== '/sql') return send(res, 404, { message: 'not found' })
     // One round trip per statement or batch, counted from the request's arrival: the answer leaves no earlier than
@@ -109,6 +117,11 @@ export async function startNeonHttpEndpoint(databaseUrl: string): Promise<NeonHt
     if (fault === 'down') return send(res, 503, { message: 'the database is unavailable' })
     if (!req.headers['neon-connection-string']) return send(res, 400, { message: 'missing Neon-Connection-String' })
     const payload = JSON.parse(body) as Query | { queries: Query[] }
+    const ran = performance.now()
+    res.once('finish', () => {
+      visits.push({ arrived, ran, answered: performance.now() })
+      if (visits.length > 10_000) visits.splice(0, 5_000)
+    })
     const client = await pool.connect()
     try {
       if (!('queries' in payload)) return send(res, 200, shape(await run(client, payload)))
@@ -145,6 +158,7 @@ export async function startNeonHttpEndpoint(databaseUrl: string): Promise<NeonHt
     url: `http://127.0.0.1:${port}/sql`,
     queries: () => count,
     afterAnswer: () => givenBack,
+    timeline: () => visits,
     async close() {
       for (const res of hanging) res.destroy()
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
