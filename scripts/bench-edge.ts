@@ -16,21 +16,31 @@ import { storeCookie, formFields } from '../test/support/browser-forms.ts'
 import {
   createProviderApp, createUserWithPassword, defaultMappingPks, PASSWORD, type AdminApi,
 } from '../test/support/fixtures.ts'
-import { startTestPostgres } from '../test/support/postgres.ts'
+import type { Visit } from '../test/support/neon-http.ts'
+import { startTestPostgres, type StatementPhase } from '../test/support/postgres.ts'
 import { benchFetch } from './bench-client.ts'
 import { startWorker, type Runner } from './bench-worker.ts'
+import { idleWake } from './idle-wake.ts'
 import { descendants, processCpuMs } from './proc-cpu.ts'
 
 const { values: args } = parseArgs({ options: {
   rtt: { type: 'string', default: '50' }, requests: { type: 'string', default: '20' },
+  /**
+   * Untimed requests of each type first, with no injected round trip: an isolate that serves traffic runs its
+   * code optimized, while a fresh one runs it in V8's interpreter, several times slower.
+   */
+  warmup: { type: 'string', default: '100' },
   runner: { type: 'string', default: 'workerd' },
+  /** Postgres logs each statement's parse, bind (the plan) and execute times: a table of them per request type. */
+  'postgres-log': { type: 'boolean', default: false },
   /** A file: the timed requests' CPU profile of the Worker's isolate (`.cpuprofile`, for DevTools). */
   profile: { type: 'string' },
 } })
 const RTT = Number(args.rtt)
 const N = Math.max(1, Number(args.requests))
+const WARMUP = Math.max(0, Number(args.warmup))
 const RUNNER = args.runner as Runner
-if (RUNNER !== 'workerd' && RUNNER !== 'wrangler-dev') throw new Error('--runner: workerd or wrangler-dev')
+if (!['workerd', 'wrangler-dev', 'node'].includes(RUNNER)) throw new Error('--runner: workerd, wrangler-dev or node')
 const ADMIN_TOKEN = 'bench-admin-token-0123456789'
 const REDIRECT = 'https://rp.bench/callback'
 
@@ -49,7 +59,32 @@ class Agent {
 
 /** CPU ms per request (means over the timed runs): workerd (the Worker), this process (client and endpoint), Postgres. */
 interface Cpu { workerd: number | null; bench: number | null; postgres: number | null }
-interface Row { name: string; statements: number; after: number; samples: number[]; cpu: Cpu }
+/**
+ * Where one request's time went, from the endpoint's timeline: `database`, the time some statement of it was in
+ * the endpoint beyond the injected round trip (Postgres and the endpoint, which stand for Neon); `elsewhere`, the
+ * time no statement was (the client, the Worker and the hops between them).
+ */
+interface Split { database: number; elsewhere: number }
+interface Row {
+  name: string; statements: number; after: number; samples: number[]; splits: Split[]; cpu: Cpu
+  /** Each timed request's span in epoch ms, for the Postgres log's phases. */
+  spans: Array<[number, number]>
+}
+
+/** {@link Split} of a request from `started` to `ended` that ran `visits`, each holding one injected round trip. */
+function split(visits: readonly Visit[], started: number, ended: number, rtt: number): Split {
+  const mine = visits.filter((v) => v.arrived >= started && v.answered <= ended).sort((a, b) => a.arrived - b.arrived)
+  let inside = 0
+  let until = -Infinity
+  for (const v of mine) { // the union of the visits' intervals: concurrent statements overlap
+    const from = Math.max(v.arrived, until)
+    if (v.answered > from) inside += v.answered - from
+    until = Math.max(until, v.answered)
+  }
+  // Concurrent statements share their round trip: count as many as the visits' union can hold.
+  const rounds = Math.min(mine.length, Math.floor((inside + 0.5) / Math.max(rtt, 1e-9)))
+  return { database: inside - rounds * rtt, elsewhere: ended - started - inside }
+}
 
 const sumCpu = (pids: number[]) => pids.reduce<number | null>((total, pid) => {
   const ms = processCpuMs(pid)
@@ -63,8 +98,26 @@ const benchCpuMs = () => {
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!
 
+/** Per request type, the medians of Postgres' own parse, plan and execute time in its timed requests. */
+function printPostgresPhases(rows: readonly Row[], phases: readonly StatementPhase[]): void {
+  console.log('\nPostgres\' own time per request (its log; median ms): parse, bind (which plans an unnamed statement), execute\n')
+  console.log('| request | statements | parse | bind (plan) | execute | in all |')
+  console.log('|---|---|---|---|---|---|')
+  for (const r of rows) {
+    const per = r.spans.map(([from, to]) => {
+      const sum = { parse: 0, bind: 0, execute: 0 }
+      for (const p of phases) if (p.at >= from && p.at <= to) sum[p.phase] += p.ms
+      return sum
+    })
+    const median = (pick: (x: { parse: number; bind: number; execute: number }) => number) =>
+      quantile(per.map(pick), 0.5).toFixed(2)
+    console.log(`| ${r.name} | ${r.statements} | ${median((x) => x.parse)} | ${median((x) => x.bind)} | `
+      + `${median((x) => x.execute)} | ${median((x) => x.parse + x.bind + x.execute)} |`)
+  }
+}
+
 async function main(): Promise<void> {
-  const postgres = await startTestPostgres()
+  const postgres = await startTestPostgres({ logStatements: args['postgres-log'] })
   const vars = { DATABASE_URL: postgres.databaseUrl, NEON_HTTP_ENDPOINT: postgres.neonHttp.url,
     SECRET_KEY: 'bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz', ADMIN_TOKEN, PASSWORD_ITERATIONS: '10000' }
   const worker = await startWorker(vars, RUNNER, args.profile !== undefined)
@@ -76,7 +129,7 @@ async function main(): Promise<void> {
       headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
       ...(body !== undefined && { body: JSON.stringify(body) }) }) }
     const mappings = await defaultMappingPks(api)
-    const slugs = Array.from({ length: N + 1 }, (_, i) => `bench-${i}`)
+    const slugs = Array.from({ length: WARMUP + N + 1 }, (_, i) => `bench-${i}`)
     const clients = []
     for (const slug of slugs) {
       clients.push(await createProviderApp(api, slug, { redirect_uris: [{ matching_mode: 'strict', url: REDIRECT }],
@@ -109,9 +162,20 @@ async function main(): Promise<void> {
 
     const rows: Row[] = []
     const profiles: Array<{ name: string; profile: unknown }> = []
-    /** `n` timed runs of `run`, each after its untimed `prepare`; the statements of the last run are counted. */
+    /**
+     * `WARMUP` untimed runs of `run`, then `N` timed ones, each after its untimed `prepare` (numbered on from the
+     * warm-up's); the statements of the last run are counted.
+     */
     async function measure<T>(name: string, prepare: (i: number) => Promise<T>, run: (input: T) => Promise<Response>) {
+      await control({ latencyMs: 0 })
+      for (let i = 0; i < WARMUP; i++) {
+        const res = await run(await prepare(i))
+        await res.arrayBuffer()
+        if (res.status >= 400) throw new Error(`${name} (warm-up): ${res.status}`)
+      }
       const samples: number[] = []
+      const splits: Split[] = []
+      const spans: Array<[number, number]> = []
       let statements = 0
       let after = 0
       const workerdPids = pidsOf('workerd')
@@ -122,7 +186,7 @@ async function main(): Promise<void> {
       }
       for (let i = 0; i < N; i++) {
         await control({ latencyMs: 0 })
-        const input = await prepare(i)
+        const input = await prepare(WARMUP + i)
         await control({ latencyMs: RTT })
         const before = postgres.neonHttp.queries() - postgres.neonHttp.afterAnswer()
         const afterBefore = postgres.neonHttp.afterAnswer()
@@ -131,7 +195,10 @@ async function main(): Promise<void> {
         const started = performance.now()
         const res = await run(input)
         await res.arrayBuffer()
-        samples.push(performance.now() - started)
+        const ended = performance.now()
+        samples.push(ended - started)
+        splits.push(split(postgres.neonHttp.timeline(), started, ended, RTT))
+        spans.push([performance.timeOrigin + started, performance.timeOrigin + ended])
         add('bench', cpuBefore.bench, benchCpuMs())
         add('workerd', cpuBefore.workerd, sumCpu(workerdPids))
         add('postgres', cpuBefore.postgres, sumCpu(postgresPids))
@@ -141,7 +208,7 @@ async function main(): Promise<void> {
         after = postgres.neonHttp.afterAnswer() - afterBefore
         if (res.status >= 400) throw new Error(`${name}: ${res.status}`)
       }
-      rows.push({ name, statements, after, samples, cpu })
+      rows.push({ name, statements, after, samples, splits, spans, cpu })
     }
     const discoveryOf = (slug: string) => agent.request(`/application/o/${slug}/.well-known/openid-configuration`)
     await measure('discovery, cold', async (i) => slugs[i + 1]!, discoveryOf)
@@ -168,24 +235,34 @@ async function main(): Promise<void> {
       { method: 'POST', headers: { Authorization: basic }, body: new URLSearchParams({ token: at }) }))
       .catch((err) => console.log(`skipped: ${err.message}`))
 
-    console.log(`\nbench:edge: the Worker in workerd, database round trip ${RTT} ms, ${N} requests each\n`)
+    console.log(`\nbench:edge: the Worker in ${RUNNER}, database round trip ${RTT} ms, ${N} requests each after ${WARMUP} `
+      + 'untimed ones\n')
     console.log('| request | statements | median ms | p95 ms | median ÷ RTT | goal ms (statements × RTT + 10) | within |'
-      + ' CPU ms: Worker (workerd) | endpoint + client | Postgres |')
-    console.log('|---|---|---|---|---|---|---|---|---|---|')
+      + ' median ms beyond RTT: at the database | elsewhere | CPU ms: Worker (workerd) | endpoint + client | Postgres |')
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|')
     const ms = (x: number | null) => (x === null ? '' : x.toFixed(1))
     for (const r of rows) {
       const median = quantile(r.samples, 0.5)
       const goal = r.statements * RTT + 10
       const statements = `${r.statements}${r.after > 0 ? ` (+${r.after} after the answer)` : ''}`
       console.log(`| ${r.name} | ${statements} | ${median.toFixed(1)} | ${quantile(r.samples, 0.95).toFixed(1)} | `
-        + `${RTT > 0 ? (median / RTT).toFixed(2) : ''} | ${goal} | ${median <= goal ? 'yes' : 'no'} | ${ms(r.cpu.workerd)} | `
+        + `${RTT > 0 ? (median / RTT).toFixed(2) : ''} | ${goal} | ${median <= goal ? 'yes' : 'no'} | `
+        + `${ms(quantile(r.splits.map((x) => x.database), 0.5))} | ${ms(quantile(r.splits.map((x) => x.elsewhere), 0.5))} | `
+        + `${ms(r.cpu.workerd)} | `
         + `${ms(r.cpu.bench)} | ${ms(r.cpu.postgres)} |`)
     }
+    if (args['postgres-log']) printPostgresPhases(rows, postgres.statementPhases())
     if (args.profile) {
       await writeFile(args.profile, JSON.stringify(profiles))
       console.log(`\nthe Worker's CPU profiles of every timed request: ${args.profile}`)
     }
     console.log(`\nload average (1, 5, 15 min): ${loadavg().map((x) => x.toFixed(2)).join(', ')}`)
+    if (RTT > 1) {
+      const wake = await idleWake(RTT)
+      console.log(`this machine: the same CPU work (1000 SHA-256) takes ${wake.busy.toFixed(2)} ms after 1 ms idle and `
+        + `${wake.idle.toFixed(2)} ms after ${RTT} ms idle (${(wake.idle / wake.busy).toFixed(1)}x): every process here `
+        + 'waits one round trip between its bursts of work')
+    }
   } finally {
     await worker.stop()
     await postgres.stop()

@@ -19,7 +19,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const WRANGLER = join(ROOT, 'node_modules/.bin/wrangler')
 const QUIET = { ...process.env, WRANGLER_SEND_METRICS: 'false' }
 
-export type Runner = 'workerd' | 'wrangler-dev'
+export type Runner = 'workerd' | 'wrangler-dev' | 'node'
 
 export interface BenchWorker {
   /** `http://127.0.0.1:<port>`, no trailing slash. */
@@ -120,7 +120,35 @@ async function viaWranglerDev(vars: Record<string, string>): Promise<BenchWorker
   return { url, stop }
 }
 
-/** Start the Worker with `vars` as its environment; `profile` (workerd runner only) opens its inspector. */
+/**
+ * The Worker's own entry (src/worker.ts, its fetch handler and isolate set-up unchanged) in this Node process,
+ * behind @hono/node-server: not workerd, but the same code on the same V8, so `node --cpu-prof` profiles the
+ * Worker's JavaScript with names and lines (`--runner node`). Its `waitUntil` tasks run unawaited.
+ */
+async function inNode(vars: Record<string, string>, profile: boolean): Promise<BenchWorker> {
+  const { serve } = await import('@hono/node-server')
+  const { Session } = await import('node:inspector/promises')
+  const session = profile ? new Session() : undefined
+  if (session) {
+    session.connect()
+    await session.post('Profiler.enable')
+    await session.post('Profiler.setSamplingInterval', { interval: 100 })
+  }
+  const worker = (await import('../src/worker.ts')).default
+  const ctx = { waitUntil: (p: Promise<unknown>) => void p.catch(() => {}), passThroughOnException: () => {} }
+  const port = await freePort()
+  const server = serve({ port, hostname: '127.0.0.1',
+    fetch: (request: Request) => worker.fetch(request as never, vars as never, ctx as never) as unknown as Promise<Response> })
+  const url = `http://127.0.0.1:${port}`
+  await waitUntilServing(url)
+  return { url, ...(session && { profile: async () => {
+    await session.post('Profiler.start')
+    return async () => (await session.post('Profiler.stop')).profile
+  } }), stop: () => new Promise<void>((resolve) => server.close(() => resolve())) }
+}
+
+/** Start the Worker with `vars` as its environment; `profile` opens its isolate's inspector (not wrangler-dev). */
 export function startWorker(vars: Record<string, string>, runner: Runner = 'workerd', profile = false): Promise<BenchWorker> {
+  if (runner === 'node') return inNode(vars, profile)
   return runner === 'wrangler-dev' ? viaWranglerDev(vars) : viaMiniflare(vars, profile)
 }
