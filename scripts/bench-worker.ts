@@ -122,8 +122,8 @@ async function viaWranglerDev(vars: Record<string, string>): Promise<BenchWorker
 
 /**
  * The Worker's own entry (src/worker.ts, its fetch handler and isolate set-up unchanged) in this Node process,
- * behind @hono/node-server: not workerd, but the same code on the same V8, so `node --cpu-prof` profiles the
- * Worker's JavaScript with names and lines (`--runner node`). Its `waitUntil` tasks run unawaited.
+ * behind @hono/node-server: not workerd, but the same code on the same V8, so that `--profile` (this process's
+ * inspector) gets the Worker's JavaScript with names and lines (`--runner node`). Its `waitUntil` tasks run unawaited.
  */
 async function inNode(vars: Record<string, string>, profile: boolean): Promise<BenchWorker> {
   const { serve } = await import('@hono/node-server')

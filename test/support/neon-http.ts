@@ -12,7 +12,8 @@ import pg from 'pg'
  *
  * `POST /__control` sets faults for the database-down tests and the benchmark: `{latencyMs}` delays every answer,
  * `{fault: 'down'}` answers 503, `{fault: 'hang'}` never answers, `{fault: null}` recovers; it answers the settings
- * and `queries`, how many statements have run (so tests in workerd can count a request's statements).
+ * and `queries`, how many statements have run (so tests in workerd can count a request's statements), and
+ * `afterAnswer`, how many of them were a give-back run after an answer.
  */
 export interface NeonHttpEndpoint {
   /** `http://127.0.0.1:<port>/sql`, as `neonConfig.fetchEndpoint` takes it. */
@@ -26,7 +27,7 @@ export interface NeonHttpEndpoint {
   afterAnswer(): number
   /**
    * When each statement or batch was in this endpoint (`performance.now()` of this process): `arrived` (its request
-   * read), `ran` (the injected round trip over, handed to Postgres) and `answered` (its answer written).
+   * came in), `ran` (the injected round trip over, handed to Postgres) and `answered` (its answer written).
    */
   timeline(): readonly Visit[]
   close(): Promise<void>
