@@ -19,7 +19,7 @@ import {
 import type { Visit } from '../test/support/neon-http.ts'
 import { startTestPostgres, type StatementPhase } from '../test/support/postgres.ts'
 import { benchFetch } from './bench-client.ts'
-import { startWorker, type Runner } from './bench-worker.ts'
+import { startFloorWorker, startWorker, type Runner } from './bench-worker.ts'
 import { idleWake } from './idle-wake.ts'
 import { descendants, processCpuMs } from './proc-cpu.ts'
 
@@ -235,11 +235,34 @@ async function main(): Promise<void> {
       { method: 'POST', headers: { Authorization: basic }, body: new URLSearchParams({ token: at }) }))
       .catch((err) => console.log(`skipped: ${err.message}`))
 
+    // The floor: the same round trips from a Worker that does nothing else (scripts/bench-worker.ts).
+    const floorWorker = await startFloorWorker({ DATABASE_URL: postgres.databaseUrl,
+      NEON_HTTP_ENDPOINT: postgres.neonHttp.url })
+    const floor = new Map<number, number>()
+    try {
+      for (const statements of [0, 1, 2]) {
+        const at = (i: number) => benchFetch(`${floorWorker.url}/?statements=${statements}&i=${i}`)
+        await control({ latencyMs: 0 })
+        for (let i = 0; i < WARMUP; i++) await (await at(i)).arrayBuffer()
+        await control({ latencyMs: RTT })
+        const samples: number[] = []
+        for (let i = 0; i < N; i++) {
+          const started = performance.now()
+          await (await at(i)).arrayBuffer()
+          samples.push(performance.now() - started)
+        }
+        floor.set(statements, quantile(samples, 0.5))
+      }
+    } finally {
+      await floorWorker.stop()
+    }
+
     console.log(`\nbench:edge: the Worker in ${RUNNER}, database round trip ${RTT} ms, ${N} requests each after ${WARMUP} `
       + 'untimed ones\n')
     console.log('| request | statements | median ms | p95 ms | median ÷ RTT | goal ms (statements × RTT + 10) | within |'
-      + ' median ms beyond RTT: at the database | elsewhere | CPU ms: Worker (workerd) | endpoint + client | Postgres |')
-    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|')
+      + ' over the floor | median ms beyond RTT: at the database | elsewhere | CPU ms: Worker (workerd) | endpoint + client |'
+      + ' Postgres |')
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|')
     const ms = (x: number | null) => (x === null ? '' : x.toFixed(1))
     for (const r of rows) {
       const median = quantile(r.samples, 0.5)
@@ -247,10 +270,13 @@ async function main(): Promise<void> {
       const statements = `${r.statements}${r.after > 0 ? ` (+${r.after} after the answer)` : ''}`
       console.log(`| ${r.name} | ${statements} | ${median.toFixed(1)} | ${quantile(r.samples, 0.95).toFixed(1)} | `
         + `${RTT > 0 ? (median / RTT).toFixed(2) : ''} | ${goal} | ${median <= goal ? 'yes' : 'no'} | `
+        + `${floor.has(r.statements) ? ms(median - floor.get(r.statements)!) : ''} | `
         + `${ms(quantile(r.splits.map((x) => x.database), 0.5))} | ${ms(quantile(r.splits.map((x) => x.elsewhere), 0.5))} | `
         + `${ms(r.cpu.workerd)} | `
         + `${ms(r.cpu.bench)} | ${ms(r.cpu.postgres)} |`)
     }
+    console.log(`\nthe floor: a Worker that only sends N statements \`select 1\` (median ms; the goal is N × RTT + 10): `
+      + [...floor].map(([n, ms]) => `${n}: ${ms.toFixed(1)} (${(ms - n * RTT).toFixed(1)} beyond its round trips)`).join(', '))
     if (args['postgres-log']) printPostgresPhases(rows, postgres.statementPhases())
     if (args.profile) {
       await writeFile(args.profile, JSON.stringify(profiles))

@@ -147,6 +147,32 @@ async function inNode(vars: Record<string, string>, profile: boolean): Promise<B
   } }), stop: () => new Promise<void>((resolve) => server.close(() => resolve())) }
 }
 
+/**
+ * The benchmark's floor: a Worker in Miniflare that only sends `?statements=N` statements `select 1` one after
+ * another through Neon's HTTP protocol, as the real one sends its own (the same headers, one `fetch` each), writes
+ * one log line and answers. What a request costs beyond its round trips with no work of ours in it: workerd, its
+ * subrequests, the endpoint and this machine.
+ */
+const FLOOR_WORKER = `export default { async fetch(request, env) {
+  const n = Number(new URL(request.url).searchParams.get('statements') ?? '0')
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(env.NEON_HTTP_ENDPOINT, { method: 'POST', headers: { 'Neon-Connection-String': env.DATABASE_URL,
+      'Neon-Raw-Text-Output': 'true', 'Neon-Array-Mode': 'true', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ query: 'select 1', params: [] }) })
+    await res.json()
+  }
+  console.log(JSON.stringify({ level: 'info', msg: 'request', statements: n }))
+  return new Response('ok')
+} }`
+
+export async function startFloorWorker(vars: { DATABASE_URL: string; NEON_HTTP_ENDPOINT: string }): Promise<BenchWorker> {
+  const mf = new Miniflare({ modules: true, script: FLOOR_WORKER, bindings: vars, host: '127.0.0.1',
+    port: await freePort(), logRequests: false, handleStructuredLogs: () => {} })
+  const url = (await mf.ready).origin
+  await waitUntilServing(url)
+  return { url, stop: () => mf.dispose() }
+}
+
 /** Start the Worker with `vars` as its environment; `profile` opens its isolate's inspector (not wrangler-dev). */
 export function startWorker(vars: Record<string, string>, runner: Runner = 'workerd', profile = false): Promise<BenchWorker> {
   if (runner === 'node') return inNode(vars, profile)
