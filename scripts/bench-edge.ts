@@ -4,10 +4,13 @@
  * wrangler-dev` puts wrangler's development proxy in front), the database is the embedded PostgreSQL behind the
  * local endpoint of Neon's HTTP protocol, which delays every statement or batch by the round-trip time (`--rtt`,
  * default 50 ms). Per request type it prints the statements counted at the endpoint, the median and p95 latency
- * over `--requests` requests (default 20), latency ÷ RTT, whether the goal holds (at most its statements in round
- * trips plus 10 ms), and where the CPU went per request (Linux): the workerd process (the Worker), this process
- * (the client and the endpoint, which Neon replaces in production) and Postgres. A benchmark, not a test: it prints
- * figures (and exits non-zero only when it could not run).
+ * over `--requests` requests (default 20, after `--warmup` untimed ones), latency ÷ RTT, whether the goal holds (at
+ * most its statements in round trips plus 10 ms), the time over the floor (a Worker that only sends as many
+ * statements `select 1`, scripts/bench-worker.ts), where the time beyond the round trips went (at the database or
+ * elsewhere, from the endpoint's timeline), and where the CPU went per request (Linux): the workerd process (the
+ * Worker), this process (the client and the endpoint, which Neon replaces in production) and Postgres; with
+ * `--postgres-log`, Postgres' own parse, plan and execute time. A benchmark, not a test: it prints figures (and
+ * exits non-zero only when it could not run).
  */
 import { writeFile } from 'node:fs/promises'
 import { loadavg } from 'node:os'
@@ -26,8 +29,8 @@ import { descendants, processCpuMs } from './proc-cpu.ts'
 const { values: args } = parseArgs({ options: {
   rtt: { type: 'string', default: '50' }, requests: { type: 'string', default: '20' },
   /**
-   * Untimed requests of each type first, with no injected round trip: an isolate that serves traffic runs its
-   * code optimized, while a fresh one runs it in V8's interpreter, several times slower.
+   * Untimed requests of each type first, with no injected round trip: an isolate that serves traffic has its
+   * code compiled and optimized by V8, a fresh one has not.
    */
   warmup: { type: 'string', default: '100' },
   runner: { type: 'string', default: 'workerd' },
