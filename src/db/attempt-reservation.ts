@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
-import { distinctAddressCtes, ts, type AttemptCounts, type AttemptWindow, type DistinctAddresses } from './rate-limits.ts'
-import { loginAttempts } from './schema.ts'
+import { distinctAddressCtes, type AttemptCounts, type AttemptWindow, type DistinctAddresses } from './rate-limits.ts'
+import { instant as ts, loginAttempts } from './schema.ts'
 
 /**
  * Count and check in one step (issue 9 §3: limits hold under concurrency). The first statement of a

@@ -4,7 +4,7 @@ import { consentCovers, grantConsentCtes, type ConsentSubject } from './consents
 import { eventValues, type NewEvent } from './events.ts'
 import type { NewAccessToken } from './grant-store.ts'
 import { PushedRequestGone, usePushedCtes, type PushedUse } from './pushed-requests.ts'
-import { accessTokens, authorizationCodes, events } from './schema.ts'
+import { accessTokens, authorizationCodes, events, instant as at } from './schema.ts'
 
 /** The grant one authorization creates: whose, for which provider, which family, with what, since when. */
 export interface AuthorizationGrant {
@@ -50,7 +50,6 @@ export type ConsentClause =
   /** No consent involved (implicit consent, or shown and answered without remembering). */
   | { kind: 'none' }
 
-const at = (date: Date) => sql`${date.toISOString()}::timestamptz`
 const jsonbOrNull = (list: readonly string[] | null | undefined) =>
   (list && list.length > 0 ? sql`${JSON.stringify(list)}::jsonb` : sql`null::jsonb`)
 

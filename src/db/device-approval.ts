@@ -5,7 +5,8 @@ import { consentCovers, grantConsentCtes } from './consents.ts'
 import { eventValues, type NewEvent } from './events.ts'
 import type { AttemptWindow } from './rate-limits.ts'
 import {
-  applications, deviceTokens, events, isLive, loginAttempts, providers, providerScopeMappings, scopeMappings,
+  applications, deviceTokens, events, instant as at, isLive, loginAttempts, providers, providerScopeMappings,
+  scopeMappings,
 } from './schema.ts'
 
 /** A pending device authorization as the `/device` page shows it: its client, application and scopes. */
@@ -18,8 +19,6 @@ export interface PendingDevice {
   /** The provider's mappings of the token's scopes, ordered by scope name then name. */
   mappings: Array<{ scopeName: string; description: string }>
 }
-
-const at = (date: Date): SQL => sql`${date.toISOString()}::timestamptz`
 
 /**
  * One statement for a user code entered on the page: the live, pending device token of an application with that

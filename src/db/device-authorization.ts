@@ -7,7 +7,7 @@ import {
 import { bundleColumns, bundleOfRow, providerCte, type BundleRow } from './provider-row.ts'
 import type { ProviderBundle } from './providers.ts'
 import { bumpAttempts, type AttemptCounts, type AttemptWindow } from './rate-limits.ts'
-import { applications, deviceTokens, providerScopeMappings, scopeMappings } from './schema.ts'
+import { applications, deviceTokens, instant as at, providerScopeMappings, scopeMappings } from './schema.ts'
 
 /** A device authorization to store (RFC 8628 §3.2): only the SHA-256 of the device code, the user code as stored. */
 export interface NewDeviceToken {
@@ -28,8 +28,6 @@ export interface DeviceAuthorizationResult {
   /** The stored device token, when the statement could store it. */
   token: { id: string; scope: string; expires: Date } | null
 }
-
-const at = (date: Date): SQL => sql`${date.toISOString()}::timestamptz`
 
 const UNIT = '(microseconds|milliseconds|seconds|minutes|hours|days|weeks)=[0-9]{1,6}(\\.[0-9]{1,6})?'
 /** The plain duration strings SQL adds up by itself (others are left to `parseDuration` and a second statement). */

@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm'
 import type { Db } from './client.ts'
-import { events } from './schema.ts'
+import { events, instant as ts } from './schema.ts'
 
 /** authentik's default event retention (`event_retention`, days=365). */
 const RETENTION_MS = 365 * 86_400_000
@@ -34,8 +34,6 @@ export function eventValues(event: NewEvent, now: Date): typeof events.$inferIns
 export async function recordEvent(db: Db, event: NewEvent, now: Date): Promise<void> {
   await db.insert(events).values(eventValues(event, now))
 }
-
-const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`
 
 /**
  * The insert of one audit-log row as SQL, to run inside another statement (a data-modifying CTE); `from` (e.g.

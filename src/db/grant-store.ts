@@ -4,7 +4,9 @@ import type { ArtefactQuery } from './client-load.ts'
 import { eventValues, type NewEvent } from './events.ts'
 import { rotationStateJson, type RotationState } from './rotation-state.ts'
 import { assertProofFresh, proofJtiParts, type ProofJtiRecord } from './proof-jti.ts'
-import { accessTokens, authenticatedSessions, authorizationCodes, events, isLive, refreshTokens } from './schema.ts'
+import {
+  accessTokens, authenticatedSessions, authorizationCodes, events, instant as at, isLive, refreshTokens,
+} from './schema.ts'
 import { claimUserJson, type ClaimUser } from './user-claims.ts'
 
 /** A live authorization code of the client, consumed or not (a consumed one is a replay). */
@@ -86,7 +88,6 @@ export function refreshArtefact(db: Db, tokenHash: string, now: Date): ArtefactQ
   }
 }
 
-const at = (date: Date): SQL => sql`${date.toISOString()}::timestamptz`
 const jsonb = (value: unknown): SQL => sql`${JSON.stringify(value)}::jsonb`
 
 /** What is stored of a new token: its hash, never the token. */

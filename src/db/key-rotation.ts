@@ -1,4 +1,4 @@
-import { and, asc, eq, isNotNull, sql, type SQL } from 'drizzle-orm'
+import { and, asc, eq, isNotNull, sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
 import type { KeyMaterial } from '../crypto/keypair.ts'
 import type { Secrets } from '../crypto/secret-box.ts'
@@ -6,7 +6,7 @@ import type { Db } from './client.ts'
 import { rowsOf } from './client.ts'
 import { eventInsertSql, type NewEvent } from './events.ts'
 import { keyPairColumns } from './key-store.ts'
-import { keyPairs, providers } from './schema.ts'
+import { instant as at, keyPairs, providers } from './schema.ts'
 
 /** What a rotation decision needs about one key pair. */
 export interface RotationKey {
@@ -74,8 +74,6 @@ export async function loadAutomaticRotations(db: Db, limit: number): Promise<Rot
     .limit(limit)
   return rows.map(toState)
 }
-
-const at = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`
 
 export interface RotateOptions {
   /** When the key being replaced leaves JWKS: now + the longest lifetime of what it signed. */

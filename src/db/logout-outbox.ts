@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
+import { instant as ts } from './schema.ts'
 import { claimUserJson, type ClaimUser } from './user-claims.ts'
 
 /** How long a delivered or finally failed notification stays visible in the admin API before the purge. */
@@ -8,8 +9,6 @@ export const LOGOUT_RETENTION_MS = 7 * 24 * 3_600_000
 export const MAX_LOGOUT_ATTEMPTS = 5
 /** A claimed row is not picked again before this: a Worker cut off mid-send leaves it for a later run. */
 export const LOGOUT_LEASE_MS = 2 * 60_000
-
-const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`
 
 /**
  * The CTE part (starting with `,`) that queues the back-channel logout calls (OIDC Back-Channel Logout 1.0 §2.7) of

@@ -1,5 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm'
-import { seenJtis } from './schema.ts'
+import { instant as at, seenJtis } from './schema.ts'
 
 /** A DPoP proof's one-time id as `seen_jtis` keeps it (`dpop:<jkt>:<jti>`) and when it may be forgotten. */
 export interface ProofJtiRecord { key: string; expires: Date }
@@ -11,8 +11,6 @@ export class ProofReplayed extends Error {
     super('DPoP proof replayed')
   }
 }
-
-const at = (date: Date): SQL => sql`${date.toISOString()}::timestamptz`
 
 /**
  * The parts that let a statement record a proof's `jti` at no extra round trip: a CTE (`dpop_jti`) that inserts

@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
 import { eventInsertSql, type NewEvent } from './events.ts'
-import { isLive, loginAttempts } from './schema.ts'
+import { instant as ts, isLive, loginAttempts } from './schema.ts'
 
 /**
  * Brute-force counters (security.md: sign-in and token endpoints are rate limited per account and per client
@@ -88,8 +88,6 @@ export async function countFailure(
     await db.execute(sql`with ${countFailureSql(db, keys, window, distinct)}`))
   return Object.fromEntries(rows.map((r) => [r.key, Number(r.count)]))
 }
-
-export const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`
 
 /**
  * CTEs `addrs` and `flagged` for the statement that records a failure: when `first` holds (this is the first

@@ -32,5 +32,5 @@ export function instant(now: Date | Placeholder): SQL {
 
 /** The purge's predicate: expiring rows whose time has come (authentik's `clean_expired_models`). */
 export function isExpired(columns: { expires: PgColumn; expiring: PgColumn }, now: Date): SQL {
-  return sql`(${columns.expiring} and ${columns.expires} <= ${now.toISOString()}::timestamptz)`
+  return sql`(${columns.expiring} and ${columns.expires} <= ${instant(now)})`
 }
