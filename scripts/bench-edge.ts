@@ -169,7 +169,8 @@ async function main(): Promise<void> {
      * `WARMUP` untimed runs of `run`, then `N` timed ones, each after its untimed `prepare` (numbered on from the
      * warm-up's); the statements of the last run are counted.
      */
-    async function measure<T>(name: string, prepare: (i: number) => Promise<T>, run: (input: T) => Promise<Response>) {
+    async function measure<T>(name: string, prepare: (i: number) => Promise<T>, run: (input: T) => Promise<Response>):
+      Promise<Row> {
       await control({ latencyMs: 0 })
       for (let i = 0; i < WARMUP; i++) {
         const res = await run(await prepare(i))
@@ -211,50 +212,42 @@ async function main(): Promise<void> {
         after = postgres.neonHttp.afterAnswer() - afterBefore
         if (res.status >= 400) throw new Error(`${name}: ${res.status}`)
       }
-      rows.push({ name, statements, after, samples, splits, spans, cpu })
+      return { name, statements, after, samples, splits, spans, cpu }
     }
+    const request = async <T>(...args: Parameters<typeof measure<T>>) => { rows.push(await measure(...args)) }
     const discoveryOf = (slug: string) => agent.request(`/application/o/${slug}/.well-known/openid-configuration`)
-    await measure('discovery, cold', async (i) => slugs[i + 1]!, discoveryOf)
-    await measure('discovery, warm', async () => slugs[1]!, discoveryOf)
-    await measure('JWKS, warm', async () => { await agent.request(`/application/o/${slugs[1]}/jwks/`) },
+    await request('discovery, cold', async (i) => slugs[i + 1]!, discoveryOf)
+    await request('discovery, warm', async () => slugs[1]!, discoveryOf)
+    await request('JWKS, warm', async () => { await agent.request(`/application/o/${slugs[1]}/jwks/`) },
       () => agent.request(`/application/o/${slugs[1]}/jwks/`))
-    await measure('authorize (signed in)', async () => undefined,
+    await request('authorize (signed in)', async () => undefined,
       () => agent.request(`/application/o/authorize/?${authorizeQuery}`))
-    await measure('login POST', async () => formFields(await (await agent.request('/login')).text()),
+    await request('login POST', async () => formFields(await (await agent.request('/login')).text()),
       (fields) => agent.request('/login', { method: 'POST', headers: { Origin: base },
         body: new URLSearchParams({ ...fields, username: 'bench-user', password: PASSWORD }) }))
-    await measure('code exchange', () => code(), (c) => token({ grant_type: 'authorization_code', code: c,
+    await request('code exchange', () => code(), (c) => token({ grant_type: 'authorization_code', code: c,
       redirect_uri: REDIRECT }))
-    await measure('refresh', async () => tokens.refresh_token, async (refresh) => {
+    await request('refresh', async () => tokens.refresh_token, async (refresh) => {
       const res = await token({ grant_type: 'refresh_token', refresh_token: refresh })
       tokens = { ...tokens, ...(await res.clone().json()) as typeof tokens }
       return res
     })
-    await measure('client credentials', async () => undefined, () => token({ grant_type: 'client_credentials',
+    await request('client credentials', async () => undefined, () => token({ grant_type: 'client_credentials',
       client_secret: client.client_secret, scope: 'openid' })).catch((err) => console.log(`skipped: ${err.message}`))
-    await measure('userinfo', async () => tokens.access_token, (at) => agent.request('/application/o/userinfo/',
+    await request('userinfo', async () => tokens.access_token, (at) => agent.request('/application/o/userinfo/',
       { headers: { Authorization: `Bearer ${at}` } }))
-    await measure('introspection', async () => tokens.access_token, (at) => agent.request('/application/o/introspect/',
+    await request('introspection', async () => tokens.access_token, (at) => agent.request('/application/o/introspect/',
       { method: 'POST', headers: { Authorization: basic }, body: new URLSearchParams({ token: at }) }))
       .catch((err) => console.log(`skipped: ${err.message}`))
 
     // The floor: the same round trips from a Worker that does nothing else (scripts/bench-worker.ts).
     const floorWorker = await startFloorWorker({ DATABASE_URL: postgres.databaseUrl,
       NEON_HTTP_ENDPOINT: postgres.neonHttp.url })
-    const floor = new Map<number, number>()
+    const floorRows: Row[] = []
     try {
       for (const statements of [0, 1, 2]) {
-        const at = (i: number) => benchFetch(`${floorWorker.url}/?statements=${statements}&i=${i}`)
-        await control({ latencyMs: 0 })
-        for (let i = 0; i < WARMUP; i++) await (await at(i)).arrayBuffer()
-        await control({ latencyMs: RTT })
-        const samples: number[] = []
-        for (let i = 0; i < N; i++) {
-          const started = performance.now()
-          await (await at(i)).arrayBuffer()
-          samples.push(performance.now() - started)
-        }
-        floor.set(statements, quantile(samples, 0.5))
+        floorRows.push(await measure(`floor: ${statements} × select 1`, async (i) => i,
+          (i) => benchFetch(`${floorWorker.url}/?statements=${statements}&i=${i}`)))
       }
     } finally {
       await floorWorker.stop()
@@ -267,19 +260,22 @@ async function main(): Promise<void> {
       + ' Postgres |')
     console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|')
     const ms = (x: number | null) => (x === null ? '' : x.toFixed(1))
-    for (const r of rows) {
+    const floorOf = new Map(floorRows.map((r) => [r.statements, quantile(r.samples, 0.5)]))
+    // The floor's own rows last, in the same columns: what the requests above pay with no work of ours in them.
+    for (const r of [...rows, ...floorRows]) {
       const median = quantile(r.samples, 0.5)
+      const floor = floorRows.includes(r) ? undefined : floorOf.get(r.statements)
       const goal = r.statements * RTT + 10
       const statements = `${r.statements}${r.after > 0 ? ` (+${r.after} after the answer)` : ''}`
       console.log(`| ${r.name} | ${statements} | ${median.toFixed(1)} | ${quantile(r.samples, 0.95).toFixed(1)} | `
         + `${RTT > 0 ? (median / RTT).toFixed(2) : ''} | ${goal} | ${median <= goal ? 'yes' : 'no'} | `
-        + `${floor.has(r.statements) ? ms(median - floor.get(r.statements)!) : ''} | `
+        + `${floor === undefined ? '' : ms(median - floor)} | `
         + `${ms(quantile(r.splits.map((x) => x.database), 0.5))} | ${ms(quantile(r.splits.map((x) => x.elsewhere), 0.5))} | `
         + `${ms(r.cpu.workerd)} | `
         + `${ms(r.cpu.bench)} | ${ms(r.cpu.postgres)} |`)
     }
-    console.log(`\nthe floor: a Worker that only sends N statements \`select 1\` (median ms; the goal is N × RTT + 10): `
-      + [...floor].map(([n, ms]) => `${n}: ${ms.toFixed(1)} (${(ms - n * RTT).toFixed(1)} beyond its round trips)`).join(', '))
+    console.log('\n"floor: N × select 1": a Worker that only sends N statements `select 1` through the same endpoint, one '
+      + '`fetch` each, and writes one log line (scripts/bench-worker.ts)')
     if (args['postgres-log']) printPostgresPhases(rows, postgres.statementPhases())
     if (args.profile) {
       await writeFile(args.profile, JSON.stringify(profiles))
