@@ -1,4 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm'
+import { COUNTERS_ONLY_COMMIT } from './async-commit.ts'
 import { rowsOf, type Db } from './client.ts'
 import { distinctAddressCtes, type AttemptCounts, type AttemptWindow, type DistinctAddresses } from './rate-limits.ts'
 import { instant as ts, loginAttempts } from './schema.ts'
@@ -118,10 +119,14 @@ export function settleSql(changes: readonly AttemptChange[], window: AttemptWind
     threshold: distinct.threshold, event: distinct.event, now: distinct.now })} select key, count from bumped`
 }
 
-/** One statement of its own that gives reserved attempts back (`changes`, at least one), named `given_back`. */
+/**
+ * One statement of its own that gives reserved attempts back (`changes`, at least one), named `given_back`; a
+ * counter is its only write (src/db/async-commit.ts).
+ */
 export async function giveBackAttempts(db: Db, changes: readonly AttemptChange[], window: AttemptWindow):
   Promise<void> {
-  await db.execute(sql`with ${changesCte('given_back', changes, window)} select count(*) from given_back`)
+  await db.execute(sql`with ${changesCte('given_back', changes, window)} select count(*), ${COUNTERS_ONLY_COMMIT}
+    from given_back`)
 }
 
 /** One statement: apply `changes` (at least one); each key's count after it. */

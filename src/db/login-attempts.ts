@@ -1,4 +1,5 @@
 import { and, eq, inArray, sql, type SQL } from 'drizzle-orm'
+import { COUNTERS_ONLY_COMMIT } from './async-commit.ts'
 import { rowsOf, type Db } from './client.ts'
 import { eventInsertSql, type NewEvent } from './events.ts'
 import { bumpAttempts, distinctAddressCtes, type AttemptCounts, type AttemptWindow } from './rate-limits.ts'
@@ -23,7 +24,8 @@ export interface SignInUser {
  * One statement, before any password is checked: count this attempt against every key in the window (an upsert;
  * the row expires with the window, for the purge) and read the user named exactly `username` (case-sensitive,
  * as authentik's lookup), or null. `attempts` holds each key's count after this one, so parallel requests each
- * get their own numbers and a burst cannot slip past a limit.
+ * get their own numbers and a burst cannot slip past a limit. Its only write is the count, so it commits without
+ * waiting for the WAL (src/db/async-commit.ts).
  */
 export async function beginSignIn(
   db: Db, username: string, keys: readonly string[], window: AttemptWindow,
@@ -32,7 +34,7 @@ export async function beginSignIn(
   const rows = rowsOf<{ attempts: Record<string, number | string> | null; id: number | null; username: string
     is_active: boolean; password_hash: string | null }>(await db.execute(sql`with bumped as (${bump.getSQL()})
     select (select json_object_agg(key, count) from bumped) as attempts, u.id, u.username, u.is_active,
-      u.password_hash
+      u.password_hash, ${COUNTERS_ONLY_COMMIT}
     from (select 1) as one left join ${users} u on u.username = ${username}`))
   const row = rows[0]
   const attempts = Object.fromEntries(Object.entries(row?.attempts ?? {}).map(([k, n]) => [k, Number(n)]))
