@@ -76,6 +76,18 @@ function errorBody(err: unknown): Record<string, unknown> {
   return body
 }
 
+/**
+ * Resolves at `deadline` (`performance.now()`), to within a few tenths of a millisecond: a timer alone fires up
+ * to 1 ms early or late (libuv's loop clock counts whole milliseconds), which would charge a round trip short or
+ * long. So a timer until 2 ms before, then one turn of the event loop after another (`setImmediate`: other
+ * requests are served meanwhile, concurrent statements keep overlapping).
+ */
+async function holdUntil(deadline: number): Promise<void> {
+  const early = deadline - performance.now() - 2
+  if (early > 0) await new Promise((resolve) => setTimeout(resolve, early))
+  while (performance.now() < deadline) await new Promise((resolve) => setImmediate(resolve))
+}
+
 /** Start the endpoint in front of `databaseUrl` (a plain PostgreSQL reached over TCP). */
 export async function startNeonHttpEndpoint(databaseUrl: string): Promise<NeonHttpEndpoint> {
   // Connections stay open (no idle timeout) and two are opened now: Neon keeps its own to the database warm, so a
@@ -109,10 +121,7 @@ export async function startNeonHttpEndpoint(databaseUrl: string): Promise<NeonHt
     if (req.method !== 'POST' || req.url !== '/sql') return send(res, 404, { message: 'not found' })
     // One round trip per statement or batch, counted from the request's arrival: the answer leaves no earlier than
     // `latencyMs` after the request came in, plus what Postgres takes.
-    // A timer can fire up to 1 ms early by `performance.now()` (libuv's loop clock counts whole milliseconds), which
-    // would shorten the round trip the benchmark charges: wait again for whatever is left.
-    for (let left = latencyMs - (performance.now() - arrived); latencyMs > 0 && left > 0;
-      left = latencyMs - (performance.now() - arrived)) await new Promise((resolve) => setTimeout(resolve, left))
+    await holdUntil(arrived + latencyMs)
     if (fault === 'hang') {
       hanging.add(res)
       return
