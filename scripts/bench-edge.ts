@@ -70,9 +70,10 @@ interface Cpu { workerd: number | null; bench: number | null; postgres: number |
 /**
  * Where one request's time went, from the endpoint's timeline: `database`, the time some statement of it was in
  * the endpoint beyond the injected round trip (Postgres and the endpoint, which stand for Neon); `elsewhere`, the
- * time no statement was (the client, the Worker and the hops between them).
+ * time no statement was (the client, the Worker and the hops between them): `before` the first statement came in,
+ * `between` statements, and `after` the last one was answered.
  */
-interface Split { database: number; elsewhere: number }
+interface Split { database: number; elsewhere: number; before: number; between: number; after: number }
 interface Row {
   name: string; statements: number; after: number; samples: number[]; splits: Split[]; cpu: Cpu
   /** Each timed request's span in epoch ms, for the Postgres log's phases. */
@@ -91,7 +92,10 @@ function split(visits: readonly Visit[], started: number, ended: number, rtt: nu
   }
   // Concurrent statements share their round trip: count as many as the visits' union can hold.
   const rounds = Math.min(mine.length, Math.floor((inside + 0.5) / Math.max(rtt, 1e-9)))
-  return { database: inside - rounds * rtt, elsewhere: ended - started - inside }
+  const elsewhere = ended - started - inside
+  const before = mine.length ? mine[0]!.arrived - started : elsewhere
+  const after = mine.length ? ended - until : 0
+  return { database: inside - rounds * rtt, elsewhere, before, between: elsewhere - before - after, after }
 }
 
 const sumCpu = (pids: number[]) => pids.reduce<number | null>((total, pid) => {
@@ -262,7 +266,7 @@ async function main(): Promise<void> {
     console.log(`\nbench:edge: the Worker in ${RUNNER}, database round trip ${RTT} ms, ${N} requests each after ${WARMUP} `
       + `untimed ones; the user's password hashed with ${vars.PASSWORD_ITERATIONS} PBKDF2 iterations\n`)
     console.log('| request | statements | median ms | p95 ms | median ÷ RTT | goal ms (statements × RTT + 10) | within |'
-      + ' over the floor | median ms beyond RTT: at the database | elsewhere | CPU ms: Worker (workerd) | endpoint + client |'
+      + ' over the floor | median ms beyond RTT: at the database | elsewhere (before / between / after the statements) | CPU ms: Worker (workerd) | endpoint + client |'
       + ' Postgres |')
     console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|')
     const ms = (x: number | null) => (x === null ? '' : x.toFixed(1))
@@ -276,7 +280,8 @@ async function main(): Promise<void> {
       console.log(`| ${r.name} | ${statements} | ${median.toFixed(1)} | ${quantile(r.samples, 0.95).toFixed(1)} | `
         + `${RTT > 0 ? (median / RTT).toFixed(2) : ''} | ${goal} | ${median <= goal ? 'yes' : 'no'} | `
         + `${floor === undefined ? '' : ms(median - floor)} | `
-        + `${ms(quantile(r.splits.map((x) => x.database), 0.5))} | ${ms(quantile(r.splits.map((x) => x.elsewhere), 0.5))} | `
+        + `${ms(quantile(r.splits.map((x) => x.database), 0.5))} | ${ms(quantile(r.splits.map((x) => x.elsewhere), 0.5))} `
+        + `(${(['before', 'between', 'after'] as const).map((k) => ms(quantile(r.splits.map((x) => x[k]), 0.5))).join(' / ')}) | `
         + `${ms(r.cpu.workerd)} | `
         + `${ms(r.cpu.bench)} | ${ms(r.cpu.postgres)} |`)
     }
