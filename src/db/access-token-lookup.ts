@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
+import { executeKept } from './kept-statements.ts'
 import { proofJtiParts, type ProofJtiRecord } from './proof-jti.ts'
 import { accessTokens, applications, isLive, providers, providerScopeMappings, scopeMappings } from './schema.ts'
 import type { RedirectURI, ScopeExpression } from './schema.ts'
@@ -40,7 +41,7 @@ export async function findBearerAccessToken(
   db: Db, tokenHash: string, now: Date, proofJti?: ProofJtiRecord | null,
 ): Promise<BearerAccessToken | null> {
   const proof = proofJtiParts(proofJti, now)
-  const rows = rowsOf<Row>(await db.execute(sql`${proof.withClause}
+  const rows = rowsOf<Row>(await executeKept(db, sql`${proof.withClause}
     select ${accessTokens.id} as "id", ${accessTokens.revoked} as "revoked",
       ${accessTokens.jkt} as "jkt", ${proof.fresh} as "proofFresh",
       ${accessTokens.scope} as "scope", ${accessTokens.idToken} as "idToken",

@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
+import { executeKept } from './kept-statements.ts'
 import { eventValues, type NewEvent } from './events.ts'
 import { also, insertAccess, type NewAccessToken } from './grant-store.ts'
 import { assertProofFresh, proofJtiParts } from './proof-jti.ts'
@@ -92,7 +93,7 @@ export async function issueServiceGrant(db: Db, grant: ServiceGrant, now: Date, 
     select ${e.action}::text, ${jsonb(e.user)}, ${e.clientId ?? null}::text, ${jsonb(e.context)},
       ${e.clientIp ?? null}::text, ${at(now)}, ${e.expires ? at(e.expires) : sql`null`} from access)`)
   const fresh = grant.jti ? sql`exists (select 1 from jti)` : sql`true`
-  const [row] = rowsOf<ServiceGrantResult & { proofFresh: boolean | null }>(await db.execute(sql`with ${proof.cte}${
+  const [row] = rowsOf<ServiceGrantResult & { proofFresh: boolean | null }>(await executeKept(db, sql`with ${proof.cte}${
     sql.join(ctes, sql`, `)}${also(extra)}
     select exists (select 1 from access) as issued, ${fresh} as fresh, (select id from account) as "userId",
       (select uuid from account) as uuid, ${proof.fresh} as "proofFresh"`))

@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
+import { executeKept } from './kept-statements.ts'
 import { consentCovers, grantConsentCtes, type ConsentSubject } from './consents.ts'
 import { eventValues, type NewEvent } from './events.ts'
 import type { NewAccessToken } from './grant-store.ts'
@@ -90,7 +91,7 @@ export async function issueAuthorizationWith(
     from allowed)`)
   const pushed = values.pushed ? sql`, exists (select 1 from continued_par) as continued` : sql``
   const [row] = rowsOf<{ issued: boolean; continued?: boolean }>(
-    await db.execute(sql`with ${sql.join(ctes, sql`, `)} select exists (select 1 from allowed) as issued${pushed}`))
+    await executeKept(db, sql`with ${sql.join(ctes, sql`, `)} select exists (select 1 from allowed) as issued${pushed}`))
   // Neither consumed nor continued: used or expired since this request read it.
   if (values.pushed && row?.issued !== true && row?.continued !== true) throw new PushedRequestGone()
   return row?.issued === true

@@ -1,5 +1,6 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
+import { executeKept } from './kept-statements.ts'
 import type { ArtefactQuery } from './client-load.ts'
 import { eventValues, type NewEvent } from './events.ts'
 import { rotationStateJson, type RotationState } from './rotation-state.ts'
@@ -125,7 +126,7 @@ export const GRANT_COLUMNS = sql.raw('provider_id, user_id, grant_id, scope, aut
 export const also = (extra: SQL | null): SQL => (extra ? sql`, ${extra}` : sql``)
 
 export async function issued(db: Db, statement: SQL): Promise<boolean> {
-  const [row] = rowsOf<{ issued: boolean; fresh?: boolean | null }>(await db.execute(statement))
+  const [row] = rowsOf<{ issued: boolean; fresh?: boolean | null }>(await executeKept(db, statement))
   assertProofFresh(row?.fresh)
   return row?.issued === true
 }

@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql, type SQL } from 'drizzle-orm'
 import { COUNTERS_ONLY_COMMIT } from './async-commit.ts'
 import { rowsOf, type Db } from './client.ts'
+import { executeKept } from './kept-statements.ts'
 import { eventInsertSql, type NewEvent } from './events.ts'
 import { bumpAttempts, distinctAddressCtes, type AttemptCounts, type AttemptWindow } from './rate-limits.ts'
 import { loginAttempts, users } from './schema.ts'
@@ -32,7 +33,7 @@ export async function beginSignIn(
 ): Promise<{ attempts: AttemptCounts; user: SignInUser | null }> {
   const bump = bumpAttempts(db, keys, window)
   const rows = rowsOf<{ attempts: Record<string, number | string> | null; id: number | null; username: string
-    is_active: boolean; password_hash: string | null }>(await db.execute(sql`with bumped as (${bump.getSQL()})
+    is_active: boolean; password_hash: string | null }>(await executeKept(db, sql`with bumped as (${bump.getSQL()})
     select (select json_object_agg(key, count) from bumped) as attempts, u.id, u.username, u.is_active,
       u.password_hash, ${COUNTERS_ONLY_COMMIT}
     from (select 1) as one left join ${users} u on u.username = ${username}`))

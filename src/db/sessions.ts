@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm'
 import { rowsOf, type Db } from './client.ts'
+import { executeKept } from './kept-statements.ts'
 import { queueLogouts, queuedIds } from './logout-outbox.ts'
 import type { Bound } from './prepared.ts'
 import { authenticatedSessions, instant, isLive } from './schema.ts'
@@ -75,7 +76,7 @@ export async function createSession(db: Db, values: {
   const { replaces, ...row } = values
   const insert = db.insert(authenticatedSessions).values({ ...row, created: values.loginTime })
     .returning({ id: authenticatedSessions.id }).getSQL()
-  const rows = rowsOf<{ id: string; notifications: string[] }>(await db.execute(sql`with ended as (
+  const rows = rowsOf<{ id: string; notifications: string[] }>(await executeKept(db, sql`with ended as (
       delete from ${authenticatedSessions} where ${authenticatedSessions.sessionKeyHash} = ${replaces ?? null}
         and ${authenticatedSessions.userId} <> ${values.userId} and ${isLive(authenticatedSessions, values.loginTime)}
       returning id, user_id, session_key_hash, origin)

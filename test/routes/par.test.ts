@@ -246,11 +246,19 @@ describe('authorize with a pushed request (RFC 9126 §4)', () => {
   it('issues exactly one code when the same request_uri is used concurrently', async () => {
     const requestUri = await pushed(app)
     const answers = await Promise.all([agent.get(byReference(app, requestUri)), agent.get(byReference(app, requestUri))])
-    // Both read the request in their first statement; the issuing statement lets only one of them consume it, and
-    // the other's redirect URI is verified (the pushed one), so it is told there.
-    const errors = answers.map((r) => location(r).searchParams.get('error')).sort()
-    expect(errors).toEqual(['invalid_request_uri', null])
-    expect(answers.map((r) => location(r).searchParams.has('code')).sort()).toEqual([false, true])
+    const redirected = answers.filter((r) => r.status === 302)
+    const winner = redirected.find((r) => location(r).searchParams.has('code'))
+    expect(winner).toBeDefined()
+    const loser = answers.find((r) => r !== winner)!
+    if (loser.status === 302) {
+      // Both read the request in their first statement; the issuing statement let only the winner consume it, and
+      // the loser's redirect URI is verified (the pushed one), so it is told there.
+      expect(location(loser).searchParams.get('error')).toBe('invalid_request_uri')
+      expect(location(loser).searchParams.has('code')).toBe(false)
+    } else {
+      // The loser read it after the winner had consumed it (the order a busy machine can give): the page.
+      await expectRequestUriPage(loser)
+    }
   })
 })
 

@@ -1,0 +1,67 @@
+import { sql, type SQL } from 'drizzle-orm'
+import { PgDialect } from 'drizzle-orm/pg-core'
+import type { Db } from './client.ts'
+import { sqlState } from './errors.ts'
+import { KEPT_STATEMENTS } from './kept-statements.table.ts'
+
+/**
+ * Statements whose plans the database keeps. Neon's HTTP endpoint sends every statement unnamed, so Postgres
+ * parses and plans each one afresh: for the first statement of a client-authenticated request (the provider
+ * bundle, the artefact and the attempt reservation, src/db/client-load.ts) that is about 1 ms of its 3, on every
+ * request. A PL/pgSQL function keeps the plans of its statements for the life of its connection, and Neon's
+ * endpoint keeps its connections, so each such statement shape is also a function `edge_kept_<key>` whose body
+ * is exactly its text (created by a migration, `npm run db:kept`): the request then sends
+ * `select * from edge_kept_<key>($1, ...)` with the same parameters, which is parsed and planned in a few
+ * hundredths of a millisecond. The same answer, rows and errors (SQLSTATEs) alike, on every driver.
+ *
+ * `<key>` is a 64-bit hash of the statement's text as drizzle renders it (values are parameters, so one key per
+ * shape). A text whose key the table below lacks (a shape no migration made, or code changed since) runs as
+ * itself; so does one whose function is missing (the Worker deployed before the migration, or after a newer
+ * one dropped it), after one refused call.
+ */
+const dialect = new PgDialect()
+
+/** A 64-bit FNV-1a-style hash of `text` (two 32-bit lanes), as 16 hex digits. */
+export function statementKey(text: string): string {
+  let a = 0x811c9dc5
+  let b = 0x27d4eb2f
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    a = Math.imul(a ^ c, 0x01000193)
+    b = Math.imul(b ^ c, 0x5bd1e995)
+    b ^= b >>> 15
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0')
+}
+
+export const keptFunctionName = (key: string): string => `edge_kept_${key}`
+
+let kept: ReadonlySet<string> = KEPT_STATEMENTS
+let recorder: ((text: string) => void) | undefined
+
+/**
+ * For `npm run db:kept` and its test: which keys have functions (`keys`), and a `record` hook that sees the
+ * text of every statement offered for keeping. `reset` puts back the generated table and no hook.
+ */
+export function configureKeptStatements(options: { keys?: ReadonlySet<string>; record?: (text: string) => void } | 'reset'):
+  void {
+  kept = options === 'reset' ? KEPT_STATEMENTS : options.keys ?? kept
+  recorder = options === 'reset' ? undefined : options.record
+}
+
+/** `db.execute(query)`, through its kept function when there is one. */
+export async function executeKept(db: Db, query: SQL): Promise<unknown> {
+  const { sql: text, params } = dialect.sqlToQuery(query)
+  recorder?.(text)
+  const key = statementKey(text)
+  if (!kept.has(key)) return db.execute(query)
+  const args = sql.join(params.map((p) => sql`${p}`), sql`, `)
+  try {
+    return await db.execute(sql`select * from ${sql.identifier(keptFunctionName(key))}(${args})`)
+  } catch (err) {
+    // 42883 undefined_function: this database has no such function (yet, or any more). A call that failed
+    // inside the function rolled back whatever it did, so running the statement itself is safe either way.
+    if (sqlState(err) === '42883') return db.execute(query)
+    throw err
+  }
+}

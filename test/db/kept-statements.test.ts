@@ -1,0 +1,78 @@
+import { sql } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { rowsOf } from '../../src/db/client.ts'
+import { configureKeptStatements, keptFunctionName, statementKey } from '../../src/db/kept-statements.ts'
+import { KEPT_STATEMENTS } from '../../src/db/kept-statements.table.ts'
+import { keptFunctions, recordKeptTexts } from '../../scripts/kept-statements.ts'
+import { createTestContext, type TestContext } from '../support/app.ts'
+import { runKeptFlows } from '../support/kept-flows.ts'
+
+// src/db/kept-statements.ts: the hot statements run as PL/pgSQL functions whose bodies are their exact texts.
+let t: TestContext
+/** The texts the hot requests offer for keeping that can be functions, by key. */
+let recorded: Map<string, string>
+
+beforeAll(async () => {
+  const texts = await recordKeptTexts()
+  const keys = new Set((await keptFunctions(texts)).keys())
+  recorded = new Map([...texts].filter(([key]) => keys.has(key)))
+  t = await createTestContext()
+}, 60_000)
+afterAll(() => t.close())
+
+const KEPT_CALL = /^select \* from "edge_kept_([0-9a-f]{16})"\(/
+
+describe('the table and the migration', () => {
+  it('has a function for every statement the hot requests offer, and no other (else run npm run db:kept)', () => {
+    expect(recorded.size).toBeGreaterThanOrEqual(8)
+    expect([...KEPT_STATEMENTS].sort()).toEqual([...recorded.keys()].sort())
+  })
+
+  it('each function, as migrated, runs exactly the statement its key names', async () => {
+    for (const [key, text] of recorded) {
+      expect(statementKey(text)).toBe(key)
+      const rows = rowsOf<{ body: string }>(await t.db.execute(sql`select prosrc as body from pg_proc
+        where proname = ${keptFunctionName(key)}`))
+      expect(rows).toHaveLength(1)
+      expect(rows[0]!.body).toBe(`\n#variable_conflict use_column\nbegin\nreturn query ${text};\nend\n`)
+    }
+  })
+})
+
+describe('at run time', () => {
+  it('sends the hot requests\' first statements as calls of their functions, with the same answers', async () => {
+    t.counter.reset()
+    await runKeptFlows(t) // throws on any answer but 200
+    const calls = t.counter.statements.map((s) => KEPT_CALL.exec(s)?.[1]).filter((k) => k !== undefined)
+    expect(new Set(calls)).toEqual(KEPT_STATEMENTS)
+    expect(t.counter.statements.filter((s) => s.startsWith('with provider as'))).toEqual([])
+  })
+
+  it('runs the statement itself when the database lacks the function (deployed before the migration)', async () => {
+    const [victim] = [...KEPT_STATEMENTS]
+    const text = recorded.get(victim!)!
+    const types = rowsOf<{ args: string }>(await t.db.execute(sql`select pg_get_function_identity_arguments(oid) as args
+      from pg_proc where proname = ${keptFunctionName(victim!)}`))[0]!.args
+    await t.db.execute(sql.raw(`alter function "${keptFunctionName(victim!)}"(${types}) rename to edge_kept_parked`))
+    try {
+      t.counter.reset()
+      await runKeptFlows(t, 'kept-missing')
+      const i = t.counter.statements.findIndex((s) => KEPT_CALL.exec(s)?.[1] === victim)
+      expect(i).toBeGreaterThanOrEqual(0)
+      expect(t.counter.statements[i + 1]).toBe(text) // the refused call, then the statement itself
+    } finally {
+      await t.db.execute(sql.raw(`alter function edge_kept_parked(${types}) rename to "${keptFunctionName(victim!)}"`))
+    }
+  })
+
+  it('runs every statement as itself when no key is kept', async () => {
+    configureKeptStatements({ keys: new Set() })
+    try {
+      t.counter.reset()
+      await runKeptFlows(t, 'kept-none')
+      expect(t.counter.statements.some((s) => KEPT_CALL.test(s))).toBe(false)
+    } finally {
+      configureKeptStatements('reset')
+    }
+  })
+})
