@@ -146,6 +146,28 @@ return query
 end
 $kept$;
 --> statement-breakpoint
+create function "edge_kept_51ca92513dff475c"(text, text, timestamp with time zone) returns table("provider" json, "application" json, "signing_key" json, "encryption_key" json, "scope_mappings" json, "session" json, "pushed" jsonb)
+  language plpgsql as $kept$
+#variable_conflict use_column
+begin
+return query with provider as (select * from "oauth2_providers" where client_id = $1::text) select (select row_to_json(provider) from provider) as provider,
+  (select row_to_json(a) from "applications" a, provider where a.provider_id = provider.id) as application,
+  (select row_to_json(k) from "key_pairs" k, provider where k.id = provider.signing_key_id) as signing_key,
+  (select row_to_json(k) from "key_pairs" k, provider where k.id = provider.encryption_key_id) as encryption_key,
+  (select coalesce(json_agg(row_to_json(m)), '[]'::json) from "scope_mappings" m
+    join "oauth2_provider_scope_mappings" pm on pm.scope_mapping_id = m.id join provider on provider.id = pm.provider_id)
+    as scope_mappings, (select json_build_object('id', s.id, 'loginTime', s.login_time, 'amr', s.amr,
+      'user', (select json_build_object(
+      'id', u.id, 'uuid', u.uuid, 'username', u.username, 'name', u.name, 'email', u.email,
+      'isActive', u.is_active, 'type', u.type, 'attributes', u.attributes,
+      'groups', coalesce((select json_agg(json_build_object('id', g.id, 'name', g.name) order by g.name)
+        from group_memberships m join groups g on g.id = m.group_id where m.user_id = u.id), '[]'::json))
+    from users u where u.id = s.user_id))
+    from authenticated_sessions s where s.session_key_hash = $2
+      and (not s.expiring or s.expires > $3::timestamptz)) as session, null::jsonb as pushed;
+end
+$kept$;
+--> statement-breakpoint
 create function "edge_kept_60e7aa7dca48a979"(text, text, timestamp with time zone, text, timestamp with time zone, text, timestamp with time zone, text, timestamp with time zone, timestamp with time zone, integer, integer, integer, text, timestamp with time zone, timestamp with time zone, integer, text, timestamp with time zone) returns table("provider" json, "application" json, "signing_key" json, "encryption_key" json, "scope_mappings" json, "grant" json, "attempt_pair" integer, "attempt_address" integer, "attempt_before" json, "counters_only_commit" text)
   language plpgsql as $kept$
 #variable_conflict use_column

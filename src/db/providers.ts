@@ -1,7 +1,9 @@
 import { eq, inArray, sql } from 'drizzle-orm'
 import { activeSession, sessionJson, type ActiveSession } from './sessions.ts'
-import type { Db } from './client.ts'
+import { rowsOf, type Db } from './client.ts'
+import { executeKept } from './kept-statements.ts'
 import { preparedOnce, slot } from './prepared.ts'
+import { bundleColumns, bundleOfRow, providerCte, type BundleRow } from './provider-row.ts'
 import { pushedParametersQuery, type PushedRequest } from './pushed-requests.ts'
 import { applications, providers, type keyPairs, type scopeMappings } from './schema.ts'
 
@@ -98,24 +100,19 @@ export async function loadProviderAndSession(db: Db, clientId: string, sessionKe
   if (sessionKeyHash === null && pushedHash === null) {
     return { bundle: await loadProviderByClientId(db, clientId), session: undefined, pushed: null }
   }
-  // One prepared statement per combination of what was sent (a cookie, a pushed request).
-  const withSession = sessionKeyHash !== null
-  const withPushed = pushedHash !== null
-  const row = await preparedOnce(db, `provider_and_session_${Number(withSession)}${Number(withPushed)}`,
-    (name) => db.query.providers.findFirst({
-      where: eq(providers.clientId, slot('clientId')),
-      with: { ...withKeysAndMappings, application: true },
-      extras: (p) => ({
-        session: (withSession ? sessionJson(slot('sessionKeyHash'), slot('now')) : sql`null`).as('session'),
-        pushed: (withPushed ? sql`(${pushedParametersQuery(db, slot('pushedHash'), p.id, slot('now'))})` : sql`null`)
-          .as('pushed'),
-      }),
-    }).prepare(name)).execute({ clientId, sessionKeyHash, pushedHash, now: now.toISOString() })
-  if (!row) return { bundle: null, session: undefined, pushed: null }
-  const { application, session, pushed, ...provider } = row
-  return { bundle: toBundle(provider as LoadedProvider, application ?? null),
+  // Raw SQL in the shape of statement 1 of client requests (src/db/provider-row.ts), so that its plan is kept
+  // (src/db/kept-statements.ts): one shape per combination of what was sent (a cookie, a pushed request).
+  const session = sessionKeyHash === null ? sql`null::json` : sessionJson(sessionKeyHash, now)
+  const pushed = pushedHash === null ? sql`null::jsonb`
+    : sql`(select (${pushedParametersQuery(db, pushedHash, sql.raw('provider.id'), now)}) from provider)`
+  const [row] = rowsOf<BundleRow & { session: unknown; pushed: unknown }>(await executeKept(db,
+    sql`with ${providerCte(clientId)} select ${bundleColumns}, ${session} as session, ${pushed} as pushed`))
+  const bundle = bundleOfRow(row)
+  if (!bundle || !row) return { bundle: null, session: undefined, pushed: null }
+  return { bundle,
     session: sessionKeyHash === null ? undefined
-      : activeSession(session as Parameters<typeof activeSession>[0], sessionKeyHash),
-    pushed: pushedHash === null || pushed === null || pushed === undefined ? null
-      : { hash: pushedHash, providerId: provider.id, parameters: pushed as Record<string, string | string[]> } }
+      : activeSession(row.session as Parameters<typeof activeSession>[0], sessionKeyHash),
+    pushed: pushedHash === null || row.pushed === null || row.pushed === undefined ? null
+      : { hash: pushedHash, providerId: bundle.provider.id,
+        parameters: row.pushed as Record<string, string | string[]> } }
 }

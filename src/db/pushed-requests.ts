@@ -46,7 +46,8 @@ export async function storePushedRequest(db: Db, values: {
  * them in its first statement with the client and the session (a query builder: drizzle's relational `extras`
  * rewrite the columns of plain `sql`).
  */
-export function pushedParametersQuery(db: Db, hash: Bound<string>, providerId: PgColumn, now: Bound<Date>): SQLWrapper {
+export function pushedParametersQuery(db: Db, hash: Bound<string>, providerId: PgColumn | SQL, now: Bound<Date>):
+  SQLWrapper {
   return db.select({ parameters: par.parameters }).from(par)
     .where(and(eq(par.requestUriHash, hash), eq(par.providerId, providerId), isLive(par, now)))
 }
