@@ -33,6 +33,14 @@ export async function recordKeptTexts(): Promise<Map<string, string>> {
 }
 
 /**
+ * The PL/pgSQL body of the kept function of `text` (what `pg_proc.prosrc` holds). `use_column`: the result
+ * columns are also PL/pgSQL variables of the same names, and inside the body a name means the column, as in the
+ * statement run by itself.
+ */
+export const keptFunctionBody = (text: string): string =>
+  `\n#variable_conflict use_column\nbegin\nreturn query ${text};\nend\n`
+
+/**
  * By key, the `create function` of each text that can be one, its types as PostgreSQL infers them for the
  * statement itself.
  */
@@ -54,15 +62,8 @@ export async function keptFunctions(texts: ReadonlyMap<string, string>): Promise
         continue
       }
       const columns = names.map((name, i) => `"${name.replace(/"/g, '""')}" ${types[i]}`)
-      // `use_column`: the result columns are also PL/pgSQL variables of the same names, and inside the body a
-      // name means the column, as in the statement run by itself.
       out.set(key, `create function "${keptFunctionName(key)}"(${params.join(', ')}) returns table(${columns.join(', ')})
-  language plpgsql as $kept$
-#variable_conflict use_column
-begin
-return query ${text};
-end
-$kept$;`)
+  language plpgsql as $kept$${keptFunctionBody(text)}$kept$;`)
     }
     return out
   } finally {

@@ -36,6 +36,10 @@ export function statementKey(text: string): string {
 
 export const keptFunctionName = (key: string): string => `edge_kept_${key}`
 
+/** The key of the kept function `statement` calls (as {@link executeKept} sends it), or null. */
+export const keptCallKey = (statement: string): string | null =>
+  /^select \* from "edge_kept_([0-9a-f]{16})"\(/.exec(statement)?.[1] ?? null
+
 let kept: ReadonlySet<string> = KEPT_STATEMENTS
 let recorder: ((text: string) => void) | undefined
 
@@ -43,8 +47,9 @@ let recorder: ((text: string) => void) | undefined
  * For `npm run db:kept` and its test: which keys have functions (`keys`), and a `record` hook that sees the
  * text of every statement offered for keeping. `reset` puts back the generated table and no hook.
  */
-export function configureKeptStatements(options: { keys?: ReadonlySet<string>; record?: (text: string) => void } | 'reset'):
-  void {
+export function configureKeptStatements(
+  options: { keys?: ReadonlySet<string>; record?: (text: string) => void } | 'reset',
+): void {
   kept = options === 'reset' ? KEPT_STATEMENTS : options.keys ?? kept
   recorder = options === 'reset' ? undefined : options.record
 }

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { COUNTERS_ONLY_COMMIT } from '../../src/db/async-commit.ts'
 import { rowsOf } from '../../src/db/client.ts'
+import { keptCallKey, keptFunctionName } from '../../src/db/kept-statements.ts'
 import { createTestContext, type TestContext } from '../support/app.ts'
 import { TestAgent } from '../support/browser-forms.ts'
 import { createUserWithPassword, PASSWORD, type User } from '../support/fixtures.ts'
@@ -47,11 +48,12 @@ describe('the mechanism', () => {
 async function statementsOf(run: () => Promise<unknown>): Promise<{ statements: string[]; kept: number }> {
   await run()
   const sent = [...t.counter.statements]
-  const kept = sent.filter((s) => s.startsWith('select * from "edge_kept_')).length
+  const kept = sent.filter((s) => keptCallKey(s) !== null).length
   return { kept, statements: await Promise.all(sent.map(async (s) => {
-    const name = /^select \* from "(edge_kept_[0-9a-f]{16})"\(/.exec(s)?.[1]
-    if (!name) return s
-    return rowsOf<{ body: string }>(await t.db.execute(sql`select prosrc as body from pg_proc where proname = ${name}`))[0]!.body
+    const key = keptCallKey(s)
+    if (key === null) return s
+    return rowsOf<{ body: string }>(await t.db.execute(sql`select prosrc as body from pg_proc
+      where proname = ${keptFunctionName(key)}`))[0]!.body
   })) }
 }
 

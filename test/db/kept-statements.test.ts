@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rowsOf } from '../../src/db/client.ts'
-import { configureKeptStatements, keptFunctionName, statementKey } from '../../src/db/kept-statements.ts'
+import { configureKeptStatements, keptCallKey, keptFunctionName, statementKey } from '../../src/db/kept-statements.ts'
 import { KEPT_STATEMENTS } from '../../src/db/kept-statements.table.ts'
-import { keptFunctions, recordKeptTexts } from '../../scripts/kept-statements.ts'
+import { keptFunctionBody, keptFunctions, recordKeptTexts } from '../../scripts/kept-statements.ts'
 import { createTestContext, type TestContext } from '../support/app.ts'
 import { runKeptFlows } from '../support/kept-flows.ts'
 
@@ -20,8 +20,6 @@ beforeAll(async () => {
 }, 60_000)
 afterAll(() => t.close())
 
-const KEPT_CALL = /^select \* from "edge_kept_([0-9a-f]{16})"\(/
-
 describe('the table and the migration', () => {
   it('has a function for every statement the hot requests offer, and no other (else run npm run db:kept)', () => {
     expect(recorded.size).toBeGreaterThanOrEqual(8)
@@ -34,7 +32,7 @@ describe('the table and the migration', () => {
       const rows = rowsOf<{ body: string }>(await t.db.execute(sql`select prosrc as body from pg_proc
         where proname = ${keptFunctionName(key)}`))
       expect(rows).toHaveLength(1)
-      expect(rows[0]!.body).toBe(`\n#variable_conflict use_column\nbegin\nreturn query ${text};\nend\n`)
+      expect(rows[0]!.body).toBe(keptFunctionBody(text))
     }
   })
 })
@@ -43,7 +41,7 @@ describe('at run time', () => {
   it('sends the hot requests\' first statements as calls of their functions, with the same answers', async () => {
     t.counter.reset()
     await runKeptFlows(t) // throws on any answer but 200
-    const calls = t.counter.statements.map((s) => KEPT_CALL.exec(s)?.[1]).filter((k) => k !== undefined)
+    const calls = t.counter.statements.map(keptCallKey).filter((k) => k !== null)
     expect(new Set(calls)).toEqual(KEPT_STATEMENTS)
     expect(t.counter.statements.filter((s) => s.startsWith('with provider as'))).toEqual([])
   })
@@ -57,7 +55,7 @@ describe('at run time', () => {
     try {
       t.counter.reset()
       await runKeptFlows(t, 'kept-missing')
-      const i = t.counter.statements.findIndex((s) => KEPT_CALL.exec(s)?.[1] === victim)
+      const i = t.counter.statements.findIndex((s) => keptCallKey(s) === victim)
       expect(i).toBeGreaterThanOrEqual(0)
       expect(t.counter.statements[i + 1]).toBe(text) // the refused call, then the statement itself
     } finally {
@@ -70,7 +68,7 @@ describe('at run time', () => {
     try {
       t.counter.reset()
       await runKeptFlows(t, 'kept-none')
-      expect(t.counter.statements.some((s) => KEPT_CALL.test(s))).toBe(false)
+      expect(t.counter.statements.some((s) => keptCallKey(s) !== null)).toBe(false)
     } finally {
       configureKeptStatements('reset')
     }
