@@ -1,7 +1,8 @@
 /**
  * `npm run bench:edge`: what each request costs when the database is far away. The Worker runs in workerd (the
- * bundle `wrangler deploy` builds, served by Miniflare with nothing in front: scripts/bench-worker.ts; `--runner
- * wrangler-dev` puts wrangler's development proxy in front), the database is the embedded PostgreSQL behind the
+ * bundle `wrangler deploy` builds, served by workerd alone with nothing in front: scripts/bench-worker.ts;
+ * `--runner miniflare` puts Miniflare's entry Worker in front, `--runner wrangler-dev` wrangler's development
+ * proxy as well), the database is the embedded PostgreSQL behind the
  * local endpoint of Neon's HTTP protocol, which delays every statement or batch by the round-trip time (`--rtt`,
  * default 50 ms). Per request type it prints the statements counted at the endpoint, the median and p95 latency
  * over `--requests` requests (default 20, after `--warmup` untimed ones), latency ÷ RTT, whether the goal holds (at
@@ -48,16 +49,19 @@ const RTT = Number(args.rtt)
 const N = Math.max(1, Number(args.requests))
 const WARMUP = Math.max(0, Number(args.warmup))
 const RUNNER = args.runner as Runner
-if (!['workerd', 'wrangler-dev', 'node'].includes(RUNNER)) throw new Error('--runner: workerd, wrangler-dev or node')
+if (!['workerd', 'miniflare', 'wrangler-dev', 'node'].includes(RUNNER)) {
+  throw new Error('--runner: workerd, miniflare, wrangler-dev or node')
+}
 const ADMIN_TOKEN = 'bench-admin-token-0123456789'
 const REDIRECT = 'https://rp.bench/callback'
 
-/** A browser's cookie jar over fetch, redirects left to the caller. */
+/** A browser's cookie jar over fetch, redirects left to the caller; `edgeHeaders` go on every request. */
 class Agent {
   readonly cookies = new Map<string, string>()
-  constructor(readonly base: string) {}
+  constructor(readonly base: string, readonly edgeHeaders: Record<string, string>) {}
   async request(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers)
+    for (const [name, value] of Object.entries(this.edgeHeaders)) headers.set(name, value)
     if (this.cookies.size) headers.set('Cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '))
     const res = await benchFetch(`${this.base}${path}`, { ...init, headers })
     for (const line of res.headers.getSetCookie()) storeCookie(this.cookies, line)
@@ -150,7 +154,7 @@ async function main(): Promise<void> {
     }
     const client = clients[0]!
     await createUserWithPassword(api, 'bench-user')
-    const agent = new Agent(base)
+    const agent = new Agent(base, worker.edgeHeaders)
     const basic = `Basic ${btoa(`${client.client_id}:${client.client_secret}`)}`
     const token = (params: Record<string, string>) => agent.request('/application/o/token/', { method: 'POST',
       headers: { Authorization: basic }, body: new URLSearchParams(params) })
@@ -251,19 +255,23 @@ async function main(): Promise<void> {
       .catch((err) => console.log(`skipped: ${err.message}`))
 
     // The floor: the same round trips from a Worker that does nothing else (scripts/bench-worker.ts).
+    // Served as the Worker is, so that both pay the same for what is in front of them.
+    const floorRunner = RUNNER === 'workerd' && args.profile === undefined ? 'workerd' : 'miniflare'
     const floorWorker = await startFloorWorker({ DATABASE_URL: postgres.databaseUrl,
-      NEON_HTTP_ENDPOINT: postgres.neonHttp.url })
+      NEON_HTTP_ENDPOINT: postgres.neonHttp.url }, floorRunner)
     const floorRows: Row[] = []
     try {
       for (const statements of [0, 1, 2]) {
         floorRows.push(await measure(`floor: ${statements} × select 1`, async (i) => i,
-          (i) => benchFetch(`${floorWorker.url}/?statements=${statements}&i=${i}`)))
+          (i) => benchFetch(`${floorWorker.url}/?statements=${statements}&i=${i}`,
+            { headers: floorWorker.edgeHeaders })))
       }
     } finally {
       await floorWorker.stop()
     }
 
-    console.log(`\nbench:edge: the Worker in ${RUNNER}, database round trip ${RTT} ms, ${N} requests each after ${WARMUP} `
+    const servedBy = RUNNER === 'workerd' && args.profile !== undefined ? 'miniflare (for --profile)' : RUNNER
+    console.log(`\nbench:edge: the Worker in ${servedBy}, database round trip ${RTT} ms, ${N} requests each after ${WARMUP} `
       + `untimed ones; the user's password hashed with ${vars.PASSWORD_ITERATIONS} PBKDF2 iterations\n`)
     console.log('| request | statements | median ms | p95 ms | median ÷ RTT | goal ms (statements × RTT + 10) | within |'
       + ' over the floor | median ms beyond RTT: at the database | elsewhere (before / between / after the statements) | CPU ms: Worker (workerd) | endpoint + client |'

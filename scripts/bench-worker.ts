@@ -1,13 +1,16 @@
 /**
- * The Worker for `npm run bench:edge`, in workerd. By default the bundle `wrangler deploy` would upload
- * (`--dry-run --outdir`, minified as in wrangler.toml) served by Miniflare, wrangler's own workerd runner, with
- * nothing in front: a request goes from the client straight to the Worker, as it does at Cloudflare's edge.
- * `wrangler dev` (`--runner wrangler-dev`) puts its development proxy in front (a second workerd process that
- * forwards every request, for live reload and the inspector), which costs 3-4 ms a request on this machine: the
- * benchmark would measure the proxy, not the Worker.
+ * The Worker for `npm run bench:edge`, in workerd: the bundle `wrangler deploy` would upload (`--dry-run --outdir`,
+ * minified as in wrangler.toml). By default workerd serves it alone (`workerd serve` with a generated config:
+ * scripts/bench-worker.ts `viaWorkerd`), nothing in front: a request goes from the client straight to the Worker,
+ * as it does at Cloudflare's edge, and the client adds the header Cloudflare's front adds (`CF-Connecting-IP`).
+ * `--runner miniflare` serves it through Miniflare, whose entry Worker handles every request before the Worker
+ * does (about 0.7 ms a request on this machine); `--profile` uses it, for its inspector. `wrangler dev`
+ * (`--runner wrangler-dev`) puts its development proxy in front as well (a second workerd process that forwards
+ * every request, for live reload and the inspector), which costs 3-4 ms a request here.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,12 +21,19 @@ import WebSocket from 'ws'
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const WRANGLER = join(ROOT, 'node_modules/.bin/wrangler')
 const QUIET = { ...process.env, WRANGLER_SEND_METRICS: 'false' }
+/** The workerd binary Miniflare and wrangler run (the `workerd` package, their dependency, exports its path). */
+const WORKERD = (createRequire(import.meta.url)('workerd') as { default: string }).default
 
-export type Runner = 'workerd' | 'wrangler-dev' | 'node'
+export type Runner = 'workerd' | 'miniflare' | 'wrangler-dev' | 'node'
 
 export interface BenchWorker {
   /** `http://127.0.0.1:<port>`, no trailing slash. */
   url: string
+  /**
+   * Headers the client adds to every request: what Cloudflare's front would set (`CF-Connecting-IP`) where nothing
+   * in front of the Worker sets it (Miniflare's entry Worker and wrangler's proxy do).
+   */
+  edgeHeaders: Record<string, string>
   /** With `profile`: starts V8's CPU profiler in the Worker's isolate; the answer stops it and returns the profile. */
   profile?: () => Promise<() => Promise<unknown>>
   stop(): Promise<void>
@@ -75,14 +85,79 @@ async function waitUntilServing(url: string): Promise<void> {
   }
 }
 
-async function viaMiniflare(vars: Record<string, string>, profile: boolean): Promise<BenchWorker> {
+/** The bundle `wrangler deploy` would upload, in a new temporary directory; unminified for a profile (names). */
+async function buildBundle(profile: boolean): Promise<{ outdir: string; compatibilityDate: string }> {
   const outdir = await mkdtemp(join(tmpdir(), 'edge-oidc-bench-worker-'))
-  // A profile needs the functions' names: the same bundle, not minified.
   execFileSync(WRANGLER, ['deploy', '--dry-run', '--outdir', outdir, ...(profile ? ['--no-minify'] : [])],
     { cwd: ROOT, env: QUIET, stdio: ['ignore', 'ignore', 'inherit'] })
-  const inspectorPort = profile ? await freePort() : undefined
+  return { outdir, compatibilityDate: await compatibilityDate() }
+}
+
+/** wrangler.toml's `compatibility_date`, which `wrangler deploy` would deploy with. */
+async function compatibilityDate(): Promise<string> {
   const toml = await readFile(join(ROOT, 'wrangler.toml'), 'utf8')
-  const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1]
+  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1]
+  if (!date) throw new Error('wrangler.toml has no compatibility_date')
+  return date
+}
+
+/** The address Cloudflare's front puts in `CF-Connecting-IP`: the client's, here loopback. */
+const CLIENT_ADDRESS = { 'CF-Connecting-IP': '127.0.0.1' }
+
+/**
+ * `workerd serve` with a config of our own (Cap'n Proto text, as the workerd README writes them): one Worker,
+ * `worker.js` in `dir` as its only module, `vars` as text bindings, its subrequests through a network service that
+ * may reach loopback (where the endpoint is), listening on `127.0.0.1:<port>`. Its log lines are dropped, its
+ * errors (stderr) shown.
+ */
+async function serveWithWorkerd(dir: string, compatibilityDate: string, vars: Record<string, string>): Promise<BenchWorker> {
+  const port = await freePort()
+  const text = (value: string) => JSON.stringify(value) // a Cap'n Proto text literal, for these ASCII values
+  await writeFile(join(dir, 'bench.capnp'), `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "worker", worker = .worker),
+    (name = "loopback", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [(name = "http", address = ${text(`127.0.0.1:${port}`)}, http = (), service = "worker")],
+);
+const worker :Workerd.Worker = (
+  modules = [(name = "worker.js", esModule = embed "worker.js")],
+  compatibilityDate = ${text(compatibilityDate)},
+  bindings = [${Object.entries(vars).map(([name, value]) => `(name = ${text(name)}, text = ${text(value)})`).join(', ')}],
+  globalOutbound = "loopback",
+);
+`)
+  const workerd = spawn(WORKERD, ['serve', join(dir, 'bench.capnp')], { stdio: ['ignore', 'ignore', 'inherit'] })
+  const exited = new Promise<void>((resolve) => workerd.once('exit', () => resolve()))
+  const stop = async () => {
+    workerd.kill('SIGTERM')
+    await exited
+  }
+  const url = `http://127.0.0.1:${port}`
+  await waitUntilServing(url).catch(async (err: unknown) => {
+    await stop()
+    throw err
+  })
+  return { url, edgeHeaders: CLIENT_ADDRESS, stop }
+}
+
+async function viaWorkerd(vars: Record<string, string>): Promise<BenchWorker> {
+  const { outdir, compatibilityDate } = await buildBundle(false)
+  const worker = await serveWithWorkerd(outdir, compatibilityDate, vars).catch(async (err: unknown) => {
+    await rm(outdir, { recursive: true, force: true })
+    throw err
+  })
+  return { ...worker, async stop() {
+    await worker.stop()
+    await rm(outdir, { recursive: true, force: true })
+  } }
+}
+
+async function viaMiniflare(vars: Record<string, string>, profile: boolean): Promise<BenchWorker> {
+  // A profile needs the functions' names: the same bundle, not minified.
+  const { outdir, compatibilityDate } = await buildBundle(profile)
+  const inspectorPort = profile ? await freePort() : undefined
   const mf = new Miniflare({ modules: true, modulesRoot: outdir, scriptPath: join(outdir, 'worker.js'),
     compatibilityDate, bindings: vars, host: '127.0.0.1', port: await freePort(),
     ...(inspectorPort !== undefined && { inspectorPort }),
@@ -95,7 +170,8 @@ async function viaMiniflare(vars: Record<string, string>, profile: boolean): Pro
   const url = (await mf.ready).origin
   await waitUntilServing(url)
   const session = inspectorPort === undefined ? undefined : await devtools(inspectorPort)
-  return { url, ...(session && { profile: () => session.start() }), async stop() {
+  // Miniflare's entry Worker sets CF-Connecting-IP itself.
+  return { url, edgeHeaders: {}, ...(session && { profile: () => session.start() }), async stop() {
     session?.close()
     await mf.dispose()
     await rm(outdir, { recursive: true, force: true })
@@ -117,7 +193,7 @@ async function viaWranglerDev(vars: Record<string, string>): Promise<BenchWorker
     await stop()
     throw err
   })
-  return { url, stop }
+  return { url, edgeHeaders: {}, stop }
 }
 
 /**
@@ -141,7 +217,7 @@ async function inNode(vars: Record<string, string>, profile: boolean): Promise<B
     fetch: (request: Request) => worker.fetch(request as never, vars as never, ctx as never) as unknown as Promise<Response> })
   const url = `http://127.0.0.1:${port}`
   await waitUntilServing(url)
-  return { url, ...(session && { profile: async () => {
+  return { url, edgeHeaders: CLIENT_ADDRESS, ...(session && { profile: async () => {
     await session.post('Profiler.start')
     return async () => (await session.post('Profiler.stop')).profile
   } }), stop: () => new Promise<void>((resolve) => server.close(() => resolve())) }
@@ -165,16 +241,28 @@ const FLOOR_WORKER = `export default { async fetch(request, env) {
   return new Response('ok')
 } }`
 
-export async function startFloorWorker(vars: { DATABASE_URL: string; NEON_HTTP_ENDPOINT: string }): Promise<BenchWorker> {
+/** The floor Worker, served as the Worker is (`runner`: workerd alone, or Miniflare). */
+export async function startFloorWorker(vars: { DATABASE_URL: string; NEON_HTTP_ENDPOINT: string },
+  runner: Runner = 'workerd'): Promise<BenchWorker> {
+  if (runner === 'workerd') {
+    const dir = await mkdtemp(join(tmpdir(), 'edge-oidc-bench-floor-'))
+    await writeFile(join(dir, 'worker.js'), FLOOR_WORKER)
+    const worker = await serveWithWorkerd(dir, await compatibilityDate(), vars)
+    return { ...worker, async stop() {
+      await worker.stop()
+      await rm(dir, { recursive: true, force: true })
+    } }
+  }
   const mf = new Miniflare({ modules: true, script: FLOOR_WORKER, bindings: vars, host: '127.0.0.1',
     port: await freePort(), logRequests: false, handleStructuredLogs: () => {} })
   const url = (await mf.ready).origin
   await waitUntilServing(url)
-  return { url, stop: () => mf.dispose() }
+  return { url, edgeHeaders: {}, stop: () => mf.dispose() }
 }
 
 /** Start the Worker with `vars` as its environment; `profile` opens its isolate's inspector (not wrangler-dev). */
 export function startWorker(vars: Record<string, string>, runner: Runner = 'workerd', profile = false): Promise<BenchWorker> {
   if (runner === 'node') return inNode(vars, profile)
-  return runner === 'wrangler-dev' ? viaWranglerDev(vars) : viaMiniflare(vars, profile)
+  if (runner === 'wrangler-dev') return viaWranglerDev(vars)
+  return runner === 'miniflare' || profile ? viaMiniflare(vars, profile) : viaWorkerd(vars)
 }
