@@ -42,10 +42,17 @@ export function base64Decode(input: string): Uint8Array<ArrayBuffer> {
   return bytes
 }
 
-/** Lowercase hex, optionally separated (`aa:bb:…` for certificate fingerprints). */
+const HEX_BYTES = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'))
+
+/**
+ * Lowercase hex, optionally separated (`aa:bb:…` for certificate fingerprints). Every stored hash passes here,
+ * several per request: a loop over a table of the 256 byte values, not a closure and a `padStart` per byte.
+ */
 export function hex(input: Uint8Array | ArrayBuffer, separator = ''): string {
   const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(separator)
+  let out = ''
+  for (let i = 0; i < bytes.length; i++) out += (i > 0 ? separator : '') + HEX_BYTES[bytes[i]!]!
+  return out
 }
 
 /** RFC 7468 §2: PEM with 64-character lines and a trailing newline (as OpenSSL writes it). */

@@ -1,4 +1,4 @@
-import { sql, type SQL } from 'drizzle-orm'
+import { Param, SQL, StringChunk } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import type { Db } from './client.ts'
 import { sqlState } from './errors.ts'
@@ -54,15 +54,41 @@ export function configureKeptStatements(
   recorder = options === 'reset' ? undefined : options.record
 }
 
+/** The keys of the texts seen lately: a request's statements are few shapes, each rendered anew every time. */
+const keys = new Map<string, string>()
+const KEYS_KEPT = 256
+
+function keyOf(text: string): string {
+  let key = keys.get(text)
+  if (key === undefined) {
+    if (keys.size >= KEYS_KEPT) keys.clear()
+    keys.set(text, key = statementKey(text))
+  }
+  return key
+}
+
+/**
+ * `select * from "edge_kept_<key>"($1, ...)` with `params`, as one flat list of chunks (its render is a single
+ * pass; nested `sql` fragments, one per parameter, cost a pass each).
+ */
+function keptCall(key: string, params: readonly unknown[]): SQL {
+  const chunks: Array<StringChunk | Param> = [new StringChunk(`select * from "${keptFunctionName(key)}"(`)]
+  params.forEach((value, i) => {
+    if (i > 0) chunks.push(new StringChunk(', '))
+    chunks.push(new Param(value))
+  })
+  chunks.push(new StringChunk(')'))
+  return new SQL(chunks)
+}
+
 /** `db.execute(query)`, through its kept function when there is one. */
 export async function executeKept(db: Db, query: SQL): Promise<unknown> {
   const { sql: text, params } = dialect.sqlToQuery(query)
   recorder?.(text)
-  const key = statementKey(text)
+  const key = keyOf(text)
   if (!kept.has(key)) return db.execute(query)
-  const args = sql.join(params.map((p) => sql`${p}`), sql`, `)
   try {
-    return await db.execute(sql`select * from ${sql.identifier(keptFunctionName(key))}(${args})`)
+    return await db.execute(keptCall(key, params))
   } catch (err) {
     // 42883 undefined_function: this database has no such function (yet, or any more). A call that failed
     // inside the function rolled back whatever it did, so running the statement itself is safe either way.
