@@ -36,6 +36,9 @@ const cases: Array<[string, string, () => RequestInit]> = [
   ['token: Basic with bad percent-encoding', '/application/o/token/', () => ({
     method: 'POST', headers: { Authorization: `Basic ${btoa('%E0%A4%A:%zz')}` }, body: new URLSearchParams({
       grant_type: 'refresh_token', refresh_token: 'x' }) })],
+  ['token: Basic that is not UTF-8', '/application/o/token/', () => ({
+    method: 'POST', headers: { Authorization: `Basic ${btoa('\xff\xfe:\xc3')}` }, body: new URLSearchParams({
+      grant_type: 'refresh_token', refresh_token: 'x' }) })],
   ['token: NUL in code', '/application/o/token/', () => form({ grant_type: 'authorization_code', client_id: '\u0000',
     code: '\u0000', redirect_uri: '\u0000', code_verifier: '\u0000' })],
   ['token: huge values', '/application/o/token/', () => form({ grant_type: 'refresh_token', client_id: long,

@@ -1,3 +1,4 @@
+import { base64Decode, fromUtf8 } from '../crypto/encoding.ts'
 import { constantTimeEqual } from '../crypto/hash.ts'
 import type { Secrets } from '../crypto/secret-box.ts'
 import type { ProviderBundle } from '../db/providers.ts'
@@ -17,8 +18,7 @@ const BASIC = /^Basic\s{1}.+$/
 
 function decodeBasic(header: string): { clientId: string; clientSecret: string } {
   try {
-    const binary = atob(header.split(/\s+/)[1] ?? '')
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)))
+    const text = fromUtf8(base64Decode(header.split(/\s+/)[1] ?? ''))
     const colon = text.indexOf(':')
     const [id, secret] = colon < 0 ? [text, ''] : [text.slice(0, colon), text.slice(colon + 1)]
     // RFC 6749 §2.3.1 form-encodes both parts; authentik `unquote`s them, so a raw `+` stays a `+`.
