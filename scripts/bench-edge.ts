@@ -23,7 +23,7 @@ import {
 import type { Visit } from '../test/support/neon-http.ts'
 import { startTestPostgres, type StatementPhase } from '../test/support/postgres.ts'
 import { benchFetch } from './bench-client.ts'
-import { startFloorWorker, startWorker, type Runner } from './bench-worker.ts'
+import { servingRunner, startFloorWorker, startWorker, type Runner } from './bench-worker.ts'
 import { idleWake } from './idle-wake.ts'
 import { descendants, processCpuMs } from './proc-cpu.ts'
 
@@ -52,6 +52,8 @@ const RUNNER = args.runner as Runner
 if (!['workerd', 'miniflare', 'wrangler-dev', 'node'].includes(RUNNER)) {
   throw new Error('--runner: workerd, miniflare, wrangler-dev or node')
 }
+/** What serves the Worker: `--runner`, except that a profile of workerd's needs Miniflare's inspector. */
+const SERVED_BY = servingRunner(RUNNER, args.profile !== undefined)
 const ADMIN_TOKEN = 'bench-admin-token-0123456789'
 const REDIRECT = 'https://rp.bench/callback'
 
@@ -256,9 +258,8 @@ async function main(): Promise<void> {
 
     // The floor: the same round trips from a Worker that does nothing else (scripts/bench-worker.ts).
     // Served as the Worker is, so that both pay the same for what is in front of them.
-    const floorRunner = RUNNER === 'workerd' && args.profile === undefined ? 'workerd' : 'miniflare'
     const floorWorker = await startFloorWorker({ DATABASE_URL: postgres.databaseUrl,
-      NEON_HTTP_ENDPOINT: postgres.neonHttp.url }, floorRunner)
+      NEON_HTTP_ENDPOINT: postgres.neonHttp.url }, SERVED_BY === 'workerd' ? 'workerd' : 'miniflare')
     const floorRows: Row[] = []
     try {
       for (const statements of [0, 1, 2]) {
@@ -270,7 +271,7 @@ async function main(): Promise<void> {
       await floorWorker.stop()
     }
 
-    const servedBy = RUNNER === 'workerd' && args.profile !== undefined ? 'miniflare (for --profile)' : RUNNER
+    const servedBy = SERVED_BY === RUNNER ? RUNNER : `${SERVED_BY} (for --profile)`
     console.log(`\nbench:edge: the Worker in ${servedBy}, database round trip ${RTT} ms, ${N} requests each after ${WARMUP} `
       + `untimed ones; the user's password hashed with ${vars.PASSWORD_ITERATIONS} PBKDF2 iterations\n`)
     console.log('| request | statements | median ms | p95 ms | median ÷ RTT | goal ms (statements × RTT + 10) | within |'

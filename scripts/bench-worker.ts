@@ -108,9 +108,10 @@ const CLIENT_ADDRESS = { 'CF-Connecting-IP': '127.0.0.1' }
  * `workerd serve` with a config of our own (Cap'n Proto text, as the workerd README writes them): one Worker,
  * `worker.js` in `dir` as its only module, `vars` as text bindings, its subrequests through a network service that
  * may reach loopback (where the endpoint is), listening on `127.0.0.1:<port>`. Its log lines are dropped, its
- * errors (stderr) shown.
+ * errors (stderr) shown. `dir` is a temporary directory it removes when it stops (or fails to start).
  */
 async function serveWithWorkerd(dir: string, compatibilityDate: string, vars: Record<string, string>): Promise<BenchWorker> {
+  const removeDir = () => rm(dir, { recursive: true, force: true })
   const port = await freePort()
   const text = (value: string) => JSON.stringify(value) // a Cap'n Proto text literal, for these ASCII values
   await writeFile(join(dir, 'bench.capnp'), `using Workerd = import "/workerd/workerd.capnp";
@@ -133,6 +134,7 @@ const worker :Workerd.Worker = (
   const stop = async () => {
     workerd.kill('SIGTERM')
     await exited
+    await removeDir()
   }
   const url = `http://127.0.0.1:${port}`
   await waitUntilServing(url).catch(async (err: unknown) => {
@@ -144,14 +146,7 @@ const worker :Workerd.Worker = (
 
 async function viaWorkerd(vars: Record<string, string>): Promise<BenchWorker> {
   const { outdir, compatibilityDate } = await buildBundle(false)
-  const worker = await serveWithWorkerd(outdir, compatibilityDate, vars).catch(async (err: unknown) => {
-    await rm(outdir, { recursive: true, force: true })
-    throw err
-  })
-  return { ...worker, async stop() {
-    await worker.stop()
-    await rm(outdir, { recursive: true, force: true })
-  } }
+  return serveWithWorkerd(outdir, compatibilityDate, vars)
 }
 
 async function viaMiniflare(vars: Record<string, string>, profile: boolean): Promise<BenchWorker> {
@@ -247,11 +242,7 @@ export async function startFloorWorker(vars: { DATABASE_URL: string; NEON_HTTP_E
   if (runner === 'workerd') {
     const dir = await mkdtemp(join(tmpdir(), 'edge-oidc-bench-floor-'))
     await writeFile(join(dir, 'worker.js'), FLOOR_WORKER)
-    const worker = await serveWithWorkerd(dir, await compatibilityDate(), vars)
-    return { ...worker, async stop() {
-      await worker.stop()
-      await rm(dir, { recursive: true, force: true })
-    } }
+    return serveWithWorkerd(dir, await compatibilityDate(), vars)
   }
   const mf = new Miniflare({ modules: true, script: FLOOR_WORKER, bindings: vars, host: '127.0.0.1',
     port: await freePort(), logRequests: false, handleStructuredLogs: () => {} })
@@ -260,9 +251,14 @@ export async function startFloorWorker(vars: { DATABASE_URL: string; NEON_HTTP_E
   return { url, edgeHeaders: {}, stop: () => mf.dispose() }
 }
 
+/** What serves the Worker for `runner`: workerd alone has no inspector, so a profile goes through Miniflare. */
+export const servingRunner = (runner: Runner, profile: boolean): Runner =>
+  runner === 'workerd' && profile ? 'miniflare' : runner
+
 /** Start the Worker with `vars` as its environment; `profile` opens its isolate's inspector (not wrangler-dev). */
 export function startWorker(vars: Record<string, string>, runner: Runner = 'workerd', profile = false): Promise<BenchWorker> {
-  if (runner === 'node') return inNode(vars, profile)
-  if (runner === 'wrangler-dev') return viaWranglerDev(vars)
-  return runner === 'miniflare' || profile ? viaMiniflare(vars, profile) : viaWorkerd(vars)
+  const serving = servingRunner(runner, profile)
+  if (serving === 'node') return inNode(vars, profile)
+  if (serving === 'wrangler-dev') return viaWranglerDev(vars)
+  return serving === 'miniflare' ? viaMiniflare(vars, profile) : viaWorkerd(vars)
 }
