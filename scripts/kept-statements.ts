@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { SQL } from 'drizzle-orm'
 import { configureKeptStatements, keptFunctionName, statementKey } from '../src/db/kept-statements.ts'
 import { KEPT_STATEMENTS } from '../src/db/kept-statements.table.ts'
 import { openPglite } from '../src/db/pglite.ts'
@@ -18,10 +19,13 @@ import { runKeptFlows } from '../test/support/kept-flows.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
-/** The texts the kept flows offer for keeping, by key. */
-export async function recordKeptTexts(): Promise<Map<string, string>> {
+/** The texts the kept flows offer for keeping, by key; `statements`, if given, gets each statement offered. */
+export async function recordKeptTexts(statements?: SQL[]): Promise<Map<string, string>> {
   const texts = new Map<string, string>()
-  configureKeptStatements({ keys: new Set(), record: (text) => texts.set(statementKey(text), text) })
+  configureKeptStatements({ keys: new Set(), record: ({ sql: text }, query) => {
+    texts.set(statementKey(text), text)
+    statements?.push(query)
+  } })
   const t = await createTestContext()
   try {
     await runKeptFlows(t)

@@ -1,8 +1,8 @@
 import { Param, SQL, StringChunk } from 'drizzle-orm'
-import { PgDialect } from 'drizzle-orm/pg-core'
 import type { Db } from './client.ts'
 import { sqlState } from './errors.ts'
 import { KEPT_STATEMENTS } from './kept-statements.table.ts'
+import { renderQuery } from './render.ts'
 
 /**
  * Statements whose plans the database keeps. Neon's HTTP endpoint sends every statement unnamed, so Postgres
@@ -19,8 +19,6 @@ import { KEPT_STATEMENTS } from './kept-statements.table.ts'
  * itself; so does one whose function is missing (the Worker deployed before the migration, or after a newer
  * one dropped it), after one refused call.
  */
-const dialect = new PgDialect()
-
 /** A 64-bit FNV-1a-style hash of `text` (two 32-bit lanes), as 16 hex digits. */
 export function statementKey(text: string): string {
   let a = 0x811c9dc5
@@ -41,14 +39,16 @@ export const keptCallKey = (statement: string): string | null =>
   /^select \* from "edge_kept_([0-9a-f]{16})"\(/.exec(statement)?.[1] ?? null
 
 let kept: ReadonlySet<string> = KEPT_STATEMENTS
-let recorder: ((text: string) => void) | undefined
+/** Sees each statement offered for keeping: its text and parameters as rendered here, and the statement. */
+export type KeptRecorder = (rendered: { sql: string; params: unknown[] }, query: SQL) => void
+let recorder: KeptRecorder | undefined
 
 /**
- * For `npm run db:kept` and its test: which keys have functions (`keys`), and a `record` hook that sees the
- * text of every statement offered for keeping. `reset` puts back the generated table and no hook.
+ * For `npm run db:kept` and its test: which keys have functions (`keys`), and a `record` hook that sees every
+ * statement offered for keeping. `reset` puts back the generated table and no hook.
  */
 export function configureKeptStatements(
-  options: { keys?: ReadonlySet<string>; record?: (text: string) => void } | 'reset',
+  options: { keys?: ReadonlySet<string>; record?: KeptRecorder } | 'reset',
 ): void {
   kept = options === 'reset' ? KEPT_STATEMENTS : options.keys ?? kept
   recorder = options === 'reset' ? undefined : options.record
@@ -69,22 +69,24 @@ function keyOf(text: string): string {
 
 /**
  * `select * from "edge_kept_<key>"($1, ...)` with `params`, as one flat list of chunks (its render is a single
- * pass; nested `sql` fragments, one per parameter, cost a pass each).
+ * pass; nested `sql` fragments, one per parameter, cost a pass each). A primitive value is its own chunk, which
+ * drizzle knows for a parameter at a glance; anything else (an array would be a list) goes in a `Param`.
  */
 function keptCall(key: string, params: readonly unknown[]): SQL {
-  const chunks: Array<StringChunk | Param> = [new StringChunk(`select * from "${keptFunctionName(key)}"(`)]
+  const chunks: unknown[] = [new StringChunk(`select * from "${keptFunctionName(key)}"(`)]
   params.forEach((value, i) => {
     if (i > 0) chunks.push(new StringChunk(', '))
-    chunks.push(new Param(value))
+    chunks.push(value === null || typeof value !== 'object' ? value : new Param(value))
   })
   chunks.push(new StringChunk(')'))
-  return new SQL(chunks)
+  return new SQL(chunks as ConstructorParameters<typeof SQL>[0])
 }
 
 /** `db.execute(query)`, through its kept function when there is one. */
 export async function executeKept(db: Db, query: SQL): Promise<unknown> {
-  const { sql: text, params } = dialect.sqlToQuery(query)
-  recorder?.(text)
+  const rendered = renderQuery(query)
+  recorder?.(rendered, query)
+  const { sql: text, params } = rendered
   const key = keyOf(text)
   if (!kept.has(key)) return db.execute(query)
   try {

@@ -1,8 +1,10 @@
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
+import { PgDialect } from 'drizzle-orm/pg-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rowsOf } from '../../src/db/client.ts'
 import { configureKeptStatements, keptCallKey, keptFunctionName, statementKey } from '../../src/db/kept-statements.ts'
 import { KEPT_STATEMENTS } from '../../src/db/kept-statements.table.ts'
+import { renderFast } from '../../src/db/render.ts'
 import { keptFunctionBody, keptFunctions, recordKeptTexts } from '../../scripts/kept-statements.ts'
 import { createTestContext, type TestContext } from '../support/app.ts'
 import { runKeptFlows } from '../support/kept-flows.ts'
@@ -11,9 +13,11 @@ import { runKeptFlows } from '../support/kept-flows.ts'
 let t: TestContext
 /** The texts the hot requests offer for keeping that can be functions, by key. */
 let recorded: Map<string, string>
+/** Every statement the hot requests offered for keeping, as built. */
+const offered: SQL[] = []
 
 beforeAll(async () => {
-  const texts = await recordKeptTexts()
+  const texts = await recordKeptTexts(offered)
   const keys = new Set((await keptFunctions(texts)).keys())
   recorded = new Map([...texts].filter(([key]) => keys.has(key)))
   t = await createTestContext()
@@ -24,6 +28,15 @@ describe('the table and the migration', () => {
   it('has a function for every statement the hot requests offer, and no other (else run npm run db:kept)', () => {
     expect(recorded.size).toBeGreaterThanOrEqual(8)
     expect([...KEPT_STATEMENTS].sort()).toEqual([...recorded.keys()].sort())
+  })
+
+  it('renders every statement offered as drizzle does, without drizzle\'s render (the keys hash that text)', () => {
+    expect(offered.length).toBeGreaterThanOrEqual(recorded.size)
+    const dialect = new PgDialect()
+    for (const query of offered) {
+      const { sql: text, params } = dialect.sqlToQuery(query)
+      expect(renderFast(query)).toEqual({ sql: text, params })
+    }
   })
 
   it('each function, as migrated, runs exactly the statement its key names', async () => {
