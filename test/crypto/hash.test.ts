@@ -3,6 +3,7 @@ import { base64url } from 'jose'
 import {
   constantTimeEqual,
   constantTimeEqualBytes,
+  digest,
   leftHalfHash,
   sha256Base64url,
   sha256Hex,
@@ -17,6 +18,17 @@ describe('sha256', () => {
     const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'
     expect(await sha256Base64url(verifier)).toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM')
     expect(await sha256Base64url(new TextEncoder().encode(verifier))).toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM')
+  })
+})
+
+describe('digest', () => {
+  it('equals WebCrypto\'s digest for each hash, on empty and longer input', async () => {
+    for (const name of ['SHA-256', 'SHA-384', 'SHA-512'] as const) {
+      for (const bytes of [new Uint8Array(0), crypto.getRandomValues(new Uint8Array(1000))]) {
+        const expected = new Uint8Array(await crypto.subtle.digest(name, bytes))
+        expect(await digest(name, bytes)).toEqual(expected)
+      }
+    }
   })
 })
 
