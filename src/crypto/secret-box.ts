@@ -74,9 +74,10 @@ async function derive(secretKey: string): Promise<Secrets> {
   const idBits = new Uint8Array(await crypto.subtle.deriveBits(hkdf(INFO_INSTALL_ID), ikm, 128))
   const dpopNonceKey = await crypto.subtle.deriveKey(hkdf(INFO_DPOP_NONCE), ikm,
     { name: 'HMAC', hash: 'SHA-256', length: 256 }, false, ['sign'])
+  const opened = new Map<string, string>()
   return {
     seal: (plaintext) => seal(key, plaintext),
-    open: (sealed) => open(key, sealed),
+    open: (sealed) => openRemembered(key, opened, sealed),
     installId: toUUID(idBits),
     dpopNonceKey,
   }
@@ -92,6 +93,24 @@ async function seal(key: CryptoKey, plaintext: string): Promise<string> {
   out.set(iv)
   out.set(new Uint8Array(ciphertext), IV_BYTES)
   return `${VERSION}.${base64urlEncode(out)}`
+}
+
+/**
+ * The sealed values opened lately, by their sealed text, per SECRET_KEY: every token request of a confidential
+ * client opens its provider's client secret, and a decryption is a WebCrypto job (on Node a thread-pool job and
+ * a promise). The plaintexts of the recently used secrets stay in the isolate's memory, as the HMAC keys made of
+ * them do (src/crypto/key-cache.ts); the requests that present them carry them anyway. Only a successful opening
+ * is remembered: a tampered value throws every time.
+ */
+const OPENED_LIMIT = 256
+
+async function openRemembered(key: CryptoKey, opened: Map<string, string>, sealed: string): Promise<string> {
+  const known = opened.get(sealed)
+  if (known !== undefined) return known
+  const plaintext = await open(key, sealed)
+  if (opened.size >= OPENED_LIMIT) opened.clear()
+  opened.set(sealed, plaintext)
+  return plaintext
 }
 
 async function open(key: CryptoKey, sealed: string): Promise<string> {

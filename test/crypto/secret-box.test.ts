@@ -34,6 +34,17 @@ describe('deriveSecrets', () => {
     await expect(other.open(sealed)).rejects.toThrow(/different SECRET_KEY/)
   })
 
+  it('opens a value again from memory, for its own SECRET_KEY only; a tampered value is refused every time', async () => {
+    const secrets = await deriveSecrets(SECRET)
+    const sealed = await secrets.seal('client secret')
+    expect(await secrets.open(sealed)).toBe('client secret')
+    expect(await secrets.open(sealed)).toBe('client secret')
+    await expect((await deriveSecrets(`${SECRET}-other`)).open(sealed)).rejects.toThrow(/different SECRET_KEY/)
+    const tampered = `${sealed.slice(0, 20)}${sealed[20] === 'A' ? 'B' : 'A'}${sealed.slice(21)}`
+    await expect(secrets.open(tampered)).rejects.toThrow(/tampered/)
+    await expect(secrets.open(tampered)).rejects.toThrow(/tampered/)
+  })
+
   it('derives a stable, UUID-shaped install id per secret', async () => {
     const a = await deriveSecrets(SECRET)
     expect(a.installId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
