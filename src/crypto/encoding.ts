@@ -2,6 +2,7 @@ import { base64url } from 'jose'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
+const lenient = new TextDecoder('utf-8')
 
 /** WHATWG Encoding §8.1: UTF-8 bytes of a string. */
 export function utf8(text: string): Uint8Array<ArrayBuffer> {
@@ -11,6 +12,21 @@ export function utf8(text: string): Uint8Array<ArrayBuffer> {
 /** WHATWG Encoding §8.2: strict UTF-8 decode (throws on invalid sequences). */
 export function fromUtf8(bytes: Uint8Array): string {
   return decoder.decode(bytes)
+}
+
+/**
+ * {@link fromUtf8}, or null for bytes that are not UTF-8, without an exception for the common case: bytes that
+ * decode without a replacement character are valid; only a text with one is decoded again strictly (it may be a
+ * real U+FFFD). For input that is often not text, where a thrown error per call costs more than the decoding.
+ */
+export function fromUtf8OrNull(bytes: Uint8Array): string | null {
+  const text = lenient.decode(bytes)
+  if (!text.includes('\uFFFD')) return text
+  try {
+    return decoder.decode(bytes)
+  } catch {
+    return null
+  }
 }
 
 /** RFC 4648 §5: base64url without padding. */

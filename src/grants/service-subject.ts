@@ -2,6 +2,7 @@ import type { CredentialsArtefact, GeneratedAccount } from '../db/client-credent
 import type { GrantAccount, SeenJti } from '../db/client-credentials-store.ts'
 import type { ApplicationRow } from '../db/providers.ts'
 import type { ClaimUser } from '../db/user-claims.ts'
+import { base64Decode, fromUtf8OrNull } from '../crypto/encoding.ts'
 import { randomUUID } from '../crypto/random.ts'
 import { reserveUserId } from '../db/client-credentials-store.ts'
 import { OAuthError } from '../oauth/errors.ts'
@@ -89,12 +90,14 @@ export async function serviceAccountSubject(
 export function legacyCredentials(secret: string): { username: string; password: string } | null {
   const data = secret.replace(/[^A-Za-z0-9+/=]/g, '')
   if (data.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(data)) return null
+  // A provider's own secret is most often base64-shaped but no UTF-8: no exception is thrown for it.
+  let bytes: Uint8Array
   try {
-    const bytes = Uint8Array.from(atob(data), (ch) => ch.charCodeAt(0))
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
-    const colon = text.indexOf(':')
-    return colon < 0 ? null : { username: text.slice(0, colon), password: text.slice(colon + 1) }
+    bytes = base64Decode(data)
   } catch {
     return null
   }
+  const text = bytes.includes(0x3a) ? fromUtf8OrNull(bytes) : null
+  const colon = text?.indexOf(':') ?? -1
+  return text === null || colon < 0 ? null : { username: text.slice(0, colon), password: text.slice(colon + 1) }
 }
