@@ -5,7 +5,9 @@
  * credentials, code exchange and userinfo over `--requests` requests each, and the server process's CPU (user +
  * system, from /proc on Linux) per issued token during the client credentials run, against a bare jose ES256 sign in this
  * process (goal: at most 5x the sign). On PGlite that CPU includes the database's; on PostgreSQL it is the app's
- * alone (HTTP, routing, drizzle, signing). A benchmark, not a test: it prints figures.
+ * alone (HTTP, routing, drizzle, signing). The last row is the floor of that figure: the same load on a server of
+ * the same stack that does nothing but read the form, send two `select 1` and sign two tokens
+ * (scripts/bench-floor.ts). A benchmark, not a test: it prints figures.
  */
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -129,6 +131,35 @@ async function throughput(databaseUrl?: string): Promise<Run> {
   }
 }
 
+/**
+ * The floor of the CPU per token on PostgreSQL: scripts/bench-floor.ts, a server on the same stack that reads the
+ * form, sends two statements `select 1` and signs two JWTs, under the same load as the client credentials run.
+ */
+async function floorCpuMsPerToken(databaseUrl: string): Promise<number | null> {
+  const port = await unusedPort()
+  const base = `http://127.0.0.1:${port}`
+  const server = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench-floor.ts'], { cwd: ROOT, stdio: 'ignore',
+    env: { ...process.env, PORT: String(port), DATABASE_URL: databaseUrl } })
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()))
+  try {
+    for (let i = 0; !(await fetch(`${base}/`).then(() => true, () => false)); i++) {
+      if (i > 120) throw new Error('the floor server did not start within 60 s')
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+    const send = () => benchFetch(`${base}/token`, { method: 'POST',
+      headers: { Authorization: `Basic ${btoa(`${'c'.repeat(40)}:${'s'.repeat(128)}`)}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_secret: 's'.repeat(128), scope: 'openid' }) })
+    for (let i = 0; i < 50; i++) await (await send()).arrayBuffer()
+    const before = processCpuMs(server.pid!)
+    await load('floor', send)
+    const after = processCpuMs(server.pid!)
+    return before === null || after === null ? null : (after - before) / N / 2
+  } finally {
+    server.kill('SIGTERM')
+    await exited
+  }
+}
+
 /** A bare jose ES256 sign of a token-sized payload, in this process: ms of CPU each. */
 async function signCpuMs(): Promise<number> {
   const { privateKey } = await joseKeyPair('ES256')
@@ -145,9 +176,11 @@ async function signCpuMs(): Promise<number> {
 async function main(): Promise<void> {
   const postgres = await startTestPostgres()
   const runs: [string, Run][] = []
+  let floor: number | null
   try {
     runs.push(['PGlite', await throughput()])
     runs.push(['PostgreSQL', await throughput(postgres.databaseUrl)])
+    floor = await floorCpuMsPerToken(postgres.databaseUrl)
   } finally {
     await postgres.stop()
   }
@@ -165,6 +198,9 @@ async function main(): Promise<void> {
       : run.postgresCpuMsPerToken.toFixed(3)
     console.log(cpu === null ? `| ${db} | not measured | | |` : `| ${db} | ${cpu.toFixed(3)} | ${(cpu / sign).toFixed(1)}x | ${pg} |`)
   }
+  console.log(floor === null ? '| floor | not measured | | |'
+    : `| floor: the same stack, form, 2 × select 1, 2 signs (scripts/bench-floor.ts) | ${floor.toFixed(3)} | ${
+      (floor / sign).toFixed(1)}x | |`)
   console.log(`\nload average (1, 5, 15 min): ${loadavg().map((x) => x.toFixed(2)).join(', ')}`)
 }
 
