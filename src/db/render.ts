@@ -12,9 +12,10 @@ import { PgDialect } from 'drizzle-orm/pg-core'
  *
  * Only what the hot raw statements are made of is rendered here: string chunks, names, nested `sql`, tables,
  * columns, parameters (with their encoders), plain values, lists and query builders; any other chunk (a
- * subquery, a view, an alias, a placeholder, an enum, inlined parameters...) hands the whole statement to drizzle. The result
- * equals drizzle's (test/db/render.test.ts, and for every kept statement test/db/kept-statements.test.ts), which
- * matters beyond correctness: a kept statement is found by the hash of this text.
+ * subquery, a view, an alias, a placeholder, an enum, inlined parameters...) hands the whole statement to
+ * drizzle. The result equals drizzle's (test/db/render.test.ts, and for every statement the hot requests offer
+ * for keeping, test/db/kept-statements.test.ts), which matters beyond correctness: a kept statement is found by
+ * the hash of this text.
  */
 const dialect = new PgDialect()
 

@@ -18,9 +18,10 @@ const selectThing = new QueryBuilder().select({ id: things.id }).from(things)
 
 describe('renderFast', () => {
   it.each<[string, SQL]>([
-    ['plain values, nested sql and undefined', sql`select ${1}, ${'a'}::text, ${null}, ${true} ${sql`and ${2}`}${undefined}`],
-    ['tables and columns', sql`select ${providers.clientId} from ${providers} join ${applications} a on a.provider_id = ${providers.id}
-      where ${loginAttempts.count} < ${3}`],
+    ['plain values, nested sql and undefined',
+      sql`select ${1}, ${'a'}::text, ${null}, ${true} ${sql`and ${2}`}${undefined}`],
+    ['tables and columns', sql`select ${providers.clientId} from ${providers}
+      join ${applications} a on a.provider_id = ${providers.id} where ${loginAttempts.count} < ${3}`],
     ['names and raw text', sql`select 1 as ${sql.identifier('we"ird')} from ${sql.raw('x')} where ${sql.raw('1 = 1')}`],
     ['joined fragments', sql`values ${sql.join([sql`(${'a'}, ${1})`, sql`(${'b'}, ${2})`], sql`, `)}`],
     ['a Date as a value', sql`select ${when}`],

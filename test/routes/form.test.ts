@@ -20,7 +20,8 @@ const URLENCODED = 'application/x-www-form-urlencoded'
 
 /** What Request.formData() makes of the same urlencoded bytes, grouped as readForm groups. */
 async function asFormData(body: string | Uint8Array<ArrayBuffer>): Promise<Record<string, string | string[]>> {
-  const data = await new Request('http://x/', { method: 'POST', body, headers: { 'Content-Type': URLENCODED } }).formData()
+  const request = new Request('http://x/', { method: 'POST', body, headers: { 'Content-Type': URLENCODED } })
+  const data = await request.formData()
   const out: Record<string, string[]> = {}
   for (const [name, value] of data) (out[name] ??= []).push(value as string)
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.length === 1 ? v[0]! : v]))
