@@ -57,24 +57,42 @@ async function load(name: string, send: (i: number) => Promise<Response>): Promi
   return `| ${name} | ${(N / seconds).toFixed(0)} | ${quantile(samples, 0.5).toFixed(1)} | ${quantile(samples, 0.99).toFixed(1)} |`
 }
 
+/**
+ * A server in its own process: `node [node options] --import tsx <script>` (`argv`'s last entry) with `PORT` and
+ * `env`, once it answers `GET /`.
+ */
+async function startServer(argv: string[], env: Record<string, string>) {
+  const port = await unusedPort()
+  const base = `http://127.0.0.1:${port}`
+  const script = argv.at(-1)!
+  const server = spawn(process.execPath, [...argv.slice(0, -1), '--import', 'tsx', script], { cwd: ROOT,
+    stdio: 'ignore', env: { ...process.env, ...env, PORT: String(port) } })
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()))
+  const stop = async () => {
+    server.kill('SIGTERM')
+    await exited
+  }
+  for (let i = 0; !(await fetch(`${base}/`).then(() => true, () => false)); i++) {
+    if (i > 120) {
+      await stop()
+      throw new Error(`${script} did not start within 60 s`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+  return { base, server, stop }
+}
+
 /** Per issued token: CPU ms of the server process and of the PostgreSQL server (null: PGlite, or not measured). */
 interface Run { rows: string[]; serverCpuMsPerToken: number | null; postgresCpuMsPerToken: number | null }
 
 /** The server of `npm start` in its own process, on PGlite or on the PostgreSQL at `databaseUrl`. */
 async function throughput(databaseUrl?: string): Promise<Run> {
   const dataDir = await mkdtemp(join(tmpdir(), 'edge-oidc-bench-'))
-  const port = await unusedPort()
-  const base = `http://127.0.0.1:${port}`
   const profile = args.profile ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : []
-  const server = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/node.ts'], { cwd: ROOT, stdio: 'ignore',
-    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, ADMIN_TOKEN, PASSWORD_ITERATIONS: '10000',
-      ...(databaseUrl && { DATABASE_URL: databaseUrl, SECRET_KEY: 'bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz' }) } })
-  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()))
+  const { base, server, stop } = await startServer([...profile, 'src/node.ts'], { DATA_DIR: dataDir, ADMIN_TOKEN,
+    PASSWORD_ITERATIONS: '10000',
+    ...(databaseUrl && { DATABASE_URL: databaseUrl, SECRET_KEY: 'bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz' }) })
   try {
-    for (let i = 0; !(await fetch(`${base}/`).then(() => true, () => false)); i++) {
-      if (i > 120) throw new Error('the server did not start within 60 s')
-      await new Promise((resolve) => setTimeout(resolve, 500))
-    }
     const api: AdminApi = { admin: (method, path, body) => fetch(`${base}/api/v3${path}`, { method,
       headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
       ...(body !== undefined && { body: JSON.stringify(body) }) }) }
@@ -125,8 +143,7 @@ async function throughput(databaseUrl?: string): Promise<Run> {
       headers: { Authorization: `Bearer ${bearer}` } })))
     return { rows, serverCpuMsPerToken, postgresCpuMsPerToken }
   } finally {
-    server.kill('SIGTERM')
-    await exited
+    await stop()
     await rm(dataDir, { recursive: true, force: true })
   }
 }
@@ -136,16 +153,8 @@ async function throughput(databaseUrl?: string): Promise<Run> {
  * form, sends two statements `select 1` and signs two JWTs, under the same load as the client credentials run.
  */
 async function floorCpuMsPerToken(databaseUrl: string): Promise<number | null> {
-  const port = await unusedPort()
-  const base = `http://127.0.0.1:${port}`
-  const server = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench-floor.ts'], { cwd: ROOT, stdio: 'ignore',
-    env: { ...process.env, PORT: String(port), DATABASE_URL: databaseUrl } })
-  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()))
+  const { base, server, stop } = await startServer(['scripts/bench-floor.ts'], { DATABASE_URL: databaseUrl })
   try {
-    for (let i = 0; !(await fetch(`${base}/`).then(() => true, () => false)); i++) {
-      if (i > 120) throw new Error('the floor server did not start within 60 s')
-      await new Promise((resolve) => setTimeout(resolve, 500))
-    }
     const send = () => benchFetch(`${base}/token`, { method: 'POST',
       headers: { Authorization: `Basic ${btoa(`${'c'.repeat(40)}:${'s'.repeat(128)}`)}` },
       body: new URLSearchParams({ grant_type: 'client_credentials', client_secret: 's'.repeat(128), scope: 'openid' }) })
@@ -155,8 +164,7 @@ async function floorCpuMsPerToken(databaseUrl: string): Promise<number | null> {
     const after = processCpuMs(server.pid!)
     return before === null || after === null ? null : (after - before) / N / 2
   } finally {
-    server.kill('SIGTERM')
-    await exited
+    await stop()
   }
 }
 
