@@ -114,6 +114,8 @@ describe('the client limits hold under a parallel burst (issue 9 §3)', () => {
       const limited = responses.filter((r) => r.status !== 200)
       // At most 10 are in flight at once from one address; those refused learnt nothing and counted nothing.
       expect(responses.length - limited.length).toBeGreaterThanOrEqual(CLIENT_LIMITS.perAccountAddress)
+      // PGlite queues all 30 first statements before any request's second: the allowance is full for some of them.
+      expect(limited.length).toBeGreaterThan(0)
       for (const res of limited) {
         await refused(res, 429, 'invalid_request')
         expect(res.headers.get('Retry-After')).toBe('1')
