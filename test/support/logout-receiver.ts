@@ -11,12 +11,25 @@ export interface Receiver {
   received: Array<{ path: string; method: string; contentType: string; fields: Record<string, string> }>
   /** Per path (without query): the answers to give in turn; the last one repeats. 200 when unset. */
   answers: Map<string, ReceiverAnswer[]>
+  /**
+   * Ends the oldest request held by a 'hang' answer on `path` (waiting for one to arrive) by closing its
+   * connection unanswered, so that its sender's attempt ends now instead of at its timeout.
+   */
+  release(path: string): Promise<void>
   close(): Promise<void>
 }
 
 export async function startReceiver(): Promise<Receiver> {
   const received: Receiver['received'] = []
   const answers = new Map<string, ReceiverAnswer[]>()
+  const held: Array<{ path: string; drop: () => void }> = []
+  const waiting: Array<{ path: string; drop: () => void }> = []
+  const hold = (path: string, drop: () => void) => {
+    const i = waiting.findIndex((w) => w.path === path)
+    if (i < 0) return void held.push({ path, drop })
+    drop()
+    waiting.splice(i, 1)[0]!.drop()
+  }
   const server = createServer((req, res) => {
     let body = ''
     req.on('data', (chunk: Buffer) => { body += chunk.toString('utf8') })
@@ -32,7 +45,7 @@ export async function startReceiver(): Promise<Receiver> {
         fields: Object.fromEntries(new URLSearchParams(body)) })
       const queue = answers.get(url.pathname) ?? [200]
       const answer = queue.length > 1 ? queue.shift()! : queue[0]!
-      if (answer === 'hang') return
+      if (answer === 'hang') return hold(url.pathname, () => req.socket.destroy())
       res.writeHead(answer, { 'Content-Type': 'text/plain' }).end(answer < 300 ? 'ok' : 'no')
     })
   })
@@ -40,6 +53,12 @@ export async function startReceiver(): Promise<Receiver> {
   const { port } = server.address() as AddressInfo
   return {
     base: `http://127.0.0.1:${port}`, received, answers,
+    release: (path) => new Promise((resolve) => {
+      const i = held.findIndex((h) => h.path === path)
+      if (i < 0) return void waiting.push({ path, drop: resolve })
+      held.splice(i, 1)[0]!.drop()
+      resolve()
+    }),
     close: () => new Promise((resolve) => {
       server.close(() => resolve())
       server.closeAllConnections()
