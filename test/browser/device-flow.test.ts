@@ -25,7 +25,7 @@ beforeAll(async () => {
   server = await startHttpServer(t)
   user = await createUser(t, 'device-demo', 'device-demo-users')
   const key = await generateKeyPair(t, 'device-browser', { alg: 'rsa', key_size: 2048, validity_days: 30 })
-  // Ten minutes for the user code: the poller below moves the clock on by the interval at each poll.
+  // Ten minutes for the user code: each poll below moves the clock on by the interval.
   client = await createProviderApp(t, 'device-browser', {
     authorization_flow: EXPLICIT_CONSENT, signing_key: key.pk, property_mappings: await defaultMappingPks(t),
     access_code_validity: 'minutes=10',
@@ -46,29 +46,25 @@ function post(path: string, params: Record<string, string>): Promise<Response> {
 }
 
 /**
- * A device polling the token endpoint as RFC 8628 §3.4 has it: each poll comes an interval later on the provider's
- * clock; between polls it yields briefly to the browser. Resolves with the tokens, or fails on any answer other
- * than `authorization_pending`.
+ * One poll of the device (RFC 8628 §3.4), an interval later on the provider's clock than the one before: the
+ * test polls between the user's steps, so each poll sees the flow where the browser left it.
  */
-async function pollUntilTokens(deviceCode: string, seen: string[]): Promise<Record<string, string>> {
-  for (;;) {
-    t.clock.advance(5000)
-    const res = await post('/application/o/token/', { grant_type: GRANT, device_code: deviceCode })
-    const body = await res.json() as Record<string, string>
-    if (res.status === 200) return body
-    seen.push(body.error!)
-    if (body.error !== 'authorization_pending') throw new Error(`poll answered ${res.status} ${JSON.stringify(body)}`)
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
+async function poll(deviceCode: string): Promise<{ status: number; body: Record<string, string> }> {
+  t.clock.advance(5000)
+  const res = await post('/application/o/token/', { grant_type: GRANT, device_code: deviceCode })
+  return { status: res.status, body: await res.json() as Record<string, string> }
+}
+
+async function expectPending(deviceCode: string): Promise<void> {
+  expect(await poll(deviceCode)).toEqual({ status: 400, body: expect.objectContaining({ error: 'authorization_pending' }) })
 }
 
 describe('headless Chromium approves a device on the /device page', () => {
-  it('signs in, enters the code, consents, while the device polls until it gets its tokens', async () => {
+  it('signs in, enters the code, consents, while the device polls between the steps until it gets its tokens', async () => {
     const res = await post('/application/o/device/', { scope: SCOPE })
     expect(res.status).toBe(200)
     const started = await res.json() as { device_code: string; user_code: string; verification_uri: string }
-    const seen: string[] = []
-    const polling = pollUntilTokens(started.device_code, seen)
+    await expectPending(started.device_code)
 
     // The user types the address their device shows: no code in it, so they enter the code themselves.
     await page.goto(started.verification_uri)
@@ -78,6 +74,7 @@ describe('headless Chromium approves a device on the /device page', () => {
     await page.click('button[type=submit]')
     await page.waitForURL((u) => u.pathname === '/device')
     expect(await page.locator('h1').textContent()).toBe('Connect a device')
+    await expectPending(started.device_code)
     // As a person types it: lower case, with a space for the hyphen.
     await page.fill('input[name=code]', started.user_code.toLowerCase().replace('-', ' '))
     await page.click('button[type=submit]')
@@ -85,13 +82,13 @@ describe('headless Chromium approves a device on the /device page', () => {
     await page.locator('button[name=action][value=allow]').waitFor()
     expect(await page.locator('h1').textContent()).toBe(`You're about to sign in to ${APP}.`)
     await page.screenshot({ path: SCREENSHOT, fullPage: true })
+    await expectPending(started.device_code)
     await page.click('button[name=action][value=allow]')
     await page.locator('text=You may return to your device.').waitFor()
     expect(await page.locator('h1').textContent()).toBe('Device connected')
 
-    const tokens = await polling
-    expect(seen.length).toBeGreaterThan(0)
-    expect(new Set(seen)).toEqual(new Set(['authorization_pending']))
+    const { status, body: tokens } = await poll(started.device_code)
+    expect(status).toBe(200)
     expect(tokens).toMatchObject({ token_type: 'Bearer', scope: SCOPE, refresh_token: expect.any(String) })
     expect(decodeJwt(tokens.id_token!)).toMatchObject({ aud: client.client_id, amr: ['pwd'],
       preferred_username: user.username, iss: `${server.base}/application/o/device-browser/` })
