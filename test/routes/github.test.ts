@@ -132,7 +132,7 @@ describe('GET /user/teams (authentik GitHubUserTeamsView)', () => {
       created_at: '', updated_at: '', type: 'Organization',
     }
     const team = (group: Group, slug: string) => ({
-      id: teamId(group.pk), node_id: '', url: '', html_url: '', name: group.name, slug, description: '',
+      id: Number(BigInt(`0x${group.pk.replace(/-/g, '')}`) >> 76n), node_id: '', url: '', html_url: '', name: group.name, slug, description: '',
       privacy: '', permission: '', members_url: '', repositories_url: '', parent: null, members_count: 0,
       repos_count: 0, created_at: '', updated_at: '', organization,
     })
@@ -158,5 +158,13 @@ describe('Django\'s slugify, as authentik names teams and the organisation', () 
   it.each([['Site Admins', 'site-admins'], ['  Hello,  World! ', 'hello-world'], ['_under_score_', 'under_score'],
     ['Crème brûlée', 'creme-brulee'], ['a -- b', 'a-b'], ['日本', '']])('%s -> %s', (name, slug) => {
     expect(slugify(name)).toBe(slug)
+  })
+})
+
+describe('a team id from a group uuid', () => {
+  it('is the uuid\'s first 52 bits, the largest a JSON number holds exactly', () => {
+    expect(teamId('01234567-89ab-cdef-0123-456789abcdef')).toBe(20015998343868)
+    expect(teamId('ffffffff-ffff-ffff-ffff-ffffffffffff')).toBe(2 ** 52 - 1)
+    expect(Number.isSafeInteger(teamId('ffffffff-ffff-ffff-ffff-ffffffffffff'))).toBe(true)
   })
 })
