@@ -10,8 +10,9 @@
  * statements `select 1`, scripts/bench-worker.ts), where the time beyond the round trips went (at the database or
  * elsewhere, from the endpoint's timeline), and where the CPU went per request (Linux): the workerd process (the
  * Worker), this process (the client and the endpoint, which Neon replaces in production) and Postgres; with
- * `--postgres-log`, Postgres' own parse, plan and execute time. A benchmark, not a test: it prints figures (and
- * exits non-zero only when it could not run).
+ * `--postgres-log`, Postgres' own parse, plan and execute time. Then, per request, what the goal's 10 ms leave for
+ * the Worker's own work once the database's part and the floor's hops are paid. A benchmark, not a test: it prints
+ * figures (and exits non-zero only when it could not run).
  */
 import { writeFile } from 'node:fs/promises'
 import { loadavg } from 'node:os'
@@ -84,6 +85,29 @@ interface Row {
   name: string; statements: number; after: number; samples: number[]; splits: Split[]; cpu: Cpu
   /** Each timed request's span in epoch ms, for the Postgres log's phases. */
   spans: Array<[number, number]>
+}
+
+/**
+ * Where each request's 10 ms beyond its round trips went (medians, so the parts add up only roughly): the time at the
+ * database (Postgres and the endpoint, which stand for Neon), the floor's time elsewhere (the client, workerd and
+ * the hops, with no work of ours), and what that leaves of the 10 ms for the Worker's own work, against what the
+ * Worker took beyond the floor's. A negative "left" says that no Worker could meet the goal on this machine with
+ * these statements: the database's part and the hops alone take the 10 ms.
+ */
+function printAllowance(rows: readonly Row[], floorRows: readonly Row[]): void {
+  const median = (r: Row, k: keyof Split) => quantile(r.splits.map((x) => x[k]), 0.5)
+  const floorElsewhere = new Map(floorRows.map((r) => [r.statements, median(r, 'elsewhere')]))
+  console.log('\nThe goal\'s 10 ms beyond the round trips, per request (medians, ms):\n')
+  console.log('| request | at the database | the floor\'s hops (its time elsewhere) | left for the Worker\'s work |'
+    + ' the Worker\'s time beyond the floor\'s |')
+  console.log('|---|---|---|---|---|')
+  for (const r of rows) {
+    const hops = floorElsewhere.get(r.statements)
+    if (r.statements === 0 || hops === undefined) continue
+    const database = median(r, 'database')
+    console.log(`| ${r.name} | ${database.toFixed(1)} | ${hops.toFixed(1)} | ${(10 - database - hops).toFixed(1)} | `
+      + `${(median(r, 'elsewhere') - hops).toFixed(1)} |`)
+  }
 }
 
 /** {@link Split} of a request from `started` to `ended` that ran `visits`, each holding one injected round trip. */
@@ -296,6 +320,7 @@ async function main(): Promise<void> {
     }
     console.log('\n"floor: N × select 1": a Worker that only sends N statements `select 1` through the same endpoint, one '
       + '`fetch` each, and writes one log line (scripts/bench-worker.ts)')
+    printAllowance(rows, floorRows)
     if (args['postgres-log']) printPostgresPhases(rows, postgres.statementPhases())
     if (args.profile) {
       await writeFile(args.profile, JSON.stringify(profiles))
