@@ -3,7 +3,7 @@ import type { Secrets } from '../crypto/secret-box.ts'
 import type { ProviderBundle } from '../db/providers.ts'
 import type { FrontchannelProvider } from '../db/sessions.ts'
 import { verifyIdTokenHint, type IdTokenHint } from './id-token-hint.ts'
-import { isForbiddenScheme, matchRedirectUri } from './redirect-uri.ts'
+import { hasControlCharacter, isForbiddenScheme, matchRedirectUri } from './redirect-uri.ts'
 
 /** OIDC RP-Initiated Logout 1.0 §2 request parameters (`logout_hint` and `ui_locales` are ignored). */
 export interface EndSessionParams {
@@ -45,7 +45,11 @@ export async function decideEndSession(params: EndSessionParams, bundle: Provide
   }
   const uri = params.postLogoutRedirectUri
   if (uri === undefined || uri === '') return { ok: true, hint, redirect: null }
-  if (isForbiddenScheme(uri)) return { ok: false, message: 'The post-logout redirect URI is not allowed.' }
+  // A URI that no redirect could carry (control characters: a regex entry's `.` matches them) is refused as a
+  // script scheme is, before anything is signed out; authentik would fail on it further on.
+  if (isForbiddenScheme(uri) || hasControlCharacter(uri)) {
+    return { ok: false, message: 'The post-logout redirect URI is not allowed.' }
+  }
   const tied = hint !== null || params.clientId === provider.clientId
   const accepted = tied && matchRedirectUri(provider.redirectUris, uri, 'logout') !== null
   return { ok: true, hint, redirect: accepted ? withState(uri, params.state) : null }

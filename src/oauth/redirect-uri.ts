@@ -57,6 +57,15 @@ export function isForbiddenScheme(uri: string): boolean {
 }
 
 /**
+ * Whether `uri` holds a control character, which a `Location` header cannot (`Headers.set` throws on them):
+ * a regex entry can match such a URI (`.` matches NUL, `[^?]*` a line break).
+ */
+export function hasControlCharacter(uri: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f]/.test(uri)
+}
+
+/**
  * Why a redirect URI cannot be registered, or null; checked when a provider is saved, not first at sign-in. A
  * strict entry is compared as a string, so it must be an absolute URI (RFC 6749 §3.1.2) and no script
  * (`javascript:`, `data:`, `vbscript:`, authentik `FORBIDDEN_URI_SCHEMES`); a regex must compile.

@@ -22,7 +22,9 @@ async function provider(slug: string, fields: Record<string, unknown> = {}): Pro
   p[slug] = await createProviderApp(t, slug, {
     redirect_uris: [{ matching_mode: 'strict', url: REDIRECT },
       { matching_mode: 'strict', url: LOGGED_OUT, redirect_uri_type: 'logout' },
-      { matching_mode: 'regex', url: 'https://rp\\.example/bye/[a-z]+', redirect_uri_type: 'logout' }],
+      { matching_mode: 'regex', url: 'https://rp\\.example/bye/[a-z]+', redirect_uri_type: 'logout' },
+      // `.` matches control characters (not line breaks), which no Location header can carry.
+      { matching_mode: 'regex', url: 'https://rp\\.example/any/.*', redirect_uri_type: 'logout' }],
     property_mappings: await defaultMappingPks(t), ...fields,
   }, { name: `App ${slug}` })
 }
@@ -169,6 +171,19 @@ describe('RP-initiated logout (OIDC RP-Initiated Logout 1.0)', () => {
     await expectRefused(await s.agent.get(path('es', { client_id: p.es!.client_id, post_logout_redirect_uri: 'javascript:alert(1)' })))
     await expectRefused(await s.agent.get(path('es', { id_token_hint: s.idToken, post_logout_redirect_uri: ' JavaScript:alert(1)' })))
     expect(await s.alive()).toBe(true)
+  })
+
+  it('refuses a matching logout URI with a control character before signing out, and without a session', async () => {
+    const s = await session()
+    for (const uri of ['https://rp.example/any/\u0000', 'https://rp.example/any/a\tb', 'https://rp.example/any/\u007f']) {
+      await expectRefused(await s.agent.get(path('es', { id_token_hint: s.idToken, post_logout_redirect_uri: uri })))
+      await expectRefused(await new TestAgent(t).get(path('es', { client_id: p.es!.client_id, post_logout_redirect_uri: uri })))
+    }
+    expect(await s.alive()).toBe(true)
+    // The same entry still lets a plain URI through.
+    const res = await s.agent.get(path('es', { id_token_hint: s.idToken, post_logout_redirect_uri: 'https://rp.example/any/x' }))
+    expect({ status: res.status, location: res.headers.get('Location') }).toEqual({ status: 302, location: 'https://rp.example/any/x' })
+    expect(await s.alive()).toBe(false)
   })
 
   it('verifies HS256 hints with the client secret, and opens its own JWE hints', async () => {
