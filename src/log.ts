@@ -1,3 +1,5 @@
+import { DrizzleQueryError } from 'drizzle-orm'
+
 /** One JSON object per line. Callers pass facts, never secrets or tokens. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 
@@ -24,6 +26,9 @@ export class MemoryLogger implements Logger {
 
 /** Describe an unknown thrown value for a log line without its message leaking anywhere else. */
 export function describeError(err: unknown): Record<string, unknown> {
+  // drizzle's message, and so its stack, lists the failed statement's bound values: user codes, nonces, claims.
+  // Its text (placeholders only) and what the database answered are enough to go on.
+  if (err instanceof DrizzleQueryError) return { ...describeError(err.cause), query: err.query }
   if (err instanceof Error) return { error: err.name, error_message: err.message, stack: err.stack }
   // workerd hands the Neon pool ErrorEvents, whose text is in `message` (or the wrapped `error`).
   if (err && typeof err === 'object') {
