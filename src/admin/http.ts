@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import * as z from 'zod'
+import { LONE_SURROGATE } from '../db/storable.ts'
 import type { AppEnv } from '../deps.ts'
 
 /** A failed admin request, in Django REST framework's shape: `{"field": ["message"]}` or `{"detail": ...}`. */
@@ -33,7 +34,6 @@ const SURROGATE_MESSAGE = 'Lone UTF-16 surrogates are not allowed: the text is n
 // A plain object given this key gets a new prototype instead (zod's output too): the member would be lost.
 const PROTOTYPE_KEY = '__proto__'
 const PROTOTYPE_MESSAGE = '"__proto__" cannot be used as a key.'
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
 /**
  * Why a JSON value cannot be stored as it was sent, or null: Postgres text holds neither NUL (DRF refuses it with

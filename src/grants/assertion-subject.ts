@@ -2,6 +2,7 @@ import { importX509, type JWK, type JWTPayload } from 'jose'
 import { sha256Hex } from '../crypto/hash.ts'
 import type { AssertionSource, CredentialsArtefact, FederatedToken } from '../db/client-credentials-load.ts'
 import type { ApplicationRow } from '../db/providers.ts'
+import { holdsUnstorableText } from '../db/storable.ts'
 import { peekAssertion, verifyAssertion, verifyWith, type PeekedAssertion } from '../oauth/client-assertion.ts'
 import { keyAlg } from '../oauth/issuer.ts'
 import { inlineKeys, remoteKeys } from '../oauth/remote-jwks.ts'
@@ -74,6 +75,9 @@ export async function assertionSubject(
   const verified = await fromSources(ctx, assertion, peeked, artefact.sources ?? [])
   if (verified) {
     const { payload, source } = verified
+    // Its claims go into the login event (and its name and email into the account): text Postgres cannot hold
+    // would fail that statement, so it is refused here as any other unusable assertion is.
+    if (holdsUnstorableText(payload)) throw invalidGrant('assertion claims hold NUL or a lone surrogate')
     // RFC 7523 §3 item 2: the subject is required (authentik would name the user `<provider>-None`).
     if (stringClaim(payload.sub) === null) throw invalidGrant('assertion without sub')
     const generated = await generatedSubject(ctx, artefact.jwtAccount, {
@@ -88,6 +92,7 @@ export async function assertionSubject(
   const federated = artefact.federated
   const payload = federated ? await fromProvider(ctx, assertion, peeked, federated) : null
   if (!federated || !payload) throw invalidGrant('no source or federated provider verifies the assertion')
+  if (holdsUnstorableText(payload)) throw invalidGrant('token claims hold NUL or a lone surrogate')
   if (!federated.user?.isActive) throw invalidGrant('federated token of an inactive user')
   const { provider } = federated
   return { user: federated.user, account: { kind: 'existing' }, method: 'jwt',

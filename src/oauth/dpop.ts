@@ -1,6 +1,7 @@
 import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK } from 'jose'
 import { sha256Base64url } from '../crypto/hash.ts'
 import type { ProofJtiRecord } from '../db/proof-jti.ts'
+import { LONE_SURROGATE } from '../db/storable.ts'
 import { OAuthError } from './errors.ts'
 
 /** RFC 9449 §5.1 `dpop_signing_alg_values_supported`: asymmetric algorithms only (§4.2: never `none` or a MAC). */
@@ -83,7 +84,9 @@ export async function verifyProof(request: ProofRequest): Promise<DPoPProof | nu
     throw invalidProof('signature, key or claims do not verify')
   }
   const { jti, htm, htu, iat, ath, nonce } = payload
-  if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH || /[\x00-\x1f]/.test(jti)) {
+  // The jti is stored (src/db/proof-jti.ts): no control characters, no lone surrogate.
+  if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH || /[\x00-\x1f]/.test(jti)
+    || LONE_SURROGATE.test(jti)) {
     throw invalidProof('jti missing or malformed')
   }
   if (htm !== request.method) throw invalidProof('htm does not match the request method')

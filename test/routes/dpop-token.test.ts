@@ -175,6 +175,11 @@ describe('DPoP at the token endpoint (RFC 9449 §5)', () => {
       await refusedProof(await exchange(conf, [await proof(t, key), await proof(t, key)]))
     })
 
+    it.each([['a control character', 'a\u0001b'], ['a lone surrogate', 'a\ud800b'], ['no text', '']])(
+      'whose jti holds %s', async (_, jti) => {
+        await refusedProof(await exchange(conf, await proof(t, key, { jti })))
+      })
+
     it('that is not a JWT', async () => {
       await refusedProof(await exchange(conf, 'not-a-jwt'))
     })

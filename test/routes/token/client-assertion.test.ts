@@ -182,6 +182,21 @@ describe('JWT assertions: stricter than authentik', () => {
     expect((await assert(test, await assertion({ exp: now + 3600, sub: 'hour' }))).status).toBe(200)
   })
 
+  it('refuses claims that Postgres cannot store (a lone surrogate, NUL), in a value or a key, and writes nothing',
+    async () => {
+      const logins = (await eventsOf(t, 'login', test)).length
+      for (const [sub, claims] of [['lone-high', { name: 'a\ud800b' }], ['lone-low', { extra: ['\udc00'] }],
+        ['lone-key', { '\ud800': 1 }], ['nul', { email: 'a\u0000b' }]] as const) {
+        const res = await assert(test, await assertion({ sub, ...claims }))
+        await expectInvalidGrant(res)
+        expect(await userNamed(`test-${sub}`)).toBeUndefined()
+      }
+      expect((await eventsOf(t, 'login', test)).length).toBe(logins)
+      // A surrogate pair is text like any other.
+      await tokensOf(t, test, await assert(test, await assertion({ sub: 'pair', name: 'Robot \ud83e\udd16' })))
+      expect(await userNamed('test-pair')).toMatchObject({ name: 'Robot \ud83e\udd16' })
+    })
+
   it('refuses an assertion without sub', async () => {
     await expectInvalidGrant(await assert(test, await assertion({ sub: undefined })))
   })
