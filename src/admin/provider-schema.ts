@@ -1,7 +1,7 @@
 import * as z from 'zod'
 import type { ProviderRecord, ProviderRow } from '../db/provider-store.ts'
 import { ACCESS_TOKEN_FORMATS, GRANT_TYPES } from '../db/schema.ts'
-import { DurationError, isDuration } from '../oauth/duration.ts'
+import { durationProblem } from '../oauth/duration.ts'
 import { IMPLICIT_CONSENT } from '../oauth/authorize-flow.ts'
 import { RedirectURISchema, registeredRedirectUriError } from '../oauth/redirect-uri.ts'
 
@@ -40,7 +40,10 @@ export const intRef = () => z.custom<number>((v) => Number.isSafeInteger(v), { e
 /** A nullable text reference (flows): blank means none. */
 const optionalRef = () => str().nullable().transform((v) => (v === '' ? null : v))
 
-const duration = () => str().refine(isDuration, { error: (iss) => new DurationError(String(iss.input)).message })
+const duration = () => str().superRefine((value, ctx) => {
+  const problem = durationProblem(value)
+  if (problem) ctx.addIssue({ code: 'custom', message: problem })
+})
 
 /** RFC 8707 §2: a resource indicator is an absolute URI without a fragment. */
 export function isResourceIndicator(v: string): boolean {

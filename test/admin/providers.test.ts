@@ -157,6 +157,12 @@ describe('validation', () => {
       { refresh_token_threshold: ["hours=1; is not in the correct format of 'hours=3;minutes=1'."] })
   })
 
+  it('rejects a duration longer than 1000 years either way, which no token or key could expire after', async () => {
+    await rejects({ access_token_validity: 'days=1e300' }, { access_token_validity: ['days=1e300 is longer than 1000 years.'] })
+    await rejects({ refresh_token_validity: 'weeks=-60000' },
+      { refresh_token_validity: ['weeks=-60000 is longer than 1000 years.'] })
+  })
+
   it('rejects a logout URI that is not an http(s) URL', async () => {
     await rejects({ logout_uri: 'invalid-url' }, { logout_uri: ['Enter a valid URL.'] })
     await rejects({ logout_uri: 'javascript:alert(1)' }, { logout_uri: ['Enter a valid URL.'] })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DurationError, addDuration, parseDuration } from '../../src/oauth/duration.ts'
+import { DurationError, MAX_DURATION_MS, addDuration, durationProblem, parseDuration } from '../../src/oauth/duration.ts'
 
 describe('duration strings (authentik lib/utils/time.py)', () => {
   it.each([
@@ -26,6 +26,22 @@ describe('duration strings (authentik lib/utils/time.py)', () => {
   ])('rejects %j with the reference message', (value) => {
     expect(() => parseDuration(value)).toThrow(DurationError)
     expect(() => parseDuration(value)).toThrow(`${value} is not in the correct format of 'hours=3;minutes=1'.`)
+  })
+
+  it('is refused by the admin API beyond 1000 years either way, and held to them when stored before', () => {
+    expect(durationProblem('days=365250')).toBeNull()
+    expect(durationProblem('days=-365250')).toBeNull()
+    for (const value of ['days=365251', 'days=1e300', 'weeks=-60000', 'days=365250;seconds=1']) {
+      expect(durationProblem(value)).toBe(`${value} is longer than 1000 years.`)
+    }
+    expect(durationProblem('foo')).toBe("foo is not in the correct format of 'hours=3;minutes=1'.")
+    expect(durationProblem('hours=1')).toBeNull()
+    expect(parseDuration('days=365250')).toBe(MAX_DURATION_MS)
+    expect(parseDuration('days=1e300')).toBe(MAX_DURATION_MS)
+    expect(parseDuration('days=-1e300')).toBe(-MAX_DURATION_MS)
+    // Its end still is a date (it was Invalid Date, and every request of such a provider a 500): 365250 days on,
+    // 1000 Julian years, which are 8 days longer than the Gregorian ones from 2026.
+    expect(addDuration(new Date('2026-01-01T00:00:00Z'), 'days=1e300').toISOString()).toBe('3026-01-09T00:00:00.000Z')
   })
 
   it('adds to a date', () => {
