@@ -3,7 +3,7 @@ import { rowsOf, type Db } from './client.ts'
 import type { ArtefactQuery } from './client-load.ts'
 import { also, insertAccess, insertRefresh, type NewAccessToken, type NewRefreshToken } from './grant-store.ts'
 import { assertProofFresh, proofJtiParts } from './proof-jti.ts'
-import { authenticatedSessions, deviceTokens, isLive, type DeviceTokenStatus } from './schema.ts'
+import { authenticatedSessions, deviceTokens, instant as at, isLive, type DeviceTokenStatus } from './schema.ts'
 import { claimUserJson, type ClaimUser } from './user-claims.ts'
 
 /** A device token of the client, live or expired (RFC 8628 §3.5 tells the two apart until the purge). */
@@ -15,9 +15,6 @@ export interface DeviceGrant {
   expired: boolean
   /** The approving session's login time, once approved. */
   authTime: Date | null
-  lastPolled: Date | null
-  /** Seconds the client must leave between polls. */
-  interval: number
   user: ClaimUser | null
   /** The approving browser session, while it exists: its `amr` and `sid`. */
   session: { amr: string[]; sid: string } | null
@@ -29,30 +26,35 @@ export function deviceArtefact(db: Db, codeHash: string, now: Date): ArtefactQue
   return {
     query: (providerId) => db.select({ grant: sql`json_build_object(
       'id', ${d.id}, 'status', ${d.status}, 'scope', ${d.scope}, 'expired', not ${isLive(d, now)},
-      'authTime', ${d.authTime}, 'lastPolled', ${d.lastPolled}, 'interval', ${d.interval},
+      'authTime', ${d.authTime},
       'user', ${claimUserJson(sql`${d.userId}`)},
       'session', (select json_build_object('amr', s.amr, 'sid', s.session_key_hash)
         from ${authenticatedSessions} s where s.id = ${d.sessionId}))` })
       .from(d).where(and(eq(d.deviceCodeHash, codeHash), eq(d.providerId, providerId))),
     decode: (json) => {
-      const found = json as Omit<DeviceGrant, 'authTime' | 'lastPolled'> & { authTime: string | null;
-        lastPolled: string | null }
-      return { ...found, authTime: found.authTime === null ? null : new Date(found.authTime),
-        lastPolled: found.lastPolled === null ? null : new Date(found.lastPolled) }
+      const found = json as Omit<DeviceGrant, 'authTime'> & { authTime: string | null }
+      return { ...found, authTime: found.authTime === null ? null : new Date(found.authTime) }
     },
   }
 }
 
 /**
- * RFC 8628 §3.5: remember this poll; `slowDown` adds 5 seconds to the interval for this and every later poll.
- * `extra`: a CTE of the caller's, in the same statement.
+ * RFC 8628 §3.5: remember this poll, and answer whether it came sooner than the interval after the one before
+ * (then the interval grows by 5 seconds for this and every later poll: `slow_down`). Decided on the row locked in
+ * this statement, so that of two polls at once the second sees the first's time and slows down. `extra`: a CTE
+ * of the caller's, in the same statement. False when the row is gone.
  */
-export async function recordPoll(db: Db, tokenId: string, now: Date, slowDown: boolean, extra: SQL | null = null):
-  Promise<void> {
-  const update = db.update(deviceTokens)
-    .set({ lastPolled: now, ...(slowDown && { interval: sql`${deviceTokens.interval} + 5` }) })
-    .where(eq(deviceTokens.id, tokenId))
-  await (extra ? db.execute(sql`with ${extra} ${update.getSQL()}`) : update)
+export async function recordPoll(db: Db, tokenId: string, now: Date, extra: SQL | null = null): Promise<boolean> {
+  const d = deviceTokens
+  const [row] = rowsOf<{ early: boolean }>(await db.execute(sql`with ${extra ? sql`${extra}, ` : sql``}previous as (
+      select ${d.id} as id, ${d.lastPolled} is not null
+          and ${d.lastPolled} > ${at(now)} - ${d.interval} * interval '1 second' as early
+        from ${d} where ${d.id} = ${tokenId}::uuid for update)
+    update ${d} set last_polled = ${at(now)},
+      interval = case when previous.early then ${d.interval} + 5 else ${d.interval} end
+    from previous where ${d.id} = previous.id
+    returning previous.early as early`))
+  return row?.early === true
 }
 
 /**

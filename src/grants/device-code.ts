@@ -27,10 +27,9 @@ export const deviceCodeGrant = defineGrant({
     if (token.expired) throw new OAuthError('expired_token', undefined, 400, 'device code expired')
     if (token.status === 'denied') throw new OAuthError('access_denied', undefined, 400, 'the user refused')
     if (token.status === 'pending') {
-      const early = token.lastPolled !== null
-        && ctx.now.getTime() - token.lastPolled.getTime() < token.interval * 1000
-      // A poll is honest use: its attempt is given back in the same statement.
-      await recordPoll(ctx.db, token.id, ctx.now, early, giveBack(ctx))
+      // A poll is honest use: its attempt is given back in the same statement, which also decides whether it
+      // came too soon (on the row it locks, so that polls at once are told apart).
+      const early = await recordPoll(ctx.db, token.id, ctx.now, giveBack(ctx))
       throw new OAuthError(early ? 'slow_down' : 'authorization_pending')
     }
     if (!token.user?.isActive || token.authTime === null) throw invalidGrant('inactive user')

@@ -108,6 +108,20 @@ describe('device_code grant (RFC 8628 §3.4-3.5, test_token_device.py)', () => {
     expect((await rowOf(id))!.interval).toBe(15)
   })
 
+  it('tells two polls at once apart: one authorization_pending, the other slow_down', async () => {
+    const { deviceCode, id } = await insertDevice(t, conf, { expiresInMs: 10 * MINUTE })
+    await refused(await poll(conf, deviceCode), 400, 'authorization_pending')
+    t.clock.advance(10 * SECOND)
+    // Both read the token before either writes (PGlite runs their statements in turn): the write decides.
+    const answers = await Promise.all([poll(conf, deviceCode), poll(conf, deviceCode)])
+    const errors = await Promise.all(answers.map(async (res) => {
+      expect(res.status).toBe(400)
+      return ((await res.json()) as { error: string }).error
+    }))
+    expect(errors.sort()).toEqual(['authorization_pending', 'slow_down'])
+    expect((await rowOf(id))!.interval).toBe(10)
+  })
+
   it('answers access_denied after the user refused', async () => {
     const { deviceCode } = await insertDevice(t, conf, { status: 'denied', userPk: alice.pk })
     const body = await refused(await poll(conf, deviceCode), 400, 'access_denied')
