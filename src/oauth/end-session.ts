@@ -46,7 +46,7 @@ export async function decideEndSession(params: EndSessionParams, bundle: Provide
   const uri = params.postLogoutRedirectUri
   if (uri === undefined || uri === '') return { ok: true, hint, redirect: null }
   // A URI that no redirect could carry (control characters: a regex entry's `.` matches them) is refused as a
-  // script scheme is, before anything is signed out; authentik would fail on it further on.
+  // script scheme is, before anything is signed out (it answered 500 when the redirect was built).
   if (isForbiddenScheme(uri) || hasControlCharacter(uri)) {
     return { ok: false, message: 'The post-logout redirect URI is not allowed.' }
   }
