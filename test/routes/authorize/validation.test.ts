@@ -97,6 +97,14 @@ describe('redirect_uri (§5.1 step 2): a page, never a redirect', () => {
     await redirectUriError(await t.request(ask(any, { redirect_uri: '//evil.example/cb' })))
   })
 
+  it('refuses a matching URI with a control character, which no Location header can hold', async () => {
+    const any = await createClient(t, 'any3', { redirect_uris: [{ matching_mode: 'regex', url: '.+' }] })
+    // (NUL is refused before, with any query: test/hostile-input.test.ts.)
+    for (const uri of ['https://rp.example/c\tb', 'https://rp.example/cb\u0001', 'https://rp.example/cb\u007f']) {
+      await redirectUriError(await t.request(ask(any, { redirect_uri: uri })))
+    }
+  })
+
   it('never matches an empty list or a logout entry', async () => {
     const none = await createClient(t, 'none', { redirect_uris: [] })
     await redirectUriError(await t.request(ask(none)))
