@@ -24,6 +24,8 @@ export interface BearerAccessToken {
     dpopRequireNonce: boolean }
   /** RFC 9449 §6: the DPoP key it is bound to (null: a bearer token). */
   jkt: string | null
+  /** RFC 8707: the resources it was issued for (null: the default audience, the client). */
+  audience: string[] | null
   /** Whether the statement recorded the presented proof's `jti` (false: a replay); null without a proof. */
   proofFresh: boolean | null
   application: { id: string; name: string; slug: string; metaLaunchUrl: string } | null
@@ -43,7 +45,7 @@ export async function findBearerAccessToken(
   const proof = proofJtiParts(proofJti, now)
   const rows = rowsOf<Row>(await executeKept(db, sql`${proof.withClause}
     select ${accessTokens.id} as "id", ${accessTokens.revoked} as "revoked",
-      ${accessTokens.jkt} as "jkt", ${proof.fresh} as "proofFresh",
+      ${accessTokens.jkt} as "jkt", ${accessTokens.audience} as "audience", ${proof.fresh} as "proofFresh",
       ${accessTokens.scope} as "scope", ${accessTokens.idToken} as "idToken",
       ${claimUserJson(sql`${accessTokens.userId}`)} as "user",
       (select to_json(u.created) from users u where u.id = ${accessTokens.userId}) as "userJoined",

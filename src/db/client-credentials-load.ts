@@ -41,6 +41,10 @@ export interface FederatedToken {
   /** The key the provider's last rotation replaced, while tokens it signed are valid (README "Key rotation"). */
   previousSigningKey: FederatedToken['signingKey']
   user: ClaimUser | null
+  /** RFC 9449 §6: the DPoP key the token is bound to (null: a bearer token). */
+  jkt: string | null
+  /** RFC 8707: the resources it was issued for (null: the default audience, its client). */
+  audience: string[] | null
 }
 
 /** Everything a client_credentials or password request may need, read with its client in statement 1. */
@@ -95,7 +99,7 @@ function federated(tokenHash: string, now: Date): SQL {
       'previousSigningKey', (select json_build_object('kid', k.kid, 'certificateData', k.certificate_data,
         'keyType', k.key_type, 'keySize', k.key_size) from ${keyPairs} k where k.id = fp.previous_signing_key_id
         and fp.previous_signing_key_expires > ${now.toISOString()}::timestamptz),
-      'user', ${claimUserJson(sql`t.user_id`)})
+      'user', ${claimUserJson(sql`t.user_id`)}, 'jkt', t.jkt, 'audience', t.audience)
     from ${accessTokens} t
     join ${providerFederationProviders} f on f.federated_provider_id = t.provider_id and f.provider_id = self.id
     join ${providers} fp on fp.id = t.provider_id

@@ -4,7 +4,7 @@ export const KEPT_STATEMENTS: ReadonlySet<string> = new Set([
   '2aa68442e28a3a2c',
   '340c592cc10d3615',
   '3f186cd0f81589dc',
-  '3fe6c1f372b713e5',
+  '4b71338413b355d3',
   '51ca92513dff475c',
   '60e7aa7dca48a979',
   '6cf373490c229d15',

@@ -6,6 +6,7 @@ import { holdsUnstorableText } from '../db/storable.ts'
 import { peekAssertion, verifyAssertion, verifyWith, type PeekedAssertion } from '../oauth/client-assertion.ts'
 import { keyAlg } from '../oauth/issuer.ts'
 import { inlineKeys, remoteKeys } from '../oauth/remote-jwks.ts'
+import { presentationRefusal } from '../oauth/token-presentation.ts'
 import { EXPIRES, generatedSubject, invalidGrant, type ServiceSubject } from './service-subject.ts'
 import type { GrantContext } from './types.ts'
 
@@ -92,6 +93,12 @@ export async function assertionSubject(
   const federated = artefact.federated
   const payload = federated ? await fromProvider(ctx, assertion, peeked, federated) : null
   if (!federated || !payload) throw invalidGrant('no source or federated provider verifies the assertion')
+  // Safer than authentik, which takes any live token here: a DPoP-bound token only with a proof of its key (else
+  // a thief holding the token alone would get an unbound one for its user, RFC 9449 §7), and only a token issued
+  // to its client, not one restricted to other resources (RFC 8707 §2); src/oauth/token-presentation.ts.
+  const refusal = presentationRefusal(federated, ctx.dpop)
+  if (refusal === 'binding') throw invalidGrant('federated token is DPoP-bound and no proof of its key came with it')
+  if (refusal === 'audience') throw invalidGrant('federated token was issued for another resource')
   if (holdsUnstorableText(payload)) throw invalidGrant('token claims hold NUL or a lone surrogate')
   if (!federated.user?.isActive) throw invalidGrant('federated token of an inactive user')
   const { provider } = federated

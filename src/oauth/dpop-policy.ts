@@ -3,6 +3,7 @@ import { ProofReplayed } from '../db/proof-jti.ts'
 import type { ClientContext } from './client-request.ts'
 import type { DPoPProof } from './dpop.ts'
 import { OAuthError } from './errors.ts'
+import { provesBinding } from './token-presentation.ts'
 
 /**
  * RFC 9449 §5 and §8 at the token endpoint, once the client's provider is known: a provider with
@@ -42,7 +43,7 @@ export async function refusingProofReplay<T>(run: () => Promise<T>): Promise<T> 
  * key (node-oidc-provider's `invalid_grant`, "failed jkt verification").
  */
 export function checkRefreshBinding(jkt: string | null, proof: DPoPProof | null | undefined): void {
-  if (jkt === null) return
-  if (!proof) throw new OAuthError('invalid_grant', undefined, 400, 'bound refresh token without a DPoP proof')
-  if (proof.jkt !== jkt) throw new OAuthError('invalid_grant', undefined, 400, 'DPoP proof of another key')
+  if (provesBinding(jkt, proof)) return
+  throw new OAuthError('invalid_grant', undefined, 400,
+    proof ? 'DPoP proof of another key' : 'bound refresh token without a DPoP proof')
 }

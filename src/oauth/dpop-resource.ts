@@ -2,6 +2,7 @@ import type { DPoPNonces } from '../crypto/dpop-nonce.ts'
 import { quotable } from './bearer.ts'
 import { DPOP_ALGS, type DPoPProof } from './dpop.ts'
 import { OAuthError, type OAuthErrorCode } from './errors.ts'
+import { provesBinding } from './token-presentation.ts'
 
 /** An error a protected resource answers with a `DPoP` challenge (RFC 9449 §7.1), whatever scheme was used. */
 export class DPoPChallenge extends OAuthError {
@@ -34,7 +35,7 @@ export async function checkResourceProof(
   token: PresentedBinding, proof: DPoPProof | null, nonces: DPoPNonces, now: Date,
 ): Promise<void> {
   if (!proof) {
-    if (token.jkt !== null) {
+    if (!provesBinding(token.jkt, proof)) {
       throw new DPoPChallenge('invalid_token', 'DPoP-bound access token requires the DPoP scheme and a proof',
         'bound token sent as Bearer')
     }
@@ -50,7 +51,7 @@ export async function checkResourceProof(
   if (token.jkt === null) {
     throw new DPoPChallenge('invalid_token', 'The access token is not DPoP-bound', 'unbound token as DPoP')
   }
-  if (token.jkt !== proof.jkt) {
+  if (!provesBinding(token.jkt, proof)) {
     throw new DPoPChallenge('invalid_token', 'Invalid DPoP key binding', 'proof of another key')
   }
 }

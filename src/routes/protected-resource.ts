@@ -9,6 +9,7 @@ import type { AppContext, AppEnv } from '../deps.ts'
 import { bearerErrorResponse, bearerToken } from '../oauth/bearer.ts'
 import { checkResourceProof, DPoPChallenge, dpopAccessToken, dpopErrorResponse } from '../oauth/dpop-resource.ts'
 import { OAuthError } from '../oauth/errors.ts'
+import { issuedToClient } from '../oauth/token-presentation.ts'
 import { clientIp } from './client-ip.ts'
 import { corsHeaders, corsPreflight } from './cors.ts'
 import { requestProof } from './dpop-proof.ts'
@@ -26,7 +27,11 @@ export interface ProtectedResourceSpec {
   render(token: BearerAccessToken, user: ClaimUser): unknown
 }
 
-/** authentik `protected_resource_view(scopes)`: exists, live (the lookup), not revoked, the scopes granted. */
+/**
+ * authentik `protected_resource_view(scopes)`: exists, live (the lookup), not revoked, the scopes granted. Safer
+ * than authentik, which serves any live token: one issued for other resources (RFC 8707 `aud`) is refused here,
+ * since these endpoints are the provider's own resources (src/oauth/token-presentation.ts).
+ */
 async function checkToken(c: AppContext, token: BearerAccessToken, scopes: readonly string[]): Promise<ClaimUser> {
   if (token.revoked) {
     const ip = clientIp(c)
@@ -41,6 +46,10 @@ async function checkToken(c: AppContext, token: BearerAccessToken, scopes: reado
       ...(ip !== undefined && { clientIp: ip }),
     }, c.var.deps.clock.now())
     throw new OAuthError('invalid_token', undefined, 401, 'revoked access token')
+  }
+  if (!issuedToClient(token)) {
+    throw new OAuthError('invalid_token', 'The access token was issued for another resource', 401,
+      'token audience is a resource')
   }
   // Deactivating a user revokes their tokens; this also covers a token that slipped past that.
   if (!token.user?.isActive) throw new OAuthError('invalid_token', undefined, 401, 'inactive user')

@@ -61,9 +61,10 @@ describe.each(['authentik', 'rfc9068'] as const)('openid-client with resource in
       if (format === 'rfc9068') expect(payload.client_id).toBe(clientId)
       else expect(payload.azp).toBe(clientId)
 
-      // Userinfo takes the token in either format.
-      expect(await client.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub))
-        .toMatchObject({ email: user.email })
+      // Userinfo is no resource the token was issued for: it is that API's (RFC 8707 §2, RFC 9068 §4).
+      await expect(client.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub))
+        .rejects.toMatchObject({ code: 'OAUTH_WWW_AUTHENTICATE_CHALLENGE', status: 401,
+          cause: [expect.objectContaining({ scheme: 'bearer', parameters: expect.objectContaining({ error: 'invalid_token' }) })] })
 
       // A resource the grant does not cover is refused with the RFC's error.
       await expect(client.refreshTokenGrant(config, tokens.refresh_token!, { resource: REPORTS }))

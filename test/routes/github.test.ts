@@ -103,6 +103,15 @@ describe('GET /user (authentik GitHubUserView)', () => {
     expectChallenge(await get('/user', tokens.access_token), 401, INVALID)
   })
 
+  it('refuses a token issued for another resource (RFC 8707 §2): /user is the provider\'s own resource', async () => {
+    const tokens = await githubToken('user:email')
+    expect((await get('/user', tokens.access_token)).status).toBe(200)
+    await t.db.update(accessTokens).set({ audience: ['https://api.example/'] })
+      .where(eq(accessTokens.tokenHash, await sha256Hex(tokens.access_token)))
+    expectChallenge(await get('/user', tokens.access_token), 401,
+      'Bearer error="invalid_token", error_description="The access token was issued for another resource"')
+  })
+
   it('accepts only the Bearer scheme, as authentik does: GitHub\'s `token <value>` is no token', async () => {
     const tokens = await githubToken('user:email read:org')
     expectChallenge(await get('/user', tokens.access_token, 'token'), 401, 'Bearer realm="edge-oidc"')

@@ -106,6 +106,31 @@ describe('userinfo claims', () => {
   })
 })
 
+describe('userinfo and the token\'s audience (RFC 8707 §2, RFC 9068 §4)', () => {
+  const API = 'https://api.example/'
+  const OTHER = 'Bearer error="invalid_token", error_description="The access token was issued for another resource"'
+
+  it('refuses a token issued for a resource (401 invalid_token), and serves one issued to the client', async () => {
+    const provider = await createProviderApp(t, 'resource-server', {
+      redirect_uris: [{ url: `${RP}/callback` }], property_mappings: await defaultMappingPks(t),
+      grant_types: ['client_credentials'], allowed_resources: [API], access_token_format: 'rfc9068',
+    })
+    const issue = async (resource?: string) => {
+      const res = await t.request('/application/o/token/', { method: 'POST', body: new URLSearchParams({
+        grant_type: 'client_credentials', client_id: provider.client_id, client_secret: provider.client_secret,
+        scope: 'openid profile email', ...(resource && { resource }) }) })
+      return (await json<{ access_token: string }>(res)).access_token
+    }
+    const restricted = await issue(API)
+    t.counter.reset()
+    const res = await get(restricted)
+    expectBearerError(res, 401, OTHER)
+    expect(await res.text()).toBe('')
+    expect(t.counter.count).toBe(1)
+    expect(await json(await get(await issue()))).toMatchObject({ preferred_username: 'ak-resource-server-client_credentials' })
+  })
+})
+
 describe('userinfo errors', () => {
   it('challenges a request without a token with a bare realm (RFC 6750 §3.1)', async () => {
     expectBearerError(await t.request(URL), 401, 'Bearer realm="edge-oidc"')

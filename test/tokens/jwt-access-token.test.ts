@@ -99,11 +99,15 @@ describe('access_token_format rfc9068 (RFC 9068 §2)', () => {
     expect(decodeProtectedHeader(body.access_token).typ).toBe('at+jwt')
   })
 
-  it('is accepted by userinfo and introspection, which find it by its hash', async () => {
-    const body = await codeFlow(rfc, 'openid email', API)
-    const info = await t.request('/application/o/userinfo/', { headers: { Authorization: `Bearer ${body.access_token}` } })
+  it('is accepted by introspection, and by userinfo when issued to the client, which find it by its hash', async () => {
+    const userinfo = (token: string) => t.request('/application/o/userinfo/', { headers: { Authorization: `Bearer ${token}` } })
+    const plain = await codeFlow(rfc, 'openid email')
+    const info = await userinfo(plain.access_token)
     expect(info.status).toBe(200)
-    expect(await info.json()).toMatchObject({ sub: decodeJwt(body.id_token).sub, email: alice.email })
+    expect(await info.json()).toMatchObject({ sub: decodeJwt(plain.id_token).sub, email: alice.email })
+    // Restricted to an API (RFC 8707), it is that API's token, not userinfo's (RFC 9068 §4).
+    const body = await codeFlow(rfc, 'openid email', API)
+    expect((await userinfo(body.access_token)).status).toBe(401)
     const answer = await json(t.request('/application/o/introspect/', { method: 'POST', body: new URLSearchParams({
       token: body.access_token, client_id: rfc.client_id, client_secret: rfc.client_secret }) }))
     expect(answer).toMatchObject({ active: true, aud: API, client_id: rfc.client_id, scope: 'openid email',
