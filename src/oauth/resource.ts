@@ -33,15 +33,19 @@ export function requestedResources(values: readonly string[] | undefined, allowe
 
 /**
  * RFC 8707 §2.2: the audience of an access token issued from a grant that recorded `granted` resources (a code,
- * a refresh token). When it recorded some, the request may name a subset of them (none: all of them) and nothing
- * else; when it recorded none, the request is checked like a fresh one (`requestedResources`). Resources the
- * provider no longer allows are dropped from the grant first. Null: the default audience.
+ * a refresh token). The request may name a subset of them (none: all of them) and nothing else. A grant that
+ * recorded none granted none: a later request may name none either (else `invalid_target`), so that a code or
+ * refresh token obtained without resources is never a wildcard for the provider's `allowed_resources`. Resources
+ * the provider no longer allows are dropped from the grant first. Null: the default audience.
  */
 export function grantedAudience(
   values: readonly string[] | undefined, granted: readonly string[] | null, allowed: readonly string[],
 ): string[] | null {
   const asked = requestedResources(values, allowed)
-  if (granted === null || granted.length === 0) return asked
+  if (granted === null || granted.length === 0) {
+    if (asked !== null) throw invalidTarget('resource was not granted: the authorization named none')
+    return null
+  }
   const still = granted.filter((r) => allowed.includes(r))
   if (asked === null) {
     if (still.length === 0) throw invalidTarget('none of the granted resources is allowed any more')

@@ -39,8 +39,13 @@ describe('RFC 8707 §2 resource indicators', () => {
     expect(grantedAudience(undefined, [A, B], [A, B, C])).toEqual([A, B])
     expect(grantedAudience([B], [A, B], [A, B, C])).toEqual([B])
     expect(targetError(() => grantedAudience([C], [A, B], [A, B, C]))).toEqual({ code: 'invalid_target', status: 400 })
-    expect(grantedAudience([C], null, [A, B, C])).toEqual([C])
     expect(grantedAudience(undefined, null, [A])).toBeNull()
+    expect(grantedAudience(undefined, [], [A])).toBeNull()
+  })
+
+  it('grants nothing later for a grant that named no resource: it is no wildcard (§2.2)', () => {
+    expect(targetError(() => grantedAudience([C], null, [A, B, C]))).toEqual({ code: 'invalid_target', status: 400 })
+    expect(targetError(() => grantedAudience([A, B], [], [A, B]))).toEqual({ code: 'invalid_target', status: 400 })
   })
 
   it('drops a granted resource the provider no longer allows', () => {

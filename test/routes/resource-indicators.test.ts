@@ -188,11 +188,14 @@ describe('resource at the token endpoint with a code (RFC 8707 §2.2)', () => {
     expect(decodeJwt((await ok(await exchange(code))).access_token).aud).toBe(API)
   })
 
-  it('checks a resource against allowed_resources when the code has none', async () => {
-    const code = await codeFor([])
-    expect(decodeJwt((await ok(await exchange(code, URN))).access_token).aud).toBe(URN)
-    await refused(await exchange(await codeFor([]), `${API}#x`), 400, 'invalid_target')
-  })
+  it('answers 400 invalid_target for any resource when the code has none: no wildcard, and the code stays usable',
+    async () => {
+      const code = await codeFor([])
+      await refused(await exchange(code, URN), 400, 'invalid_target')
+      await refused(await exchange(code, API, CALENDAR), 400, 'invalid_target')
+      await refused(await exchange(code, `${API}#x`), 400, 'invalid_target')
+      expect(decodeJwt((await ok(await exchange(code))).access_token).aud).toBe(client.client_id)
+    })
 
   it('keeps authentik\'s audience, the client, without resources', async () => {
     const body = await ok(await exchange(await codeFor([])))
@@ -223,11 +226,14 @@ describe('resource with a refresh token (RFC 8707 §2.2)', () => {
     expect(decodeJwt((await ok(await refresh(narrow.refresh_token!, CALENDAR))).access_token).aud).toBe(CALENDAR)
   })
 
-  it('checks a resource against allowed_resources when the grant has none', async () => {
-    const body = await ok(await exchange(await codeFor([])))
-    await refused(await refresh(body.refresh_token!, ELSEWHERE), 400, 'invalid_target')
-    expect(decodeJwt((await ok(await refresh(body.refresh_token!, API))).access_token).aud).toBe(API)
-  })
+  it('grants no resource by refresh when the grant has none (a subset of nothing), and keeps the token usable',
+    async () => {
+      const body = await ok(await exchange(await codeFor([])))
+      await refused(await refresh(body.refresh_token!, ELSEWHERE), 400, 'invalid_target')
+      await refused(await refresh(body.refresh_token!, API), 400, 'invalid_target')
+      await refused(await refresh(body.refresh_token!, API, CALENDAR), 400, 'invalid_target')
+      expect(decodeJwt((await ok(await refresh(body.refresh_token!))).access_token).aud).toBe(client.client_id)
+    })
 })
 
 describe('resource with client_credentials (RFC 8707 §2.2)', () => {
