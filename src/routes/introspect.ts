@@ -18,10 +18,12 @@ export const introspect = clientEndpoint({
   invalidClientIs401: true,
   async handle({ form, client, ctx }) {
     const { bundle, token } = await presentedTokenOf(ctx, client, form)
-    if (bundle.provider.clientType !== 'confidential' || !token) return INACTIVE
-    // authentik: the stored ID token's claims, then `active` (a revoked refresh token keeps its claims), the
-    // token's scope and the client_id of the provider it was issued to; `aud` the RFC 8707 resources (§2.2).
-    return { ...token.idToken, ...(token.audience && { aud: audienceClaim(token.audience) }), active: !token.revoked,
+    // RFC 7662 §2.2: an inactive token is `{"active": false}` and nothing more. Safer than authentik, which
+    // answers a revoked (e.g. rotated-out) refresh token's claims with it: sub, email, groups, sid, nonce...
+    if (bundle.provider.clientType !== 'confidential' || !token || token.revoked) return INACTIVE
+    // authentik: the stored ID token's claims, then `active`, the token's scope and the client_id of the provider
+    // it was issued to; `aud` the RFC 8707 resources (§2.2).
+    return { ...token.idToken, ...(token.audience && { aud: audienceClaim(token.audience) }), active: true,
       scope: token.scope, client_id: token.clientId, ...dpopMembers(token) }
   },
 })

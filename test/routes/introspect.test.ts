@@ -73,11 +73,16 @@ describe('introspection (test_introspect.py)', () => {
     expect(await answered(await introspect({ token: token.value }, basicOf(federating)))).toEqual({ active: false })
   })
 
-  it('keeps the claims of a revoked refresh token but says it is inactive', async () => {
-    const token = await insertToken(t, 'refresh', caller.pk, user.pk, { revoked: true })
-    expect(await answered(await introspect({ token: token.value })))
-      .toEqual({ ...ID_TOKEN, active: false, client_id: caller.client_id, scope: 'openid user profile' })
-  })
+  it('answers a revoked token, a rotated-out refresh token or a revoked access token, {active: false} and nothing more (RFC 7662 §2.2; authentik adds its claims)',
+    async () => {
+      for (const kind of ['refresh', 'access'] as const) {
+        const token = await insertToken(t, kind, caller.pk, user.pk, { revoked: true })
+        for (const hint of [undefined, 'refresh_token', 'access_token']) {
+          expect(await answered(await introspect({ token: token.value, ...(hint && { token_type_hint: hint }) })))
+            .toEqual({ active: false })
+        }
+      }
+    })
 
   it('answers an expired token inactive', async () => {
     const token = await insertToken(t, 'access', caller.pk, user.pk, { expiresInMs: 1000 })
