@@ -11,7 +11,7 @@ export type ConsentAnswer = 'allow' | 'deny' | null
 export type DeviceOutcome =
   /** The application is bound to a group the user is not in: "Permission denied". */
   | 'forbidden'
-  /** Explicit consent, none remembered for these scopes: show the consent page. */
+  /** The user has not pressed Allow yet: show the confirmation (the consent page, naming the device). */
   | 'consent'
   | 'approved'
   | 'denied'
@@ -19,9 +19,11 @@ export type DeviceOutcome =
   | 'gone'
 
 /**
- * authentik §4.6, the user side after the code: the application's group check, then consent as in the code flow
- * (the provider's authorization flow: implicit consent approves at once; explicit consent asks unless a
- * remembered consent covers the scopes, and an allow is remembered per user, application and scope set).
+ * authentik §4.6, the user side after the code: the application's group check, then the confirmation. Safer than
+ * authentik, whose implicit-consent flow (and a remembered consent) approves as soon as the code is entered: the
+ * user always sees which application asks, and that it is a device, and presses Allow before anything is granted
+ * (RFC 8628 §5.4, a `verification_uri_complete` link is otherwise a one-click phishing lure). An allow is then
+ * remembered per user, application and scope set for an explicit-consent provider, as in the code flow.
  */
 export async function decideDevice(db: Db, options: {
   device: PendingDevice; session: ActiveSession; answer: ConsentAnswer; now: Date; clientIp: string | null
@@ -30,11 +32,11 @@ export async function decideDevice(db: Db, options: {
   const { application } = device
   if (application.groupId !== null && !session.user.groups.some((g) => g.id === application.groupId)) return 'forbidden'
   if (answer === 'deny') return (await denyDevice(db, device.id, session.user.id, now)) ? 'denied' : 'gone'
+  if (answer !== 'allow') return 'consent'
 
   const implicit = device.authorizationFlow === IMPLICIT_CONSENT
   const subject = { userId: session.user.id, applicationId: application.id, scopes: device.scopes }
-  const consent: ConsentClause = implicit ? { kind: 'none' }
-    : answer === 'allow' ? { kind: 'grant', subject, expires: null } : { kind: 'required', subject }
+  const consent: ConsentClause = implicit ? { kind: 'none' } : { kind: 'grant', subject, expires: null }
   const approved = await approveDevice(db, {
     tokenId: device.id, userId: session.user.id, sessionId: session.id, authTime: session.loginTime, consent, now,
     event: {
@@ -48,6 +50,5 @@ export async function decideDevice(db: Db, options: {
       ...(options.clientIp !== null && { clientIp: options.clientIp }),
     },
   })
-  if (approved) return 'approved'
-  return consent.kind === 'required' ? 'consent' : 'gone'
+  return approved ? 'approved' : 'gone'
 }

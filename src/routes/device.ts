@@ -5,7 +5,7 @@ import type { ActiveSession } from '../db/sessions.ts'
 import type { AppContext, AppEnv } from '../deps.ts'
 import { DEVICE_PAGE } from '../oauth/device-authorization.ts'
 import { decideDevice, type ConsentAnswer } from '../oauth/device-approval.ts'
-import { normaliseUserCode } from '../oauth/user-code.ts'
+import { displayUserCode, normaliseUserCode } from '../oauth/user-code.ts'
 import { PermissionDeniedPage } from '../pages/authorize-error.ts'
 import { ConsentPage, CONSENT_FIELDS } from '../pages/consent.ts'
 import { DEVICE_FIELDS, DeviceDonePage, DeviceEntryPage } from '../pages/device.ts'
@@ -41,7 +41,7 @@ async function consentPage(c: AppContext, session: ActiveSession, device: Pendin
     [CONSENT_FIELDS.user, session.user.uuid]]
   protectPage(c)
   return c.html(ConsentPage({ application: device.application.name, username: session.user.username, permissions,
-    openid: device.scopes.includes('openid'), hidden, action: DEVICE_PAGE }))
+    openid: device.scopes.includes('openid'), hidden, action: DEVICE_PAGE, device: { code: displayUserCode(normaliseUserCode(code)) } }))
 }
 
 /** RFC 8628 §3.3 verification URI, GET: sign-in required; `?code=` pre-fills the form (authentik §4.6). */

@@ -80,7 +80,9 @@ describe('headless Chromium approves a device on the /device page', () => {
     await page.click('button[type=submit]')
 
     await page.locator('button[name=action][value=allow]').waitFor()
-    expect(await page.locator('h1').textContent()).toBe(`You're about to sign in to ${APP}.`)
+    // The confirmation names the application, says a device asks, and shows the code to compare (RFC 8628 §5.4).
+    expect(await page.locator('h1').textContent()).toBe(`A device wants to sign in to ${APP}.`)
+    expect(await page.locator('strong').first().textContent()).toBe(started.user_code)
     await page.screenshot({ path: SCREENSHOT, fullPage: true })
     await expectPending(started.device_code)
     await page.click('button[name=action][value=allow]')

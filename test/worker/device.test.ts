@@ -73,7 +73,7 @@ describe('device flow in workerd on PostgreSQL', () => {
     expect(row!.interval).toBe(10)
   })
 
-  it('lets the user sign in and approve on the /device page', async () => {
+  it('lets the user sign in, enter the code and approve on the confirmation naming the device', async () => {
     const toLogin = await browser.get(localPath(flow.verification!))
     expect(toLogin.status).toBe(302)
     const loginPath = localPath(toLogin.headers.get('Location'))
@@ -84,7 +84,14 @@ describe('device flow in workerd on PostgreSQL', () => {
     expect(page.headers.get('Content-Security-Policy')).toContain("frame-ancestors 'none'")
     const entry = findForm(await page.text(), '/device')
     expect(formFields(entry.body).code).toBe(flow.userCode)
-    const done = await browser.post('/device', formFields(entry.body))
+    const asked = await browser.post('/device', formFields(entry.body))
+    expect(asked.status).toBe(200)
+    const confirm = findForm(await asked.text(), '/device')
+    expect(confirm.body).toContain('name="action" value="allow"')
+    const [pending] = await withDb(async (db) => db.select().from(deviceTokens)
+      .where(eq(deviceTokens.deviceCodeHash, await sha256Hex(flow.deviceCode!))))
+    expect(pending).toMatchObject({ status: 'pending', userId: null })
+    const done = await browser.post('/device', { ...formFields(confirm.body), action: 'allow' })
     expect(done.status).toBe(200)
     expect(await done.text()).toContain('You may return to your device.')
   })

@@ -42,6 +42,13 @@ async function enter(browser: TestAgent, code: string, headers: Record<string, s
   return browser.post('/device', { ...fields, code }, headers)
 }
 
+/** Enter `code`, then press Allow on the confirmation page that names the application and the device. */
+async function approve(browser: TestAgent, code: string, headers: Record<string, string> = {}): Promise<Response> {
+  const asked = await enter(browser, code, headers)
+  expect(asked.status).toBe(200)
+  return browser.post('/device', { ...browser.formFields(await asked.text(), '/device'), action: 'allow' }, headers)
+}
+
 function expectProtected(res: Response): void {
   expect(res.headers.get('Cache-Control')).toBe('no-store')
   expect(res.headers.get('X-Frame-Options')).toBe('DENY')
@@ -76,9 +83,30 @@ describe('the /device page (RFC 8628 §3.3, test_device_init.py)', () => {
     expect(html).toContain('Signed in as alice')
   })
 
-  it('approves at once under implicit consent, with the session and its login time', async () => {
+  it('asks under implicit consent too, naming the application and the device, and grants nothing before Allow (RFC 8628 §5.4)',
+    async () => {
+      const { userCode, id } = await insertDevice(t, implicit)
+      // What a lured user opens: verification_uri_complete, then Continue.
+      const page = await agent.get(`/device?code=${display(userCode)}`)
+      const fields = agent.formFields(await page.text(), '/device')
+      const asked = await agent.post('/device', fields)
+      expect(asked.status).toBe(200)
+      expectProtected(asked)
+      const html = await asked.text()
+      expect(html).toContain('<h1>A device wants to sign in to tv.</h1>')
+      expect(html).toContain(`shows the code <strong>${display(userCode)}</strong>`)
+      expect(html).toContain('<button type="submit" name="action" value="allow">')
+      expect(await rowOf(id)).toMatchObject({ status: 'pending', userId: null })
+      expect(await t.db.select().from(events).where(and(eq(events.action, 'authorize_application'),
+        eq(events.clientId, implicit.client_id)))).toEqual([])
+      // Pressing Continue again (the form re-posted without an answer) still grants nothing.
+      expect((await agent.post('/device', fields)).status).toBe(200)
+      expect((await rowOf(id)).status).toBe('pending')
+    })
+
+  it('approves on Allow under implicit consent, with the session and its login time, remembering no consent', async () => {
     const { userCode, id } = await insertDevice(t, implicit)
-    const res = await enter(agent, display(userCode))
+    const res = await approve(agent, display(userCode))
     expect(res.status).toBe(200)
     expectProtected(res)
     expect(await text(res)).toContain('You have signed in to tv. You may return to your device.')
@@ -90,18 +118,23 @@ describe('the /device page (RFC 8628 §3.3, test_device_init.py)', () => {
     expect(event!.context).toMatchObject({ scopes: 'openid email profile', flow: 'device' })
   })
 
-  it('runs three statements to approve a code under implicit consent: session, code, approval', async () => {
+  it('runs two statements to ask (session, code) and three to approve (session, code, approval)', async () => {
     const { userCode } = await insertDevice(t, implicit)
     const fields = agent.formFields(await (await agent.get('/device')).text(), '/device')
     t.counter.reset()
-    expect((await agent.post('/device', { ...fields, code: userCode })).status).toBe(200)
+    const asked = await agent.post('/device', { ...fields, code: userCode })
+    expect(asked.status).toBe(200)
+    expect(t.counter.count).toBe(2)
+    const answer = agent.formFields(await asked.text(), '/device')
+    t.counter.reset()
+    expect((await agent.post('/device', { ...answer, action: 'allow' })).status).toBe(200)
     expect(t.counter.count).toBe(3)
   })
 
   it('compares the code case-insensitively, ignoring hyphens and spaces', async () => {
     const { userCode, id } = await insertDevice(t, implicit)
     const typed = ` ${userCode.slice(0, 4).toLowerCase()} - ${userCode.slice(4, 6)} ${userCode.slice(6).toLowerCase()}`
-    expect((await enter(agent, typed)).status).toBe(200)
+    expect((await approve(agent, typed)).status).toBe(200)
     expect((await rowOf(id)).status).toBe('approved')
   })
 
@@ -163,9 +196,13 @@ describe('the /device page (RFC 8628 §3.3, test_device_init.py)', () => {
     const remembered = await t.db.select().from(consents).where(eq(consents.userId, alice.pk))
     expect(remembered).toMatchObject([{ permissions: 'email openid', expires: null }])
 
+    // A remembered consent still shows the confirmation: a device asks, and the user must see which one.
     const second = await insertDevice(t, explicit, { scope: 'openid' })
-    expect(await text(await enter(agent, second.userCode))).toContain('You may return to your device.')
+    expect(await text(await enter(agent, second.userCode))).toContain('A device wants to sign in to console.')
+    expect((await rowOf(second.id)).status).toBe('pending')
+    expect(await text(await approve(agent, second.userCode))).toContain('You may return to your device.')
     expect((await rowOf(second.id)).status).toBe('approved')
+    expect(await t.db.select().from(consents).where(eq(consents.userId, alice.pk))).toHaveLength(1)
   })
 
   it('marks the device denied when the user refuses', async () => {
@@ -201,7 +238,7 @@ describe('the /device page (RFC 8628 §3.3, test_device_init.py)', () => {
       expect(page).toContain('<a href="/device">Back</a>')
     }
     expect((await rowOf(id)).status).toBe('pending')
-    expect((await enter(agent, userCode, { 'X-Forwarded-For': '203.0.113.10' })).status).toBe(200)
+    expect((await approve(agent, userCode, { 'X-Forwarded-For': '203.0.113.10' })).status).toBe(200)
     expect((await rowOf(id)).status).toBe('approved')
   })
 
