@@ -32,6 +32,25 @@ export async function sha256Base64url(input: Uint8Array<ArrayBuffer> | string): 
 }
 
 /**
+ * An RFC 2104 HMAC key under SHA-512, for many messages: Node's `createHmac` where the runtime has it (as
+ * `digest`), else a WebCrypto key imported once.
+ */
+export class HmacKey {
+  readonly #raw: Uint8Array<ArrayBuffer>
+  #key: Promise<CryptoKey> | undefined
+
+  constructor(raw: Uint8Array<ArrayBuffer>) {
+    this.#raw = raw
+  }
+
+  async sign(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+    if (nodeCrypto) return new Uint8Array(nodeCrypto.createHmac('sha512', this.#raw).update(data).digest())
+    this.#key ??= crypto.subtle.importKey('raw', this.#raw, { name: 'HMAC', hash: 'SHA-512' }, false, ['sign'])
+    return new Uint8Array(await crypto.subtle.sign('HMAC', await this.#key, data))
+  }
+}
+
+/**
  * Byte comparison whose running time depends only on the lengths, never on the position of the
  * first difference (authentik §4.1/§4.8 compare client credentials in constant time).
  */

@@ -1,5 +1,5 @@
 import { base64urlDecode, base64urlEncode, fromUtf8, hex, utf8 } from './encoding.ts'
-import { sha256Hex } from './hash.ts'
+import { HmacKey, sha256Hex } from './hash.ts'
 
 /** Values derived from SECRET_KEY: an at-rest AEAD and a stable installation id. */
 export interface Secrets {
@@ -11,6 +11,11 @@ export interface Secrets {
   readonly installId: string
   /** The HMAC-SHA-256 key of the DPoP server nonces (src/crypto/dpop-nonce.ts). */
   readonly dpopNonceKey: CryptoKey
+  /**
+   * HMAC-SHA-512 of `text` under a key derived from SECRET_KEY, separated by `purpose` (a fixed name without a
+   * newline): values only this installation can compute, e.g. the mark of its access tokens (`uid`).
+   */
+  mac(purpose: string, text: string): Promise<Uint8Array<ArrayBuffer>>
 }
 
 const VERSION = 'v1'
@@ -21,6 +26,7 @@ const HKDF_SALT = utf8('edge-oidc/hkdf/v1')
 const INFO_AT_REST = utf8('edge-oidc/at-rest-key/aes-256-gcm/v1')
 const INFO_INSTALL_ID = utf8('edge-oidc/install-id/v1')
 const INFO_DPOP_NONCE = utf8('edge-oidc/dpop-nonce/hmac-sha-256/v1')
+const INFO_MAC = utf8('edge-oidc/mac/hmac-sha-512/v1')
 const CACHE_LIMIT = 8
 
 // Per-isolate cache keyed by a digest of the secret, so the Map never holds SECRET_KEY itself.
@@ -74,12 +80,14 @@ async function derive(secretKey: string): Promise<Secrets> {
   const idBits = new Uint8Array(await crypto.subtle.deriveBits(hkdf(INFO_INSTALL_ID), ikm, 128))
   const dpopNonceKey = await crypto.subtle.deriveKey(hkdf(INFO_DPOP_NONCE), ikm,
     { name: 'HMAC', hash: 'SHA-256', length: 256 }, false, ['sign'])
+  const macKey = new HmacKey(new Uint8Array(await crypto.subtle.deriveBits(hkdf(INFO_MAC), ikm, 512)))
   const opened = new Map<string, string>()
   return {
     seal: (plaintext) => seal(key, plaintext),
     open: (sealed) => openRemembered(key, opened, sealed),
     installId: toUUID(idBits),
     dpopNonceKey,
+    mac: (purpose, text) => macKey.sign(utf8(`${purpose}\n${text}`)),
   }
 }
 

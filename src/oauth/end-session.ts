@@ -33,7 +33,7 @@ export function withState(uri: string, state: string | undefined): string {
  * or full regex match); any other URI is ignored, a forbidden scheme is an error (authentik).
  */
 export async function decideEndSession(params: EndSessionParams, bundle: ProviderBundle, origin: string,
-  secrets: Pick<Secrets, 'open'>, keys: KeyCache): Promise<EndSessionDecision> {
+  secrets: Pick<Secrets, 'open' | 'mac'>, keys: KeyCache): Promise<EndSessionDecision> {
   const { provider } = bundle
   let hint: IdTokenHint | null = null
   if (params.idTokenHint) {

@@ -9,7 +9,7 @@ import type { ClaimUser } from '../db/user-claims.ts'
 import { addDuration, parseDuration } from '../oauth/duration.ts'
 import { issuerOf } from '../oauth/issuer.ts'
 import type { DPoPProof } from '../oauth/dpop.ts'
-import { accessTokenClaims } from './access-token.ts'
+import { accessTokenClaims, accessTokenUid } from './access-token.ts'
 import { accessBinding, refreshBinding, withConfirmation } from './dpop-binding.ts'
 import { scopeClaims, subject } from './claims.ts'
 import { encode, signingAlg, type SigningContext, type TokenSigningAlg } from './encode.ts'
@@ -125,8 +125,11 @@ export async function tokenBase(ctx: IssueContext, grant: GrantSubject): Promise
 export async function signAccessToken(
   ctx: IssueContext, base: TokenBase, idToken: Record<string, unknown>, scopes: readonly string[],
 ): Promise<IssuedAccessToken> {
-  const { payload, typ } = base.format === 'rfc9068' ? jwtAccessToken(base, idToken, scopes)
-    : { payload: accessTokenClaims(idToken, base.id.clientId, scopes, base.audience), typ: undefined }
+  const { payload, typ } = base.format === 'rfc9068' ? jwtAccessToken(base, idToken, scopes) : {
+    payload: accessTokenClaims(idToken, base.id.clientId, scopes, await accessTokenUid(ctx.secrets, String(idToken.jti)),
+      base.audience),
+    typ: undefined,
+  }
   // RFC 9449 §6: `cnf` after the shaping, so that both formats carry it.
   const bound = withConfirmation(payload, ctx.dpop)
   const jwt = await encode(base.signing, bound, { keys: ctx.keys, ...(typ && { typ }) })

@@ -4,6 +4,7 @@ import {
   constantTimeEqual,
   constantTimeEqualBytes,
   digest,
+  HmacKey,
   leftHalfHash,
   sha256Base64url,
   sha256Hex,
@@ -29,6 +30,18 @@ describe('digest', () => {
         expect(await digest(name, bytes)).toEqual(expected)
       }
     }
+  })
+})
+
+describe('HmacKey', () => {
+  it('equals WebCrypto\'s HMAC-SHA-512 (RFC 4231 test case 2), and again on the same key', async () => {
+    const key = new HmacKey(new TextEncoder().encode('Jefe'))
+    const data = new TextEncoder().encode('what do ya want for nothing?')
+    const expected = '164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737'
+    for (let i = 0; i < 2; i++) expect(Buffer.from(await key.sign(data)).toString('hex')).toBe(expected)
+    const raw = crypto.getRandomValues(new Uint8Array(64))
+    const webKey = await crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-512' }, false, ['sign'])
+    expect(await new HmacKey(raw).sign(data)).toEqual(new Uint8Array(await crypto.subtle.sign('HMAC', webKey, data)))
   })
 })
 

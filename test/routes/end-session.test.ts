@@ -5,7 +5,9 @@ import { sha256Hex } from '../../src/crypto/hash.ts'
 import { accessTokens, authenticatedSessions } from '../../src/db/schema.ts'
 import { createTestContext, type TestContext } from '../support/app.ts'
 import { TestAgent } from '../support/browser-forms.ts'
-import { createProviderApp, createUserWithPassword, defaultMappingPks, generateKeyPair, type Provider } from '../support/fixtures.ts'
+import {
+  createProviderApp, createScopeMapping, createUserWithPassword, defaultMappingPks, generateKeyPair, type Provider,
+} from '../support/fixtures.ts'
 import { codeFlow, signIn } from '../support/logout.ts'
 
 const REDIRECT = 'http://rp.invalid/callback'
@@ -77,6 +79,12 @@ beforeAll(async () => {
   await provider('es-jwe', { signing_key: key.pk, encryption_key: (await generateKeyPair(t, 'es-enc', rsa)).pk })
   await provider('es-fc', { signing_key: key.pk, logout_method: 'frontchannel',
     logout_uri: 'https://fc.example/logout?tenant=1' })
+  await provider('es-at', { signing_key: key.pk, access_token_format: 'rfc9068' })
+  // An ID token may carry `azp` and even a `uid` of its own: a scope mapping puts them there.
+  const mimic = await createScopeMapping(t, { name: 'mimic', scope_name: 'mimic',
+    expression: { azp: { value: 'someone' }, uid: { value: 'u'.repeat(40) }, scope: { value: 'openid' } } })
+  await provider('es-mimic', { signing_key: key.pk,
+    property_mappings: [...await defaultMappingPks(t), mimic.pk], include_claims_in_id_token: true })
 }, 60_000)
 afterAll(() => t?.close())
 
@@ -163,6 +171,32 @@ describe('RP-initiated logout (OIDC RP-Initiated Logout 1.0)', () => {
       await expectRefused(res)
     }
     expect(await s.alive()).toBe(true)
+  })
+
+  it('refuses an access token as hint (RFC 8725 §3.11): authentik\'s format, RFC 9068, encrypted; no redirect, session kept',
+    async () => {
+      for (const slug of ['es', 'es-at', 'es-jwe']) {
+        const s = await session(slug)
+        const res = await s.agent.get(path(slug, { id_token_hint: s.accessToken, post_logout_redirect_uri: LOGGED_OUT }))
+        await expectRefused(res)
+        expect(await s.alive()).toBe(true)
+        // Its ID token twin signs out and redirects.
+        const back = await s.agent.get(path(slug, { id_token_hint: s.idToken, post_logout_redirect_uri: LOGGED_OUT }))
+        expect({ slug, status: back.status, location: back.headers.get('Location') })
+          .toEqual({ slug, status: 302, location: LOGGED_OUT })
+        expect(await s.alive()).toBe(false)
+      }
+    })
+
+  it('takes an ID token whose claims hold azp, uid and scope as the hint it is, and refuses its access token', async () => {
+    const agent = await signIn(t, 'alice', new TestAgent(t))
+    const tokens = await codeFlow(t, agent, p['es-mimic']!, REDIRECT, 'openid mimic')
+    expect(decodeJwt(tokens.id_token!)).toMatchObject({ azp: 'someone', uid: 'u'.repeat(40), scope: 'openid' })
+    expect(decodeJwt(tokens.access_token!)).toMatchObject({ azp: p['es-mimic']!.client_id })
+    await expectRefused(await agent.get(path('es-mimic', { id_token_hint: tokens.access_token!,
+      post_logout_redirect_uri: LOGGED_OUT })))
+    const res = await agent.get(path('es-mimic', { id_token_hint: tokens.id_token!, post_logout_redirect_uri: LOGGED_OUT }))
+    expect({ status: res.status, location: res.headers.get('Location') }).toEqual({ status: 302, location: LOGGED_OUT })
   })
 
   it('refuses a client_id of another application, and a forbidden scheme', async () => {
