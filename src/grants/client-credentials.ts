@@ -108,6 +108,8 @@ function credentialsGrant<G extends 'client_credentials' | 'password'>(grantType
     parameters: Parameters,
     // The client secret is one of the credentials this grant weighs: wrong ones are `invalid_grant`.
     secret: 'grant',
+    // RFC 6749 §4.4 (client_credentials) is for confidential clients; §4.3 (password) lets a public client ask.
+    confidentialOnly: grantType === 'client_credentials',
     artefact: async (ctx, params, client) => credentialsArtefact(ctx.db, await plan(params, client), ctx.now),
     async handle(ctx, { params, client, bundle, artefact }) {
       const application = bundle.application

@@ -22,7 +22,7 @@ export async function runGrant<P, T>(
   }
   const params = parsed.data
   const { bundle, artefact } = await authenticatedClient(ctx, client, {
-    secret: grant.secret, allows: grant.allowedBy,
+    secret: grant.secret, allows: grant.allowedBy, ...(grant.confidentialOnly && { confidentialOnly: true }),
     ...(grant.artefact && { artefact: await grant.artefact(ctx, params, client) }),
   })
   await checkTokenProof(ctx, bundle.provider)

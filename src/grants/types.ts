@@ -37,6 +37,8 @@ export interface Grant<P = unknown, T = unknown> {
   /** The form parameters it reads (each at most once but `resource`, a list; empty ones omitted); others ignored. */
   parameters: z.ZodType<P>
   secret: SecretRule
+  /** RFC 6749 §4.4: only confidential clients may use it (a public one is `unauthorized_client`). */
+  confidentialOnly?: boolean
   /** The artefact to read with the client in statement 1 (a code, a refresh token...), from the request alone. */
   artefact?(ctx: GrantContext, params: P, client: ClientCredentials): Promise<ArtefactQuery<T>>
   handle(ctx: GrantContext, request: GrantRequest<P, T>): Promise<GrantResult>

@@ -61,11 +61,11 @@ export type SecretRule = 'required' | 'grant'
  * RFC 6749 §3.2.1 / authentik §4.1: the provider must exist and, under `required`, a confidential client must
  * present its secret (compared in constant time); public clients send none. Then the provider must allow
  * `allows` (authentik 2026.5 answers `invalid_grant` here; RFC 6749 §5.2 names `unauthorized_client`, which is
- * what we send).
+ * what we send), and a grant for `confidentialOnly` clients refuses a public one the same way.
  */
 export async function authenticateClient(
-  bundle: ProviderBundle | null, credentials: ClientCredentials, rules: { secret: SecretRule; allows?: GrantType },
-  secrets: Pick<Secrets, 'open'>,
+  bundle: ProviderBundle | null, credentials: ClientCredentials,
+  rules: { secret: SecretRule; allows?: GrantType; confidentialOnly?: boolean }, secrets: Pick<Secrets, 'open'>,
 ): Promise<ProviderBundle> {
   if (!bundle) throw invalidClient(credentials, 'unknown client')
   if (rules.secret === 'required' && bundle.provider.clientType === 'confidential') {
@@ -75,6 +75,11 @@ export async function authenticateClient(
   if (rules.allows !== undefined && !bundle.provider.grantTypes.includes(rules.allows)) {
     throw new OAuthError('unauthorized_client', 'The client is not authorized to use this grant type', 400,
       'grant_type_not_configured')
+  }
+  // RFC 6749 §4.4.2: client_credentials is for confidential clients only (authentik lets a public client use it
+  // with its provider's secret, which the admin API shows).
+  if (rules.confidentialOnly && bundle.provider.clientType !== 'confidential') {
+    throw new OAuthError('unauthorized_client', 'A public client cannot use this grant type', 400, 'public client')
   }
   return bundle
 }

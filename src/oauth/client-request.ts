@@ -37,6 +37,8 @@ export interface ClientRequirements<T> {
   secret: SecretRule
   /** The provider `grant_types` entry the request needs (`unauthorized_client` otherwise). */
   allows?: GrantType
+  /** Only a confidential client may make the request (`unauthorized_client` otherwise). */
+  confidentialOnly?: boolean
   /** The artefact the request presents, read in the same statement as the client. */
   artefact?: ArtefactQuery<T>
 }

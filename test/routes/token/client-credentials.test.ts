@@ -46,6 +46,21 @@ const cc = (client: Client, extra: Record<string, string>, grantType = 'client_c
 const account = async (username: string) => (await t.db.select().from(users).where(eq(users.username, username)))[0]
 
 describe('client_credentials with the provider secret (test_token_cc_standard.py)', () => {
+  it('refuses a public client with unauthorized_client, even with its provider\'s secret (RFC 6749 §4.4; authentik issues)',
+    async () => {
+      const pub = await createClient(t, 'public-cc', { client_type: 'public', grant_types: ALL_GRANTS })
+      t.counter.reset()
+      const res = await cc(pub, { client_secret: pub.client_secret })
+      await refused(res, 400, 'unauthorized_client')
+      expect(await account('ak-public-cc-client_credentials')).toBeUndefined()
+      expect(await t.db.select().from(accessTokens).where(eq(accessTokens.providerId, pub.pk))).toEqual([])
+      // The password grant stays open to a public client (§4.3), and so does this confidential one's.
+      const owner = await createUser(t, 'public-cc-owner')
+      const key = await appPassword(t, owner.pk, 'public-cc-owner-token')
+      await tokensOf(t, pub, await cc(pub, { username: 'public-cc-owner', password: key }, 'password'))
+      await tokensOf(t, test, await cc(test, { client_secret: test.client_secret }))
+    })
+
   it('refuses a wrong secret (test_wrong_user)', async () => {
     await expectInvalidGrant(await cc(test, { client_secret: `${test.client_secret}foo` }))
   })
