@@ -29,27 +29,48 @@ export type Config = {
   allowedHosts: string[] | null
 }
 
-/** `npm start`'s hosts when `ALLOWED_HOSTS` is unset: this machine, and the `PUBLIC_URL` host. */
+/** The hosts of this machine (an IPv6 address in brackets, as in a URL). */
 export const NODE_DEFAULT_HOSTS = ['localhost', '127.0.0.1', '[::1]']
 
+/** `npm start`'s hosts when `ALLOWED_HOSTS` is unset: this machine, on the port it listens on (or the default one). */
+export function nodeDefaultHosts(port: number): string[] {
+  return NODE_DEFAULT_HOSTS.flatMap((name) => [name, `${name}:${port}`])
+}
+
 /**
- * `ALLOWED_HOSTS` as Django reads it: comma-separated host names (no port), `.example.com` for the domain and
- * its subdomains, `*` for any host; the `PUBLIC_URL` host is always added. Unset: `defaults` without `PUBLIC_URL`
- * (the request's host becomes the issuer), any host with it.
+ * `ALLOWED_HOSTS`, Django's setting, stricter: comma-separated `host` or `host:port` entries (`.example.com` for
+ * the domain and its subdomains, `*` for any host); the `PUBLIC_URL` host (with its port) is always added. Unset:
+ * `defaults` without `PUBLIC_URL` (the request's host becomes the issuer), any host with it.
  */
 function allowedHosts(value: string | undefined, publicUrl: string | undefined, defaults: string[] | null): string[] | null {
   // A pinned PUBLIC_URL is the issuer whatever the Host says: unless ALLOWED_HOSTS is set, any host is served.
   if (value === undefined && publicUrl) return null
   const list = value === undefined ? defaults : value.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)
   if (list === null || list.includes('*')) return null
-  return [...new Set([...list, ...(publicUrl ? [new URL(publicUrl).hostname] : [])])]
+  return [...new Set([...list, ...(publicUrl ? [new URL(publicUrl).host] : [])])]
 }
 
-/** Whether a request for `host` (a URL's `hostname`) may be served under `allowed`. */
+/** `name[:port]` apart (an IPv6 address in brackets keeps its colons); port '' when none is given. */
+function splitHost(value: string): { name: string; port: string } {
+  const end = value.startsWith('[') ? value.indexOf(']') + 1 : 0
+  const colon = value.indexOf(':', end)
+  return colon < 0 ? { name: value, port: '' } : { name: value.slice(0, colon), port: value.slice(colon + 1) }
+}
+
+/**
+ * Whether a request for `host` (a URL's `host`: the lower-case name, and the port unless it is the scheme's
+ * default) may be served under `allowed`. Safer than Django, which ignores the port and a trailing dot: the issuer
+ * is built from the host, so it must be exactly one that an entry names. An entry without a port allows the
+ * scheme's default port only; `localhost.` is another name than `localhost`.
+ */
 export function isAllowedHost(allowed: string[] | null, host: string): boolean {
   if (allowed === null) return true
-  const name = host.toLowerCase().replace(/\.$/, '')
-  return allowed.some((entry) => entry.startsWith('.') ? name === entry.slice(1) || name.endsWith(entry) : name === entry)
+  const asked = splitHost(host.toLowerCase())
+  return allowed.some((entry) => {
+    const { name, port } = splitHost(entry)
+    if (port !== asked.port) return false
+    return name.startsWith('.') ? asked.name === name.slice(1) || asked.name.endsWith(name) : asked.name === name
+  })
 }
 
 export class ConfigError extends Error {

@@ -4,7 +4,7 @@ import * as z from 'zod'
 import { createApp } from './app.ts'
 import { socketAddress } from './client-address.ts'
 import { systemClock } from './clock.ts'
-import { ConfigError, parseConfig } from './config.ts'
+import { ConfigError, nodeDefaultHosts, parseConfig } from './config.ts'
 import { keyCache } from './crypto/key-cache.ts'
 import { randomId } from './crypto/random.ts'
 import { openPgliteStore, openPostgresStore, PURGE_LOCK, type NodeStore } from './db/node-store.ts'
@@ -54,7 +54,8 @@ async function main(): Promise<void> {
     throw new ConfigError('invalid configuration: SECRET_KEY: is required with DATABASE_URL (every instance shares it)')
   }
   if (!DATABASE_URL) mkdirSync(dataDir, { recursive: true })
-  const config = parseConfig(DATABASE_URL ? process.env : { ...process.env, ...localSecrets(dataDir) })
+  const config = parseConfig(DATABASE_URL ? process.env : { ...process.env, ...localSecrets(dataDir) },
+    nodeDefaultHosts(PORT))
 
   const store: NodeStore = DATABASE_URL
     ? await openPostgresStore(DATABASE_URL, consoleLogger)

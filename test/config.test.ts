@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, isAllowedHost, parseConfig, parseWorkerConfig } from '../src/config.ts'
+import { ConfigError, isAllowedHost, nodeDefaultHosts, parseConfig, parseWorkerConfig } from '../src/config.ts'
 
 const SECRET_KEY = 's'.repeat(40)
 
@@ -22,9 +22,27 @@ describe('configuration', () => {
 
   it('matches hosts exactly, a leading dot meaning the domain and its subdomains', () => {
     const allowed = ['.example.org', 'a.test', '[::1]']
-    for (const host of ['example.org', 'id.example.org', 'A.TEST', 'a.test.', '[::1]']) expect(isAllowedHost(allowed, host)).toBe(true)
+    for (const host of ['example.org', 'id.example.org', 'A.TEST', '[::1]']) expect(isAllowedHost(allowed, host)).toBe(true)
     for (const host of ['evilexample.org', 'b.test', 'a.test.evil', 'localhost']) expect(isAllowedHost(allowed, host)).toBe(false)
     expect(isAllowedHost(null, 'anything.example')).toBe(true)
+  })
+
+  it('matches the port too: an entry without one allows the default port only; a trailing dot is another name', () => {
+    const allowed = ['a.test', 'b.test:8443', '.example.org:9000', '[::1]:9000']
+    for (const host of ['a.test', 'b.test:8443', 'id.example.org:9000', '[::1]:9000']) {
+      expect(isAllowedHost(allowed, host), host).toBe(true)
+    }
+    for (const host of ['a.test:0', 'a.test:8080', 'a.test.', 'a.test.:443', 'b.test', 'b.test:8444', 'example.org',
+      '[::1]', '[::1]:9001', 'localhost:0']) {
+      expect(isAllowedHost(allowed, host), host).toBe(false)
+    }
+  })
+
+  it('defaults npm start to this machine on its own port and the default one', () => {
+    expect(parseConfig({ SECRET_KEY }, nodeDefaultHosts(9000)).allowedHosts).toEqual(['localhost', 'localhost:9000',
+      '127.0.0.1', '127.0.0.1:9000', '[::1]', '[::1]:9000'])
+    expect(parseConfig({ SECRET_KEY, ALLOWED_HOSTS: 'a.test', PUBLIC_URL: 'http://id.example.com:8080' }).allowedHosts)
+      .toEqual(['a.test', 'id.example.com:8080'])
   })
 
   it('normalises PUBLIC_URL and treats empty values as unset', () => {

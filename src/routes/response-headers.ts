@@ -32,7 +32,7 @@ export function responseHeaders(config: Config): MiddlewareHandler<AppEnv> {
  * outside the list gets 400 before any endpoint builds a URL from it.
  */
 export const hostAllowed: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (isAllowedHost(c.var.deps.config.allowedHosts, new URL(c.req.url).hostname)) return next()
+  if (isAllowedHost(c.var.deps.config.allowedHosts, new URL(c.req.url).host)) return next()
   c.header('Cache-Control', 'no-store')
   return c.json({ error: 'invalid_request', error_description: 'The Host header names a host outside ALLOWED_HOSTS',
     request_id: c.var.requestId }, 400)

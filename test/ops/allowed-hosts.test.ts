@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { nodeDefaultHosts } from '../../src/config.ts'
 import { createTestContext, type TestContext } from '../support/app.ts'
 import { createProviderApp } from '../support/fixtures.ts'
 
@@ -24,11 +25,33 @@ describe('ALLOWED_HOSTS without PUBLIC_URL (Node default: localhost, 127.0.0.1, 
     expect(JSON.stringify(body)).not.toContain('evil.example')
   })
 
-  it('serves localhost and 127.0.0.1 on any port, naming them in the issuer', async () => {
-    for (const origin of ['http://localhost:9000', 'http://127.0.0.1:8080', 'http://[::1]:9000']) {
+  it('serves localhost, 127.0.0.1 and [::1] on the allowed port only, naming them in the issuer', async () => {
+    for (const origin of ['http://localhost', 'http://127.0.0.1', 'http://[::1]']) {
       const res = await t.request(`${origin}${DISCOVERY}`)
       expect(res.status).toBe(200)
       expect(((await res.json()) as { issuer: string }).issuer).toBe(`${origin}/application/o/app/`)
+    }
+    // The issuer comes from the Host: a port or a trailing dot no entry names gets 400, not an issuer of its own.
+    for (const origin of ['http://localhost:0', 'http://localhost:9000', 'http://127.0.0.1:8080', 'http://localhost.',
+      'http://localhost.:80']) {
+      const res = await t.request(`${origin}${DISCOVERY}`)
+      expect(res.status, origin).toBe(400)
+      expect(await res.json()).toMatchObject({ error: 'invalid_request' })
+    }
+  })
+
+  it('serves npm start\'s own port with its defaults (nodeDefaultHosts)', async () => {
+    const node = await createTestContext({}, nodeDefaultHosts(9000))
+    try {
+      await createProviderApp(node, 'app', { redirect_uris: [{ matching_mode: 'strict', url: 'http://localhost/cb' }] })
+      for (const origin of ['http://localhost:9000', 'http://127.0.0.1:9000', 'http://[::1]:9000', 'http://localhost']) {
+        const res = await node.request(`${origin}${DISCOVERY}`)
+        expect(res.status, origin).toBe(200)
+        expect(((await res.json()) as { issuer: string }).issuer).toBe(`${origin}/application/o/app/`)
+      }
+      expect((await node.request(`http://localhost:9001${DISCOVERY}`)).status).toBe(400)
+    } finally {
+      await node.close()
     }
   })
 

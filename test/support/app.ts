@@ -27,11 +27,11 @@ export interface TestContext {
 }
 
 /** One in-memory PGlite, migrated, per test file (it takes seconds to start): call in `beforeAll`. */
-export async function createTestContext(env: Record<string, string> = {}): Promise<TestContext> {
+export async function createTestContext(env: Record<string, string> = {}, defaultHosts?: string[]): Promise<TestContext> {
   const counter = new StatementCounter()
   const { client, db, database } = await openPglite(undefined, counter)
   const clock = new FixedClock(START)
-  const config: Config = parseConfig({ SECRET_KEY, ADMIN_TOKEN, PASSWORD_ITERATIONS: '10000', ...env })
+  const config: Config = parseConfig({ SECRET_KEY, ADMIN_TOKEN, PASSWORD_ITERATIONS: '10000', ...env }, defaultHosts)
   const log = new MemoryLogger()
   const deps: Deps = {
     database, clock, keys: new KeyCache(), config, log,

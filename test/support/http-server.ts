@@ -21,6 +21,8 @@ function closeServer(server: Server): Promise<void> {
 export function startHttpServer(t: TestContext): Promise<HttpServer> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+      // As npm start allows its own port (`nodeDefaultHosts`): the Host names it, and ALLOWED_HOSTS checks ports.
+      t.deps.config.allowedHosts?.push(`127.0.0.1:${info.port}`, `localhost:${info.port}`)
       resolve({ base: `http://127.0.0.1:${info.port}`, close: () => closeServer(server as Server) })
     })
     server.once('error', reject)
