@@ -23,7 +23,7 @@ export interface ProofRequest {
   /** The `DPoP` header as the request carried it (several headers arrive joined by commas); null: none. */
   header: string | null
   method: string
-  /** The URL the request was made to, on our issuer origin (its query is ignored). */
+  /** The URL the request was made to, its path as sent, on our issuer origin (its query is ignored). */
   url: string
   now: Date
   /** At a protected resource: the access token presented with the proof (§4.3 item 12, `ath`). */
@@ -38,11 +38,27 @@ const MAX_JTI_LENGTH = 256
 const invalidProof = (why: string, description = 'Invalid DPoP proof'): OAuthError =>
   new OAuthError('invalid_dpop_proof', description, 400, why)
 
-/** RFC 9449 §4.3 item 9: scheme, host, port and path; query and fragment ignored. */
+/**
+ * RFC 3986 §6.2.2.2: percent-encoded unreserved characters decoded (`%74` is `t`), the hex digits of the others
+ * in upper case; a reserved character stays encoded (`%2F` is not `/`).
+ */
+function normalizePercentEncoding(path: string): string {
+  return path.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => {
+    const char = String.fromCharCode(Number.parseInt(hex, 16))
+    return /^[A-Za-z0-9\-._~]$/.test(char) ? char : `%${hex.toUpperCase()}`
+  })
+}
+
+/**
+ * RFC 9449 §4.3 item 9: scheme, host, port and path, query and fragment ignored, compared after RFC 3986 §6.2.2
+ * normalization (the URL parser lowers the scheme and host, drops a default port and removes dot segments; the
+ * percent-encoding is normalized here), so that a proof naming the exact URI a client sent matches however either
+ * side encoded it.
+ */
 function targetOf(url: string): string | null {
   try {
     const parsed = new URL(url)
-    return `${parsed.origin}${parsed.pathname}`
+    return `${parsed.origin}${normalizePercentEncoding(parsed.pathname)}`
   } catch {
     return null
   }

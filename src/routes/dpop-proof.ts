@@ -7,7 +7,8 @@ import { verifyProof, type DPoPProof } from '../oauth/dpop.ts'
  */
 export function requestProof(c: AppContext, now: Date, accessToken?: string): Promise<DPoPProof | null> {
   return verifyProof({
-    header: c.req.header('DPoP') ?? null, method: c.req.method, url: `${origin(c)}${c.req.path}`, now,
+    // The path as sent (`c.req.path` is decoded for routing); `verifyProof` normalizes both sides.
+    header: c.req.header('DPoP') ?? null, method: c.req.method, url: `${origin(c)}${new URL(c.req.url).pathname}`, now,
     ...(accessToken !== undefined && { accessToken }),
   })
 }

@@ -38,7 +38,7 @@ afterAll(() => t.close())
 beforeEach(() => t.clock.set(START))
 
 /** A code exchange by `client` with `dpop` as its DPoP header(s). */
-async function exchange(client: Client, dpop: string | string[] | null, scope = 'openid offline_access') {
+async function exchange(client: Client, dpop: string | string[] | null, scope = 'openid offline_access', path = TOKEN) {
   const isPublic = client === pub
   const { code } = await insertCode(t, client, alice, { scope, ...(isPublic && { verifier: VERIFIER }) })
   const params = isPublic
@@ -47,7 +47,7 @@ async function exchange(client: Client, dpop: string | string[] | null, scope = 
     : codeParams(client, code)
   const headers = new Headers()
   for (const value of dpop === null ? [] : [dpop].flat()) headers.append('DPoP', value)
-  return t.request(TOKEN, { method: 'POST', headers, body: new URLSearchParams(params) })
+  return t.request(path, { method: 'POST', headers, body: new URLSearchParams(params) })
 }
 
 async function refusedProof(res: Response, error = 'invalid_dpop_proof') {
@@ -132,6 +132,18 @@ describe('DPoP at the token endpoint (RFC 9449 §5)', () => {
 
     it('with another origin in htu', async () => {
       await refusedProof(await exchange(conf, await proof(t, key, { htu: 'https://elsewhere.example/application/o/token/' })))
+    })
+
+    it('but compares htu and the URI sent after RFC 3986 §6.2.2 normalization (§4.3)', async () => {
+      const encoded = '/application/o/%74oken/'
+      const scope = 'openid offline_access'
+      // The exact percent-encoded URI that was sent, its decoded form, and either with the host and hex in upper case.
+      await ok(await exchange(conf, await proof(t, key, { htu: `http://localhost${encoded}` }), scope, encoded))
+      await ok(await exchange(conf, await proof(t, key, { htu: TOKEN_URL }), scope, encoded))
+      await ok(await exchange(conf, await proof(t, key, { htu: `http://LOCALHOST${encoded}` })))
+      await ok(await exchange(conf, await proof(t, key, { htu: 'http://localhost:80/application/o/%74%6F%6Ben/' })))
+      // A reserved character encoded is another path (`%2F` is no `/`).
+      await refusedProof(await exchange(conf, await proof(t, key, { htu: 'http://localhost/application%2Fo/token/' })))
     })
 
     it('but ignores the query and fragment of htu', async () => {
