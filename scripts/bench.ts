@@ -8,7 +8,9 @@
  * tokens, under the same load), with one statement and with two; issue 19's goal is at most 1.5x the one-statement
  * floor. A bare jose ES256 sign in this process is printed beside them. On PGlite that CPU includes the database's;
  * on PostgreSQL it is the app's alone (HTTP, routing, drizzle, signing). Then issue 19's concurrency row
- * (scripts/bench-concurrency.ts) on each database. A benchmark, not a test: it prints figures.
+ * (scripts/bench-concurrency.ts) on each database. With `--compare`, last, client credentials req/s beside
+ * node-oidc-provider (scripts/bench-compare.ts; `--rounds`, `--seconds`, `--connections`). A benchmark, not a
+ * test: it prints figures.
  */
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
@@ -17,6 +19,7 @@ import { formFields, storeCookie } from '../test/support/browser-forms.ts'
 import { createUserWithPassword, PASSWORD } from '../test/support/fixtures.ts'
 import { startTestPostgres } from '../test/support/postgres.ts'
 import { benchFetch, jwtsIn } from './bench-client.ts'
+import { compare } from './bench-compare.ts'
 import { concurrency, concurrencyLines, type Burst } from './bench-concurrency.ts'
 import { createTokenClient, REDIRECT, startEdgeOidc, startServer } from './bench-server.ts'
 import { quantile } from './bench-stats.ts'
@@ -26,6 +29,10 @@ const { values: args } = parseArgs({ options: {
   requests: { type: 'string', default: '400' }, concurrency: { type: 'string', default: '8' },
   /** A folder: the server runs under `node --cpu-prof` and writes its profile there. */
   profile: { type: 'string' },
+  /** Client credentials beside node-oidc-provider: `--rounds` rounds of `--seconds` each, `--connections`. */
+  compare: { type: 'boolean', default: false },
+  rounds: { type: 'string', default: '5' }, seconds: { type: 'string', default: '10' },
+  connections: { type: 'string', default: '16' },
 } })
 const N = Number(args.requests)
 const CONCURRENCY = Number(args.concurrency)
@@ -183,10 +190,15 @@ async function main(): Promise<void> {
   const postgres = await startTestPostgres()
   const runs: Array<[string, Run]> = []
   const floors = new Map<number, number | null>()
+  let compared: string[] = []
   try {
     runs.push(['PGlite', await throughput()])
     runs.push(['PostgreSQL', await throughput(postgres.databaseUrl)])
     for (const statements of [1, 2]) floors.set(statements, await floorCpuMsPerToken(postgres.databaseUrl, statements))
+    if (args.compare) {
+      compared = await compare(postgres.databaseUrl, { rounds: Number(args.rounds), seconds: Number(args.seconds),
+        warmupSeconds: 3, connections: Number(args.connections) })
+    }
   } finally {
     await postgres.stop()
   }
@@ -194,9 +206,8 @@ async function main(): Promise<void> {
   console.log(`\nbench: npm start's server, ${N} requests each, ${CONCURRENCY} at a time\n`)
   console.log('| database | request | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|')
   for (const [db, run] of runs) for (const row of run.rows) console.log(`| ${db} ${row}`)
-  for (const line of [...cpuLines(runs, floors, sign), ...concurrencyLines(runs.map(([db, run]) => [db, run.bursts] as const))]) {
-    console.log(line)
-  }
+  for (const line of [...cpuLines(runs, floors, sign), ...concurrencyLines(runs.map(([db, run]) => [db, run.bursts] as const)),
+    ...compared]) console.log(line)
   console.log(`\nload average (1, 5, 15 min): ${loadavg().map((x) => x.toFixed(2)).join(', ')}`)
 }
 
