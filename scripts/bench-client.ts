@@ -1,10 +1,11 @@
 /**
  * The benchmarks' HTTP client: `fetch`'s signature over node:http with a keep-alive agent. Node's `fetch` (undici
  * behind WHATWG streams) spends about a millisecond of this machine's CPU on every request, which the latency
- * figures would count as the Worker's; node:http spends a fraction of it. Redirects are never followed. Also the
- * admin API of a server under test, over `fetch`.
+ * figures would count as the Worker's; node:http spends a fraction of it. Redirects are never followed. Also a
+ * browser's cookie jar over it, and the admin API of a server under test, over `fetch`.
  */
 import { Agent, request } from 'node:http'
+import { storeCookie } from '../test/support/browser-forms.ts'
 import type { AdminApi } from '../test/support/fixtures.ts'
 
 const sharedAgent = new Agent({ keepAlive: true, maxSockets: 16 })
@@ -44,6 +45,20 @@ export async function benchFetch(url: string, init: RequestInit = {}, agent: Age
     req.on('error', reject)
     req.end(body)
   })
+}
+
+/** A browser's cookie jar over {@link benchFetch}, redirects left to the caller; `edgeHeaders` go on every request. */
+export class Browser {
+  readonly cookies = new Map<string, string>()
+  constructor(readonly base: string, readonly edgeHeaders: Record<string, string> = {}) {}
+  async request(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers)
+    for (const [name, value] of Object.entries(this.edgeHeaders)) headers.set(name, value)
+    if (this.cookies.size) headers.set('Cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '))
+    const res = await benchFetch(`${this.base}${path}`, { ...init, headers })
+    for (const line of res.headers.getSetCookie()) storeCookie(this.cookies, line)
+    return res
+  }
 }
 
 /** How many JWTs (three base64url parts) the JSON object of a token answer carries. */

@@ -15,10 +15,10 @@
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { generateKeyPair as joseKeyPair, SignJWT } from 'jose'
-import { formFields, storeCookie } from '../test/support/browser-forms.ts'
+import { formFields } from '../test/support/browser-forms.ts'
 import { createUserWithPassword, PASSWORD } from '../test/support/fixtures.ts'
 import { startTestPostgres } from '../test/support/postgres.ts'
-import { benchFetch, jwtsIn } from './bench-client.ts'
+import { benchFetch, Browser, jwtsIn } from './bench-client.ts'
 import { compare } from './bench-compare.ts'
 import { concurrency, concurrencyLines, type Burst } from './bench-concurrency.ts'
 import { createTokenClient, REDIRECT, startEdgeOidc, startServer } from './bench-server.ts'
@@ -73,14 +73,8 @@ async function throughput(databaseUrl?: string): Promise<Run> {
   try {
     const client = await createTokenClient(api, 'bench', GRANTS)
     await createUserWithPassword(api, 'bench-user')
-    const cookies = new Map<string, string>()
-    const browse = async (path: string, init: RequestInit = {}) => {
-      const headers = new Headers(init.headers)
-      headers.set('Cookie', [...cookies].map(([k, v]) => `${k}=${v}`).join('; '))
-      const res = await benchFetch(`${base}${path}`, { ...init, headers })
-      for (const line of res.headers.getSetCookie()) storeCookie(cookies, line)
-      return res
-    }
+    const browser = new Browser(base)
+    const browse = (path: string, init?: RequestInit) => browser.request(path, init)
     const fields = formFields(await (await browse('/login')).text())
     await browse('/login', { method: 'POST', headers: { Origin: base },
       body: new URLSearchParams({ ...fields, username: 'bench-user', password: PASSWORD }) })
