@@ -47,13 +47,16 @@ export async function benchFetch(url: string, init: RequestInit = {}, agent: Age
   })
 }
 
-/** A browser's cookie jar over {@link benchFetch}, redirects left to the caller; `edgeHeaders` go on every request. */
+/**
+ * A browser's cookie jar over {@link benchFetch}, redirects left to the caller; `edgeHeaders` go on every request
+ * that does not set them itself.
+ */
 export class Browser {
   readonly cookies = new Map<string, string>()
   constructor(readonly base: string, readonly edgeHeaders: Record<string, string> = {}) {}
   async request(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers)
-    for (const [name, value] of Object.entries(this.edgeHeaders)) headers.set(name, value)
+    for (const [name, value] of Object.entries(this.edgeHeaders)) if (!headers.has(name)) headers.set(name, value)
     if (this.cookies.size) headers.set('Cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '))
     const res = await benchFetch(`${this.base}${path}`, { ...init, headers })
     for (const line of res.headers.getSetCookie()) storeCookie(this.cookies, line)

@@ -93,10 +93,16 @@ async function measureRequests(measure: Measure, agent: Browser, slugs: readonly
   }
   const exchange = async (c: string) => (await token({ grant_type: 'authorization_code', code: c,
     redirect_uri: REDIRECT })).json() as Promise<{ access_token: string; refresh_token: string }>
-  /** A device authorization that the signed-in user has approved on the /device page: its device code. */
-  const approvedDevice = async () => {
-    const started = await (await post('/application/o/device/', { scope: 'openid' })).json() as
-      { device_code: string; verification_uri_complete: string }
+  /**
+   * The `i`th device authorization, approved by the signed-in user on the /device page: its device code. Each
+   * comes from an address of its own (198.18.0.0/15, for benchmarks), as a device's would: an address may start
+   * 20 an hour (src/oauth/device-authorization.ts).
+   */
+  const approvedDevice = async (i: number) => {
+    const res = await post('/application/o/device/', { scope: 'openid' },
+      { Authorization: basic, 'CF-Connecting-IP': `198.18.${(i >> 8) & 255}.${i & 255}` })
+    if (res.status !== 200) throw new Error(`device authorization: ${res.status} ${await res.text()}`)
+    const started = await res.json() as { device_code: string; verification_uri_complete: string }
     const page = new URL(started.verification_uri_complete)
     const fields = formFields(await (await agent.request(`${page.pathname}${page.search}`)).text(), '/device')
     const done = await post('/device', fields, { Origin: agent.base })
