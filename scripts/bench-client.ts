@@ -1,13 +1,24 @@
 /**
  * The benchmarks' HTTP client: `fetch`'s signature over node:http with a keep-alive agent. Node's `fetch` (undici
  * behind WHATWG streams) spends about a millisecond of this machine's CPU on every request, which the latency
- * figures would count as the Worker's; node:http spends a fraction of it. Redirects are never followed.
+ * figures would count as the Worker's; node:http spends a fraction of it. Redirects are never followed. Also a
+ * browser's cookie jar over it, and the admin API of a server under test, over `fetch`.
  */
 import { Agent, request } from 'node:http'
+import { storeCookie } from '../test/support/browser-forms.ts'
+import type { AdminApi } from '../test/support/fixtures.ts'
 
-const agent = new Agent({ keepAlive: true, maxSockets: 16 })
+const sharedAgent = new Agent({ keepAlive: true, maxSockets: 16 })
 
-export async function benchFetch(url: string, init: RequestInit = {}): Promise<Response> {
+/**
+ * A keep-alive agent of its own: `maxSockets` requests at once (each on its connection), from `localAddress` (a
+ * loopback address of this machine, e.g. `127.0.0.2`: the server sees that client address) when given.
+ */
+export const benchAgent = (maxSockets: number, localAddress?: string): Agent =>
+  new Agent({ keepAlive: true, maxSockets, ...(localAddress && { localAddress }) })
+
+/** `fetch` over node:http: through `agent` (by default one of 16 connections that every caller shares). */
+export async function benchFetch(url: string, init: RequestInit = {}, agent: Agent = sharedAgent): Promise<Response> {
   const headers = new Headers(init.headers)
   let body: Buffer | undefined
   if (init.body instanceof URLSearchParams) {
@@ -35,3 +46,29 @@ export async function benchFetch(url: string, init: RequestInit = {}): Promise<R
     req.end(body)
   })
 }
+
+/**
+ * A browser's cookie jar over {@link benchFetch}, redirects left to the caller; `edgeHeaders` go on every request
+ * that does not set them itself.
+ */
+export class Browser {
+  readonly cookies = new Map<string, string>()
+  constructor(readonly base: string, readonly edgeHeaders: Record<string, string> = {}) {}
+  async request(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers)
+    for (const [name, value] of Object.entries(this.edgeHeaders)) if (!headers.has(name)) headers.set(name, value)
+    if (this.cookies.size) headers.set('Cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '))
+    const res = await benchFetch(`${this.base}${path}`, { ...init, headers })
+    for (const line of res.headers.getSetCookie()) storeCookie(this.cookies, line)
+    return res
+  }
+}
+
+/** How many JWTs (three base64url parts) the JSON object of a token answer carries. */
+export const jwtsIn = (body: Record<string, unknown>): number =>
+  Object.values(body).filter((v) => typeof v === 'string' && /^[\w-]+\.[\w-]+\.[\w-]+$/.test(v)).length
+
+/** The admin API of the server at `base` (`/api/v3`), with the bearer `adminToken`. */
+export const adminApi = (base: string, adminToken: string): AdminApi => ({ admin: (method, path, body) =>
+  fetch(`${base}/api/v3${path}`, { method, headers: { Authorization: `Bearer ${adminToken}`,
+    'Content-Type': 'application/json' }, ...(body !== undefined && { body: JSON.stringify(body) }) }) })

@@ -2,31 +2,33 @@
  * `npm run bench:edge`: what each request costs when the database is far away. The Worker runs in workerd (the
  * bundle `wrangler deploy` builds, served by workerd alone with nothing in front: scripts/bench-worker.ts;
  * `--runner miniflare` puts Miniflare's entry Worker in front, `--runner wrangler-dev` wrangler's development
- * proxy as well), the database is the embedded PostgreSQL behind the
- * local endpoint of Neon's HTTP protocol, which delays every statement or batch by the round-trip time (`--rtt`,
- * default 50 ms). Per request type it prints the statements counted at the endpoint, the median and p95 latency
- * over `--requests` requests (default 20, after `--warmup` untimed ones), latency ÷ RTT, whether the goal holds (at
- * most its statements in round trips plus 10 ms), the time over the floor (a Worker that only sends as many
- * statements `select 1`, scripts/bench-worker.ts), where the time beyond the round trips went (at the database or
- * elsewhere, from the endpoint's timeline), and where the CPU went per request (Linux): the workerd process (the
- * Worker), this process (the client and the endpoint, which Neon replaces in production) and Postgres; with
- * `--postgres-log`, Postgres' own parse, plan and execute time. Then, per request, what the goal's 10 ms leave for
- * the Worker's own work once the database's part and the floor's hops are paid. A benchmark, not a test: it prints
- * figures (and exits non-zero only when it could not run).
+ * proxy as well), the database is the embedded PostgreSQL behind the local endpoint of Neon's HTTP protocol, which
+ * delays every statement or batch by the round-trip time (`--rtt`, default 50 ms). Each request type gets
+ * `--warmup` untimed requests, then `--requests` timed ones at the round trip and as many at none
+ * (scripts/bench-edge-measure.ts). It prints (scripts/bench-edge-report.ts), per request type, the statements
+ * counted at the endpoint, the medians at the round trip and at none, the floor (a Worker that only sends as many
+ * statements `select 1`, scripts/bench-worker.ts) and the time over it, the slope ((median at RTT − median at 0)
+ * ÷ RTT) and issue 19's goals for the requests it lists: within the floor + 8 ms, and a slope of at most 1.2. Then
+ * where the time went at the round trip (at the database or elsewhere, from the endpoint's timeline) and the CPU
+ * per request (Linux) of the workerd process (the Worker), this process (the client and the endpoint, which Neon
+ * replaces in production) and Postgres; where each request's time over its floor went; with `--postgres-log`,
+ * Postgres' own parse, plan and execute time. A benchmark, not a test: it prints figures (and exits non-zero
+ * only when it could not run).
  */
 import { writeFile } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
-import { storeCookie, formFields } from '../test/support/browser-forms.ts'
+import { formFields } from '../test/support/browser-forms.ts'
 import {
-  createProviderApp, createUserWithPassword, defaultMappingPks, PASSWORD, type AdminApi,
+  adminJson, createProviderApp, createUser, createUserWithPassword, defaultMappingPks, PASSWORD,
 } from '../test/support/fixtures.ts'
-import type { Visit } from '../test/support/neon-http.ts'
-import { startTestPostgres, type StatementPhase } from '../test/support/postgres.ts'
-import { benchFetch } from './bench-client.ts'
+import { startTestPostgres } from '../test/support/postgres.ts'
+import { adminApi, benchFetch, Browser } from './bench-client.ts'
+import { measurer, type Measure, type Row } from './bench-edge-measure.ts'
+import { printDetail, printGoals, printOverFloor, printPostgresPhases } from './bench-edge-report.ts'
+import { ADMIN_TOKEN, REDIRECT } from './bench-server.ts'
 import { servingRunner, startFloorWorker, startWorker, type Runner } from './bench-worker.ts'
 import { idleWake } from './idle-wake.ts'
-import { descendants, processCpuMs } from './proc-cpu.ts'
 
 const { values: args } = parseArgs({ options: {
   rtt: { type: 'string', default: '50' }, requests: { type: 'string', default: '20' },
@@ -55,107 +57,96 @@ if (!['workerd', 'miniflare', 'wrangler-dev', 'node'].includes(RUNNER)) {
 }
 /** What serves the Worker: `--runner`, except that a profile of workerd's needs Miniflare's inspector. */
 const SERVED_BY = servingRunner(RUNNER, args.profile !== undefined)
-const ADMIN_TOKEN = 'bench-admin-token-0123456789'
-const REDIRECT = 'https://rp.bench/callback'
+/** Issue 19's goals hold for these (item 1's requests: one statement before the answer). */
+const GOALS = new Set(['authorize (signed in, implicit consent)', 'code exchange', 'refresh', 'client credentials',
+  'password grant (app password)', 'device poll (approved)', 'revocation (refresh token)'])
 
-/** A browser's cookie jar over fetch, redirects left to the caller; `edgeHeaders` go on every request. */
-class Agent {
-  readonly cookies = new Map<string, string>()
-  constructor(readonly base: string, readonly edgeHeaders: Record<string, string>) {}
-  async request(path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers)
-    for (const [name, value] of Object.entries(this.edgeHeaders)) headers.set(name, value)
-    if (this.cookies.size) headers.set('Cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '))
-    const res = await benchFetch(`${this.base}${path}`, { ...init, headers })
-    for (const line of res.headers.getSetCookie()) storeCookie(this.cookies, line)
+const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials', 'password', 'device_code']
+
+/** The request types, in order; `slugs` are clients enough for one new one per cold discovery. */
+async function measureRequests(measure: Measure, agent: Browser, slugs: readonly string[]): Promise<Row[]> {
+  const api = adminApi(agent.base, ADMIN_TOKEN)
+  const mappings = await defaultMappingPks(api)
+  const clients = []
+  for (const slug of slugs) {
+    clients.push(await createProviderApp(api, slug, { redirect_uris: [{ matching_mode: 'strict', url: REDIRECT }],
+      property_mappings: mappings, grant_types: GRANTS }))
+  }
+  const client = clients[0]!
+  await createUserWithPassword(api, 'bench-user')
+  // An app password of a service account, for the password grant (authentik's `username` and app password).
+  const account = await createUser(api, 'bench-service', { type: 'service_account' })
+  const { key: appPassword } = await adminJson<{ key: string }>(api, 'POST', '/core/tokens/',
+    { identifier: 'bench-app-password', user: account.pk }, 201)
+  const basic = `Basic ${btoa(`${client.client_id}:${client.client_secret}`)}`
+  const post = (path: string, params: Record<string, string>, headers: Record<string, string> = { Authorization: basic }) =>
+    agent.request(path, { method: 'POST', headers, body: new URLSearchParams(params) })
+  const token = (params: Record<string, string>) => post('/application/o/token/', params)
+  const authorizeQuery = new URLSearchParams({ client_id: client.client_id, redirect_uri: REDIRECT,
+    response_type: 'code', scope: 'openid profile email offline_access', state: 's' }).toString()
+  const loginForm = async () => formFields(await (await agent.request('/login')).text())
+  const login = (fields: Record<string, string>) => post('/login',
+    { ...fields, username: 'bench-user', password: PASSWORD }, { Origin: agent.base })
+  const code = async () => {
+    const res = await agent.request(`/application/o/authorize/?${authorizeQuery}`)
+    return new URL(res.headers.get('Location')!).searchParams.get('code')!
+  }
+  const exchange = async (c: string) => (await token({ grant_type: 'authorization_code', code: c,
+    redirect_uri: REDIRECT })).json() as Promise<{ access_token: string; refresh_token: string }>
+  /**
+   * The `i`th device authorization, approved by the signed-in user on the /device page: its device code. Each
+   * comes from an address of its own (198.18.0.0/15, for benchmarks), as a device's would: an address may start
+   * 20 an hour (src/oauth/device-authorization.ts).
+   */
+  const approvedDevice = async (i: number) => {
+    const res = await post('/application/o/device/', { scope: 'openid' },
+      { Authorization: basic, 'CF-Connecting-IP': `198.18.${(i >> 8) & 255}.${i & 255}` })
+    if (res.status !== 200) throw new Error(`device authorization: ${res.status} ${await res.text()}`)
+    const started = await res.json() as { device_code: string; verification_uri_complete: string }
+    const page = new URL(started.verification_uri_complete)
+    const fields = formFields(await (await agent.request(`${page.pathname}${page.search}`)).text(), '/device')
+    const done = await post('/device', fields, { Origin: agent.base })
+    if (done.status !== 200) throw new Error(`the device page answered ${done.status}`)
+    return started.device_code
+  }
+  await login(await loginForm())
+  let tokens = await exchange(await code())
+
+  const rows: Row[] = []
+  /** A request type's row; one that is `optional` (as before) is skipped with a line instead of ending the run. */
+  const request = async <T>(name: string, prepare: (i: number) => Promise<T>, run: (input: T) => Promise<Response>,
+    optional = false) => {
+    const row = await (optional ? measure(name, prepare, run).catch((err: Error) => console.log(`skipped: ${err.message}`))
+      : measure(name, prepare, run))
+    if (row) rows.push(row)
+  }
+  const discoveryOf = (slug: string) => agent.request(`/application/o/${slug}/.well-known/openid-configuration`)
+  await request('discovery, cold', async (i) => slugs[i + 1]!, discoveryOf)
+  await request('discovery, warm', async () => slugs[1]!, discoveryOf)
+  await request('JWKS, warm', async () => { await agent.request(`/application/o/${slugs[1]}/jwks/`) },
+    () => agent.request(`/application/o/${slugs[1]}/jwks/`))
+  await request('authorize (signed in, implicit consent)', async () => undefined,
+    () => agent.request(`/application/o/authorize/?${authorizeQuery}`))
+  await request('login POST', loginForm, login)
+  await request('code exchange', () => code(), (c) => token({ grant_type: 'authorization_code', code: c,
+    redirect_uri: REDIRECT }))
+  await request('refresh', async () => tokens.refresh_token, async (refresh) => {
+    const res = await token({ grant_type: 'refresh_token', refresh_token: refresh })
+    tokens = { ...tokens, ...(await res.clone().json()) as typeof tokens }
     return res
-  }
-}
-
-/** CPU ms per request (means over the timed runs): workerd (the Worker), this process (client and endpoint), Postgres. */
-interface Cpu { workerd: number | null; bench: number | null; postgres: number | null }
-/**
- * Where one request's time went, from the endpoint's timeline: `database`, the time some statement of it was in
- * the endpoint beyond the injected round trip (Postgres and the endpoint, which stand for Neon); `elsewhere`, the
- * time no statement was (the client, the Worker and the hops between them): `before` the first statement came in,
- * `between` statements, and `after` the last one was answered.
- */
-interface Split { database: number; elsewhere: number; before: number; between: number; after: number }
-interface Row {
-  name: string; statements: number; after: number; samples: number[]; splits: Split[]; cpu: Cpu
-  /** Each timed request's span in epoch ms, for the Postgres log's phases. */
-  spans: Array<[number, number]>
-}
-
-/**
- * Where each request's 10 ms beyond its round trips went (medians, so the parts add up only roughly): the time at the
- * database (Postgres and the endpoint, which stand for Neon), the floor's time elsewhere (the client, workerd and
- * the hops, with no work of ours), and what that leaves of the 10 ms for the Worker's own work, against what the
- * Worker took beyond the floor's. A negative "left" says that no Worker could meet the goal on this machine with
- * these statements: the database's part and the hops alone take the 10 ms.
- */
-function printAllowance(rows: readonly Row[], floorRows: readonly Row[]): void {
-  const median = (r: Row, k: keyof Split) => quantile(r.splits.map((x) => x[k]), 0.5)
-  const floorElsewhere = new Map(floorRows.map((r) => [r.statements, median(r, 'elsewhere')]))
-  console.log('\nThe goal\'s 10 ms beyond the round trips, per request (medians, ms):\n')
-  console.log('| request | at the database | the floor\'s hops (its time elsewhere) | left for the Worker\'s work |'
-    + ' the Worker\'s time beyond the floor\'s |')
-  console.log('|---|---|---|---|---|')
-  for (const r of rows) {
-    const hops = floorElsewhere.get(r.statements)
-    if (r.statements === 0 || hops === undefined) continue
-    const database = median(r, 'database')
-    console.log(`| ${r.name} | ${database.toFixed(1)} | ${hops.toFixed(1)} | ${(10 - database - hops).toFixed(1)} | `
-      + `${(median(r, 'elsewhere') - hops).toFixed(1)} |`)
-  }
-}
-
-/** {@link Split} of a request from `started` to `ended` that ran `visits`, each holding one injected round trip. */
-function split(visits: readonly Visit[], started: number, ended: number, rtt: number): Split {
-  const mine = visits.filter((v) => v.arrived >= started && v.answered <= ended).sort((a, b) => a.arrived - b.arrived)
-  let inside = 0
-  let until = -Infinity
-  for (const v of mine) { // the union of the visits' intervals: concurrent statements overlap
-    const from = Math.max(v.arrived, until)
-    if (v.answered > from) inside += v.answered - from
-    until = Math.max(until, v.answered)
-  }
-  // Concurrent statements share their round trip: count as many as the visits' union can hold.
-  const rounds = Math.min(mine.length, Math.floor((inside + 0.5) / Math.max(rtt, 1e-9)))
-  const elsewhere = ended - started - inside
-  const before = mine.length ? mine[0]!.arrived - started : elsewhere
-  const after = mine.length ? ended - until : 0
-  return { database: inside - rounds * rtt, elsewhere, before, between: elsewhere - before - after, after }
-}
-
-const sumCpu = (pids: number[]) => pids.reduce<number | null>((total, pid) => {
-  const ms = processCpuMs(pid)
-  return ms === null ? total : (total ?? 0) + ms
-}, null)
-const pidsOf = (comm: string) => descendants(process.pid).filter((p) => p.comm === comm).map((p) => p.pid)
-const benchCpuMs = () => {
-  const { user, system } = process.cpuUsage()
-  return (user + system) / 1000
-}
-
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!
-
-/** Per request type, the medians of Postgres' own parse, plan and execute time in its timed requests. */
-function printPostgresPhases(rows: readonly Row[], phases: readonly StatementPhase[]): void {
-  console.log('\nPostgres\' own time per request (its log; median ms): parse, bind (which plans an unnamed statement), execute\n')
-  console.log('| request | statements | parse | bind (plan) | execute | in all |')
-  console.log('|---|---|---|---|---|---|')
-  for (const r of rows) {
-    const per = r.spans.map(([from, to]) => {
-      const sum = { parse: 0, bind: 0, execute: 0 }
-      for (const p of phases) if (p.at >= from && p.at <= to) sum[p.phase] += p.ms
-      return sum
-    })
-    const median = (pick: (x: { parse: number; bind: number; execute: number }) => number) =>
-      quantile(per.map(pick), 0.5).toFixed(2)
-    console.log(`| ${r.name} | ${r.statements} | ${median((x) => x.parse)} | ${median((x) => x.bind)} | `
-      + `${median((x) => x.execute)} | ${median((x) => x.parse + x.bind + x.execute)} |`)
-  }
+  })
+  await request('client credentials', async () => undefined, () => token({ grant_type: 'client_credentials',
+    client_secret: client.client_secret, scope: 'openid' }), true)
+  await request('password grant (app password)', async () => undefined, () => token({ grant_type: 'password',
+    username: account.username, password: appPassword, scope: 'openid' }))
+  await request('device poll (approved)', approvedDevice, (deviceCode) => token({
+    grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: deviceCode }))
+  await request('revocation (refresh token)', async () => (await exchange(await code())).refresh_token,
+    (refresh) => post('/application/o/revoke/', { token: refresh, token_type_hint: 'refresh_token' }))
+  await request('userinfo', async () => tokens.access_token, (at) => agent.request('/application/o/userinfo/',
+    { headers: { Authorization: `Bearer ${at}` } }))
+  await request('introspection', async () => tokens.access_token, (at) => post('/application/o/introspect/', { token: at }), true)
+  return rows
 }
 
 async function main(): Promise<void> {
@@ -164,164 +155,42 @@ async function main(): Promise<void> {
     SECRET_KEY: 'bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz', ADMIN_TOKEN,
     PASSWORD_ITERATIONS: String(Number(args['password-iterations'])) }
   const worker = await startWorker(vars, RUNNER, args.profile !== undefined)
-  const base = worker.url
-  const control = (body: Record<string, unknown>) => fetch(postgres.neonHttp.url.replace(/\/sql$/, '/__control'),
-    { method: 'POST', body: JSON.stringify(body) })
   try {
-    const api: AdminApi = { admin: (method, path, body) => fetch(`${base}/api/v3${path}`, { method,
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-      ...(body !== undefined && { body: JSON.stringify(body) }) }) }
-    const mappings = await defaultMappingPks(api)
-    const slugs = Array.from({ length: WARMUP + N + 1 }, (_, i) => `bench-${i}`)
-    const clients = []
-    for (const slug of slugs) {
-      clients.push(await createProviderApp(api, slug, { redirect_uris: [{ matching_mode: 'strict', url: REDIRECT }],
-        property_mappings: mappings, grant_types: ['authorization_code', 'refresh_token', 'client_credentials'] }))
-    }
-    const client = clients[0]!
-    await createUserWithPassword(api, 'bench-user')
-    const agent = new Agent(base, worker.edgeHeaders)
-    const basic = `Basic ${btoa(`${client.client_id}:${client.client_secret}`)}`
-    const token = (params: Record<string, string>) => agent.request('/application/o/token/', { method: 'POST',
-      headers: { Authorization: basic }, body: new URLSearchParams(params) })
-    const authorizeQuery = new URLSearchParams({ client_id: client.client_id, redirect_uri: REDIRECT,
-      response_type: 'code', scope: 'openid profile email offline_access', state: 's' }).toString()
-
-    const login = async (): Promise<Response> => {
-      const page = await agent.request('/login')
-      const fields = formFields(await page.text())
-      return agent.request('/login', { method: 'POST', headers: { Origin: base },
-        body: new URLSearchParams({ ...fields, username: 'bench-user', password: PASSWORD }) })
-    }
-    const code = async () => {
-      const res = await agent.request(`/application/o/authorize/?${authorizeQuery}`)
-      return new URL(res.headers.get('Location')!).searchParams.get('code')!
-    }
-    const exchange = async (c: string) => (await token({ grant_type: 'authorization_code', code: c,
-      redirect_uri: REDIRECT })).json() as Promise<{ access_token: string; refresh_token: string }>
-    await control({ latencyMs: 0 })
-    await login()
-    let tokens = await exchange(await code())
-
-    const rows: Row[] = []
     const profiles: Array<{ name: string; profile: unknown }> = []
-    /**
-     * `WARMUP` untimed runs of `run`, then `N` timed ones, each after its untimed `prepare` (numbered on from the
-     * warm-up's); the statements of the last run are counted.
-     */
-    async function measure<T>(name: string, prepare: (i: number) => Promise<T>, run: (input: T) => Promise<Response>):
-      Promise<Row> {
-      await control({ latencyMs: 0 })
-      for (let i = 0; i < WARMUP; i++) {
-        const res = await run(await prepare(i))
-        await res.arrayBuffer()
-        if (res.status >= 400) throw new Error(`${name} (warm-up): ${res.status}`)
-      }
-      const samples: number[] = []
-      const splits: Split[] = []
-      const spans: Array<[number, number]> = []
-      let statements = 0
-      let after = 0
-      const workerdPids = pidsOf('workerd')
-      const postgresPids = pidsOf('postgres')
-      const cpu: Cpu = { workerd: 0, bench: 0, postgres: 0 }
-      const add = (key: keyof Cpu, before: number | null, after: number | null) => {
-        cpu[key] = before === null || after === null || cpu[key] === null ? null : cpu[key]! + (after - before) / N
-      }
-      for (let i = 0; i < N; i++) {
-        await control({ latencyMs: 0 })
-        const input = await prepare(WARMUP + i)
-        await control({ latencyMs: RTT })
-        const before = postgres.neonHttp.queries() - postgres.neonHttp.afterAnswer()
-        const afterBefore = postgres.neonHttp.afterAnswer()
-        const cpuBefore = { workerd: sumCpu(workerdPids), postgres: sumCpu(postgresPids), bench: benchCpuMs() }
-        const stopProfile = await worker.profile?.()
-        const started = performance.now()
-        const res = await run(input)
-        await res.arrayBuffer()
-        const ended = performance.now()
-        samples.push(ended - started)
-        splits.push(split(postgres.neonHttp.timeline(), started, ended, RTT))
-        spans.push([performance.timeOrigin + started, performance.timeOrigin + ended])
-        add('bench', cpuBefore.bench, benchCpuMs())
-        add('workerd', cpuBefore.workerd, sumCpu(workerdPids))
-        add('postgres', cpuBefore.postgres, sumCpu(postgresPids))
-        if (stopProfile) profiles.push({ name, profile: await stopProfile() })
-        // The answer's statements; a give-back run after the answer (it may land during the next request) apart.
-        statements = postgres.neonHttp.queries() - postgres.neonHttp.afterAnswer() - before
-        after = postgres.neonHttp.afterAnswer() - afterBefore
-        if (res.status >= 400) throw new Error(`${name}: ${res.status}`)
-      }
-      return { name, statements, after, samples, splits, spans, cpu }
-    }
-    const request = async <T>(...args: Parameters<typeof measure<T>>) => { rows.push(await measure(...args)) }
-    const discoveryOf = (slug: string) => agent.request(`/application/o/${slug}/.well-known/openid-configuration`)
-    await request('discovery, cold', async (i) => slugs[i + 1]!, discoveryOf)
-    await request('discovery, warm', async () => slugs[1]!, discoveryOf)
-    await request('JWKS, warm', async () => { await agent.request(`/application/o/${slugs[1]}/jwks/`) },
-      () => agent.request(`/application/o/${slugs[1]}/jwks/`))
-    await request('authorize (signed in)', async () => undefined,
-      () => agent.request(`/application/o/authorize/?${authorizeQuery}`))
-    await request('login POST', async () => formFields(await (await agent.request('/login')).text()),
-      (fields) => agent.request('/login', { method: 'POST', headers: { Origin: base },
-        body: new URLSearchParams({ ...fields, username: 'bench-user', password: PASSWORD }) }))
-    await request('code exchange', () => code(), (c) => token({ grant_type: 'authorization_code', code: c,
-      redirect_uri: REDIRECT }))
-    await request('refresh', async () => tokens.refresh_token, async (refresh) => {
-      const res = await token({ grant_type: 'refresh_token', refresh_token: refresh })
-      tokens = { ...tokens, ...(await res.clone().json()) as typeof tokens }
-      return res
-    })
-    await request('client credentials', async () => undefined, () => token({ grant_type: 'client_credentials',
-      client_secret: client.client_secret, scope: 'openid' })).catch((err) => console.log(`skipped: ${err.message}`))
-    await request('userinfo', async () => tokens.access_token, (at) => agent.request('/application/o/userinfo/',
-      { headers: { Authorization: `Bearer ${at}` } }))
-    await request('introspection', async () => tokens.access_token, (at) => agent.request('/application/o/introspect/',
-      { method: 'POST', headers: { Authorization: basic }, body: new URLSearchParams({ token: at }) }))
-      .catch((err) => console.log(`skipped: ${err.message}`))
+    const measure = measurer({ postgres, worker, rtt: RTT, requests: N, warmup: WARMUP, profiles })
+    // A new client for every cold discovery: the warm-up's, and both passes'.
+    const slugs = Array.from({ length: WARMUP + 2 * N + 1 }, (_, i) => `bench-${i}`)
+    const rows = await measureRequests(measure, new Browser(worker.url, worker.edgeHeaders), slugs)
 
-    // The floor: the same round trips from a Worker that does nothing else (scripts/bench-worker.ts).
-    // Served as the Worker is, so that both pay the same for what is in front of them.
+    // The floor: the same round trips from a Worker that does nothing else (scripts/bench-worker.ts), for every
+    // statement count above. Served as the Worker is, so that both pay the same for what is in front of them.
     const floorWorker = await startFloorWorker({ DATABASE_URL: postgres.databaseUrl,
       NEON_HTTP_ENDPOINT: postgres.neonHttp.url }, SERVED_BY === 'workerd' ? 'workerd' : 'miniflare')
     const floorRows: Row[] = []
     try {
-      for (const statements of [0, 1, 2]) {
+      for (const statements of [...new Set([0, 1, 2, ...rows.map((r) => r.statements)])].sort((a, b) => a - b)) {
         floorRows.push(await measure(`floor: ${statements} × select 1`, async (i) => i,
-          (i) => benchFetch(`${floorWorker.url}/?statements=${statements}&i=${i}`,
-            { headers: floorWorker.edgeHeaders })))
+          (i) => benchFetch(`${floorWorker.url}/?statements=${statements}&i=${i}`, { headers: floorWorker.edgeHeaders })))
       }
     } finally {
       await floorWorker.stop()
     }
 
     const servedBy = SERVED_BY === RUNNER ? RUNNER : `${SERVED_BY} (for --profile)`
-    console.log(`\nbench:edge: the Worker in ${servedBy}, database round trip ${RTT} ms, ${N} requests each after ${WARMUP} `
-      + `untimed ones; the user's password hashed with ${vars.PASSWORD_ITERATIONS} PBKDF2 iterations\n`)
-    console.log('| request | statements | median ms | p95 ms | median ÷ RTT | goal ms (statements × RTT + 10) | within |'
-      + ' over the floor | median ms beyond RTT: at the database | elsewhere (before / between / after the statements) | CPU ms: Worker (workerd) | endpoint + client |'
-      + ' Postgres |')
-    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|')
-    const ms = (x: number | null) => (x === null ? '' : x.toFixed(1))
-    const floorOf = new Map(floorRows.map((r) => [r.statements, quantile(r.samples, 0.5)]))
-    // The floor's own rows last, in the same columns: what the requests above pay with no work of ours in them.
-    for (const r of [...rows, ...floorRows]) {
-      const median = quantile(r.samples, 0.5)
-      const floor = floorRows.includes(r) ? undefined : floorOf.get(r.statements)
-      const goal = r.statements * RTT + 10
-      const statements = `${r.statements}${r.after > 0 ? ` (+${r.after} after the answer)` : ''}`
-      console.log(`| ${r.name} | ${statements} | ${median.toFixed(1)} | ${quantile(r.samples, 0.95).toFixed(1)} | `
-        + `${RTT > 0 ? (median / RTT).toFixed(2) : ''} | ${goal} | ${median <= goal ? 'yes' : 'no'} | `
-        + `${floor === undefined ? '' : ms(median - floor)} | `
-        + `${ms(quantile(r.splits.map((x) => x.database), 0.5))} | ${ms(quantile(r.splits.map((x) => x.elsewhere), 0.5))} `
-        + `(${(['before', 'between', 'after'] as const).map((k) => ms(quantile(r.splits.map((x) => x[k]), 0.5))).join(' / ')}) | `
-        + `${ms(r.cpu.workerd)} | `
-        + `${ms(r.cpu.bench)} | ${ms(r.cpu.postgres)} |`)
-    }
+    console.log(`\nbench:edge: the Worker in ${servedBy}, database round trip ${RTT} ms, then 0 ms; ${N} timed requests of `
+      + `each type at each, after ${WARMUP} untimed ones; the user's password hashed with ${vars.PASSWORD_ITERATIONS} `
+      + 'PBKDF2 iterations\n')
+    printGoals(rows, floorRows, RTT, GOALS)
     console.log('\n"floor: N × select 1": a Worker that only sends N statements `select 1` through the same endpoint, one '
-      + '`fetch` each, and writes one log line (scripts/bench-worker.ts)')
-    printAllowance(rows, floorRows)
-    if (args['postgres-log']) printPostgresPhases(rows, postgres.statementPhases())
+      + '`fetch` each, and writes one log line (scripts/bench-worker.ts). "—": not among issue 19\'s goals.')
+    console.log(`\nWhere the time went at RTT ${RTT} (medians; CPU per request):\n`)
+    printDetail([...rows, ...floorRows], RTT)
+    console.log(`\nEach request's time over its floor at RTT ${RTT} (medians, so the parts add up only roughly):\n`)
+    printOverFloor(rows, floorRows)
+    if (args['postgres-log']) {
+      console.log('\nPostgres\' own time per request (its log; median ms): parse, bind (which plans an unnamed statement), execute\n')
+      printPostgresPhases(rows, postgres.statementPhases())
+    }
     if (args.profile) {
       await writeFile(args.profile, JSON.stringify(profiles))
       console.log(`\nthe Worker's CPU profiles of every timed request: ${args.profile}`)

@@ -1,15 +1,17 @@
 /**
  * `npm run bench`'s floor: a server in its own process that does only what a token request cannot do without,
  * through the same stack as `npm start`'s on PostgreSQL (@hono/node-server, hono, the `pg` pool): it reads the
- * form, sends `STATEMENTS` statements `select 1` one after the other and signs two small JWTs with ES256 (jose),
- * then answers them as JSON. Started by scripts/bench.ts with `PORT` and `DATABASE_URL`.
+ * form, sends `FLOOR_STATEMENTS` statements `select 1` one after the other (2 unless given: today's token requests;
+ * 1: the one-statement floor, what a token request decided in one statement costs) and signs two small JWTs with
+ * ES256 (jose), then answers them as JSON. Started by scripts/bench.ts with `PORT`, `DATABASE_URL` and
+ * `FLOOR_STATEMENTS`.
  */
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { generateKeyPair, SignJWT } from 'jose'
 import pg from 'pg'
 
-const STATEMENTS = 2
+const STATEMENTS = Number(process.env.FLOOR_STATEMENTS ?? '2')
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 })
 const { privateKey } = await generateKeyPair('ES256')
 const sign = (payload: Record<string, unknown>) =>
