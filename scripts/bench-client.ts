@@ -4,10 +4,19 @@
  * figures would count as the Worker's; node:http spends a fraction of it. Redirects are never followed.
  */
 import { Agent, request } from 'node:http'
+import { storeCookie } from '../test/support/browser-forms.ts'
 
-const agent = new Agent({ keepAlive: true, maxSockets: 16 })
+/**
+ * A keep-alive agent; with `localAddress` (e.g. `127.0.0.5`) its connections leave from that address, so that a
+ * server that takes the client's address from the TCP peer (`npm start`) sees that client there.
+ */
+export function clientAgent(localAddress?: string): Agent {
+  return new Agent({ keepAlive: true, maxSockets: 16, ...(localAddress && { localAddress }) })
+}
 
-export async function benchFetch(url: string, init: RequestInit = {}): Promise<Response> {
+const shared = clientAgent()
+
+export async function benchFetch(url: string, init: RequestInit = {}, agent: Agent = shared): Promise<Response> {
   const headers = new Headers(init.headers)
   let body: Buffer | undefined
   if (init.body instanceof URLSearchParams) {
@@ -34,4 +43,18 @@ export async function benchFetch(url: string, init: RequestInit = {}): Promise<R
     req.on('error', reject)
     req.end(body)
   })
+}
+
+/** A browser's cookie jar over `benchFetch` (through `agent`), redirects left to the caller; `headers` go on every request. */
+export class BenchBrowser {
+  readonly cookies = new Map<string, string>()
+  constructor(readonly base: string, readonly headers: Record<string, string> = {}, readonly agent: Agent = shared) {}
+  async request(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers)
+    for (const [name, value] of Object.entries(this.headers)) headers.set(name, value)
+    if (this.cookies.size) headers.set('Cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '))
+    const res = await benchFetch(`${this.base}${path}`, { ...init, headers }, this.agent)
+    for (const line of res.headers.getSetCookie()) storeCookie(this.cookies, line)
+    return res
+  }
 }

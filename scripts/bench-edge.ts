@@ -17,16 +17,18 @@
 import { writeFile } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
-import { storeCookie, formFields } from '../test/support/browser-forms.ts'
+import { formFields } from '../test/support/browser-forms.ts'
 import {
-  createProviderApp, createUserWithPassword, defaultMappingPks, PASSWORD, type AdminApi,
+  createProviderApp, createUserWithPassword, defaultMappingPks, PASSWORD,
 } from '../test/support/fixtures.ts'
 import type { Visit } from '../test/support/neon-http.ts'
 import { startTestPostgres, type StatementPhase } from '../test/support/postgres.ts'
-import { benchFetch } from './bench-client.ts'
+import { BenchBrowser, benchFetch } from './bench-client.ts'
 import { servingRunner, startFloorWorker, startWorker, type Runner } from './bench-worker.ts'
 import { idleWake } from './idle-wake.ts'
+import { quantile } from './quantile.ts'
 import { descendants, processCpuMs } from './proc-cpu.ts'
+import { adminApiAt } from './server-process.ts'
 
 const { values: args } = parseArgs({ options: {
   rtt: { type: 'string', default: '50' }, requests: { type: 'string', default: '20' },
@@ -57,20 +59,6 @@ if (!['workerd', 'miniflare', 'wrangler-dev', 'node'].includes(RUNNER)) {
 const SERVED_BY = servingRunner(RUNNER, args.profile !== undefined)
 const ADMIN_TOKEN = 'bench-admin-token-0123456789'
 const REDIRECT = 'https://rp.bench/callback'
-
-/** A browser's cookie jar over fetch, redirects left to the caller; `edgeHeaders` go on every request. */
-class Agent {
-  readonly cookies = new Map<string, string>()
-  constructor(readonly base: string, readonly edgeHeaders: Record<string, string>) {}
-  async request(path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers)
-    for (const [name, value] of Object.entries(this.edgeHeaders)) headers.set(name, value)
-    if (this.cookies.size) headers.set('Cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '))
-    const res = await benchFetch(`${this.base}${path}`, { ...init, headers })
-    for (const line of res.headers.getSetCookie()) storeCookie(this.cookies, line)
-    return res
-  }
-}
 
 /** CPU ms per request (means over the timed runs): workerd (the Worker), this process (client and endpoint), Postgres. */
 interface Cpu { workerd: number | null; bench: number | null; postgres: number | null }
@@ -138,8 +126,6 @@ const benchCpuMs = () => {
   return (user + system) / 1000
 }
 
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!
-
 /** Per request type, the medians of Postgres' own parse, plan and execute time in its timed requests. */
 function printPostgresPhases(rows: readonly Row[], phases: readonly StatementPhase[]): void {
   console.log('\nPostgres\' own time per request (its log; median ms): parse, bind (which plans an unnamed statement), execute\n')
@@ -168,9 +154,7 @@ async function main(): Promise<void> {
   const control = (body: Record<string, unknown>) => fetch(postgres.neonHttp.url.replace(/\/sql$/, '/__control'),
     { method: 'POST', body: JSON.stringify(body) })
   try {
-    const api: AdminApi = { admin: (method, path, body) => fetch(`${base}/api/v3${path}`, { method,
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-      ...(body !== undefined && { body: JSON.stringify(body) }) }) }
+    const api = adminApiAt(base, ADMIN_TOKEN)
     const mappings = await defaultMappingPks(api)
     const slugs = Array.from({ length: WARMUP + N + 1 }, (_, i) => `bench-${i}`)
     const clients = []
@@ -180,7 +164,7 @@ async function main(): Promise<void> {
     }
     const client = clients[0]!
     await createUserWithPassword(api, 'bench-user')
-    const agent = new Agent(base, worker.edgeHeaders)
+    const agent = new BenchBrowser(base, worker.edgeHeaders)
     const basic = `Basic ${btoa(`${client.client_id}:${client.client_secret}`)}`
     const token = (params: Record<string, string>) => agent.request('/application/o/token/', { method: 'POST',
       headers: { Authorization: basic }, body: new URLSearchParams(params) })

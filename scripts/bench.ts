@@ -9,21 +9,20 @@
  * the same stack that does nothing but read the form, send two `select 1` and sign two tokens
  * (scripts/bench-floor.ts). A benchmark, not a test: it prints figures.
  */
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { generateKeyPair as joseKeyPair, SignJWT } from 'jose'
-import { formFields, storeCookie } from '../test/support/browser-forms.ts'
+import { formFields } from '../test/support/browser-forms.ts'
 import {
-  createProviderApp, createUserWithPassword, defaultMappingPks, generateKeyPair, PASSWORD, type AdminApi,
+  createProviderApp, createUserWithPassword, defaultMappingPks, generateKeyPair, PASSWORD,
 } from '../test/support/fixtures.ts'
-import { unusedPort } from '../test/support/http-server.ts'
 import { startTestPostgres } from '../test/support/postgres.ts'
-import { benchFetch } from './bench-client.ts'
+import { BenchBrowser, benchFetch } from './bench-client.ts'
+import { quantile } from './quantile.ts'
 import { descendantsCpuMs, processCpuMs } from './proc-cpu.ts'
+import { adminApiAt, startServer } from './server-process.ts'
 
 const { values: args } = parseArgs({ options: {
   requests: { type: 'string', default: '400' }, concurrency: { type: 'string', default: '8' },
@@ -32,12 +31,9 @@ const { values: args } = parseArgs({ options: {
 } })
 const N = Number(args.requests)
 const CONCURRENCY = Number(args.concurrency)
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const ADMIN_TOKEN = 'bench-admin-token-0123456789'
 const REDIRECT = 'https://rp.bench/callback'
 const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials']
-
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!
 
 /** `N` requests, `CONCURRENCY` at a time: req/s, p50, p99. */
 async function load(name: string, send: (i: number) => Promise<Response>): Promise<string> {
@@ -57,31 +53,6 @@ async function load(name: string, send: (i: number) => Promise<Response>): Promi
   return `| ${name} | ${(N / seconds).toFixed(0)} | ${quantile(samples, 0.5).toFixed(1)} | ${quantile(samples, 0.99).toFixed(1)} |`
 }
 
-/**
- * A server in its own process: `node [node options] --import tsx <script>` (`argv`'s last entry) with `PORT` and
- * `env`, once it answers `GET /`.
- */
-async function startServer(argv: string[], env: Record<string, string>) {
-  const port = await unusedPort()
-  const base = `http://127.0.0.1:${port}`
-  const script = argv.at(-1)!
-  const server = spawn(process.execPath, [...argv.slice(0, -1), '--import', 'tsx', script], { cwd: ROOT,
-    stdio: 'ignore', env: { ...process.env, ...env, PORT: String(port) } })
-  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()))
-  const stop = async () => {
-    server.kill('SIGTERM')
-    await exited
-  }
-  for (let i = 0; !(await fetch(`${base}/`).then(() => true, () => false)); i++) {
-    if (i > 120) {
-      await stop()
-      throw new Error(`${script} did not start within 60 s`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500))
-  }
-  return { base, server, stop }
-}
-
 /** Per issued token: CPU ms of the server process and of the PostgreSQL server (null: PGlite, or not measured). */
 interface Run { rows: string[]; serverCpuMsPerToken: number | null; postgresCpuMsPerToken: number | null }
 
@@ -93,21 +64,13 @@ async function throughput(databaseUrl?: string): Promise<Run> {
     PASSWORD_ITERATIONS: '10000',
     ...(databaseUrl && { DATABASE_URL: databaseUrl, SECRET_KEY: 'bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz' }) })
   try {
-    const api: AdminApi = { admin: (method, path, body) => fetch(`${base}/api/v3${path}`, { method,
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-      ...(body !== undefined && { body: JSON.stringify(body) }) }) }
+    const api = adminApiAt(base, ADMIN_TOKEN)
     const key = await generateKeyPair(api, 'bench', { alg: 'ecdsa', key_size: 256 })
     const client = await createProviderApp(api, 'bench', { signing_key: key.pk, grant_types: GRANTS,
       redirect_uris: [{ matching_mode: 'strict', url: REDIRECT }], property_mappings: await defaultMappingPks(api) })
     await createUserWithPassword(api, 'bench-user')
-    const cookies = new Map<string, string>()
-    const browse = async (path: string, init: RequestInit = {}) => {
-      const headers = new Headers(init.headers)
-      headers.set('Cookie', [...cookies].map(([k, v]) => `${k}=${v}`).join('; '))
-      const res = await benchFetch(`${base}${path}`, { ...init, headers })
-      for (const line of res.headers.getSetCookie()) storeCookie(cookies, line)
-      return res
-    }
+    const browser = new BenchBrowser(base)
+    const browse = (path: string, init?: RequestInit) => browser.request(path, init)
     const fields = formFields(await (await browse('/login')).text())
     await browse('/login', { method: 'POST', headers: { Origin: base },
       body: new URLSearchParams({ ...fields, username: 'bench-user', password: PASSWORD }) })
