@@ -8,14 +8,16 @@ import { Agent, request } from 'node:http'
 import { storeCookie } from '../test/support/browser-forms.ts'
 import type { AdminApi } from '../test/support/fixtures.ts'
 
-const sharedAgent = new Agent({ keepAlive: true, maxSockets: 16 })
-
 /**
  * A keep-alive agent of its own: `maxSockets` requests at once (each on its connection), from `localAddress` (a
- * loopback address of this machine, e.g. `127.0.0.2`: the server sees that client address) when given.
+ * loopback address of this machine, e.g. `127.0.0.2`) when given, so that a server that takes the client's address
+ * from the TCP peer (`npm start`) sees that client there.
  */
 export const benchAgent = (maxSockets: number, localAddress?: string): Agent =>
   new Agent({ keepAlive: true, maxSockets, ...(localAddress && { localAddress }) })
+
+/** The agent of every caller that names none: 16 connections. */
+const sharedAgent = benchAgent(16)
 
 /** `fetch` over node:http: through `agent` (by default one of 16 connections that every caller shares). */
 export async function benchFetch(url: string, init: RequestInit = {}, agent: Agent = sharedAgent): Promise<Response> {
@@ -48,17 +50,18 @@ export async function benchFetch(url: string, init: RequestInit = {}, agent: Age
 }
 
 /**
- * A browser's cookie jar over {@link benchFetch}, redirects left to the caller; `edgeHeaders` go on every request
- * that does not set them itself.
+ * A browser's cookie jar over {@link benchFetch} (through `agent`, by default the shared one), redirects left to the
+ * caller; `edgeHeaders` go on every request that does not set them itself.
  */
 export class Browser {
   readonly cookies = new Map<string, string>()
-  constructor(readonly base: string, readonly edgeHeaders: Record<string, string> = {}) {}
+  constructor(readonly base: string, readonly edgeHeaders: Record<string, string> = {},
+    readonly agent: Agent = sharedAgent) {}
   async request(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers)
     for (const [name, value] of Object.entries(this.edgeHeaders)) if (!headers.has(name)) headers.set(name, value)
     if (this.cookies.size) headers.set('Cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '))
-    const res = await benchFetch(`${this.base}${path}`, { ...init, headers })
+    const res = await benchFetch(`${this.base}${path}`, { ...init, headers }, this.agent)
     for (const line of res.headers.getSetCookie()) storeCookie(this.cookies, line)
     return res
   }

@@ -74,7 +74,7 @@ export async function compare(databaseUrl: string, options: CompareOptions): Pro
     const client = await createTokenClient(edge.api, 'bench-compare', ['client_credentials'])
     const secret = randomBytes(32).toString('hex')
     const anchor = await startServer(['scripts/bench-oidc-provider.ts'],
-      { CLIENT_ID: 'bench-oidc-provider', CLIENT_SECRET: secret }, SERVER_CPU)
+      { CLIENT_ID: 'bench-oidc-provider', CLIENT_SECRET: secret }, { cpu: SERVER_CPU })
     servers.push(anchor)
     const version = (JSON.parse(readFileSync(`${ROOT}/node_modules/oidc-provider/package.json`, 'utf8')) as { version: string }).version
     const targets: Target[] = [

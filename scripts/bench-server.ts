@@ -1,14 +1,16 @@
 /**
- * The servers `npm run bench` measures, each in its own process: `startServer` spawns `node [node options]
- * --import tsx <script>` with `PORT` and its environment, pinned to one CPU (`taskset -c`, Debian's util-linux) when
- * asked, and waits until it answers `GET /`; `startEdgeOidc` is `npm start`'s server (src/node.ts) on PGlite or on
- * the PostgreSQL at `DATABASE_URL`, with its admin API; `createTokenClient` makes a provider (ES256) and its
- * application for the token requests; `pinProcess` moves a running process (every thread) to some CPUs.
+ * The servers `npm run bench` and `npm run soak` measure, each in its own process: `startServer` spawns `node [node
+ * options] --import tsx <script>` with `PORT` and its environment, pinned to one CPU (`taskset -c`, Debian's
+ * util-linux) when asked, its output passed on line by line when asked, and waits until it answers `GET /`;
+ * `startEdgeOidc` is `npm start`'s server (src/node.ts) on PGlite or on the PostgreSQL at `DATABASE_URL`, with its
+ * admin API; `createTokenClient` makes a provider (ES256) and its application for the token requests; `pinProcess`
+ * moves a running process (every thread) to some CPUs.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import {
   createProviderApp, defaultMappingPks, generateKeyPair, type AdminApi, type Provider,
@@ -22,25 +24,40 @@ export const REDIRECT = 'https://rp.bench/callback'
 
 export interface BenchServer { base: string; server: ChildProcess; stop(): Promise<void> }
 
+export interface ServerOptions {
+  /** The CPU to run it on alone (`taskset -c`). */
+  cpu?: number
+  /** Its output (stdout and stderr), line by line; without it the output is dropped. */
+  onLine?: (line: string) => void
+}
+
 /**
  * A server in its own process: `node [node options] --import tsx <script>` (`argv`'s last entry) with `PORT` and
- * `env`, on CPU `cpu` alone when given, once it answers `GET /`.
+ * `env`, on CPU `cpu` alone when given, once it answers `GET /`; its output handed to `onLine` when given. A server
+ * that exits before it answers fails at once.
  */
-export async function startServer(argv: string[], env: Record<string, string>, cpu?: number): Promise<BenchServer> {
+export async function startServer(argv: string[], env: Record<string, string>,
+  { cpu, onLine }: ServerOptions = {}): Promise<BenchServer> {
   const port = await unusedPort()
   const base = `http://127.0.0.1:${port}`
   const script = argv.at(-1)!
   const node = [process.execPath, ...argv.slice(0, -1), '--import', 'tsx', script]
   // taskset execs node: the child's pid is node's.
   const [command, ...args] = cpu === undefined ? node : ['taskset', '-c', String(cpu), ...node]
-  const server = spawn(command!, args, { cwd: ROOT, stdio: 'ignore', env: { ...process.env, ...env, PORT: String(port) } })
+  const server = spawn(command!, args, { cwd: ROOT, stdio: onLine ? ['ignore', 'pipe', 'pipe'] : 'ignore',
+    env: { ...process.env, ...env, PORT: String(port) } })
+  if (onLine) for (const stream of [server.stdout!, server.stderr!]) createInterface({ input: stream }).on('line', onLine)
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()))
   const stop = async () => {
-    server.kill('SIGTERM')
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGTERM')
     await exited
   }
   for (let i = 0; !(await fetch(`${base}/`).then(() => true, () => false)); i++) {
-    if (i > 120 || server.exitCode !== null) {
+    if (server.exitCode !== null || server.signalCode !== null) {
+      await stop()
+      throw new Error(`${script} exited during start-up (${server.exitCode ?? server.signalCode})`)
+    }
+    if (i > 120) {
       await stop()
       throw new Error(`${script} did not start within 60 s`)
     }
@@ -55,6 +72,10 @@ export interface EdgeOidcOptions {
   cpu?: number
   /** A folder: the server runs under `node --cpu-prof` and writes its profile there. */
   profile?: string
+  /** More of its environment (`PURGE_INTERVAL_SECONDS`...). */
+  env?: Record<string, string>
+  /** Its log, line by line (see {@link startServer}). */
+  onLine?: (line: string) => void
 }
 
 /** `npm start`'s server in its own process, with the admin token {@link ADMIN_TOKEN} and its admin API. */
@@ -63,7 +84,8 @@ export async function startEdgeOidc(options: EdgeOidcOptions = {}): Promise<Benc
   const profile = options.profile ? ['--cpu-prof', '--cpu-prof-dir', options.profile] : []
   const started = await startServer([...profile, 'src/node.ts'], { DATA_DIR: dataDir, ADMIN_TOKEN,
     PASSWORD_ITERATIONS: '10000', ...(options.databaseUrl && { DATABASE_URL: options.databaseUrl,
-      SECRET_KEY: 'bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz' }) }, options.cpu)
+      SECRET_KEY: 'bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz' }), ...options.env },
+    options)
     .catch(async (err: unknown) => {
       await rm(dataDir, { recursive: true, force: true })
       throw err

@@ -1,7 +1,7 @@
 /**
- * CPU time of processes, for the benchmarks: what a process (every thread of it) has run on a CPU so far, from
- * Linux's scheduler statistics (`/proc/<pid>/task/<tid>/schedstat`, nanoseconds). Elsewhere it answers null and
- * the benchmarks leave the CPU columns empty.
+ * CPU time and memory of processes, for the benchmarks: what a process (every thread of it) has run on a CPU so
+ * far, from Linux's scheduler statistics (`/proc/<pid>/task/<tid>/schedstat`, nanoseconds), and its resident set
+ * (`/proc/<pid>/status`). Elsewhere they answer null and the benchmarks leave those columns empty.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 
@@ -24,6 +24,12 @@ export function processCpuMs(pid: number): number | null {
   let ns = 0
   for (const tid of tasks) ns += Number(read(`/proc/${pid}/task/${tid}/schedstat`)?.split(' ')[0] ?? 0)
   return ns / 1e6
+}
+
+/** The resident set size of `pid` in MiB (`VmRSS`); null when it cannot be read. */
+export function processRssMiB(pid: number): number | null {
+  const kB = /^VmRSS:\s+(\d+) kB$/m.exec(read(`/proc/${pid}/status`) ?? '')?.[1]
+  return kB === undefined ? null : Number(kB) / 1024
 }
 
 /** The processes below `root` (children, grandchildren...), each with its command name. */
