@@ -94,7 +94,8 @@ async function measureRequests(measure: Measure, agent: Browser, slugs: readonly
   const exchange = async (c: string) => (await token({ grant_type: 'authorization_code', code: c,
     redirect_uri: REDIRECT })).json() as Promise<{ access_token: string; refresh_token: string }>
   /**
-   * The `i`th device authorization, approved by the signed-in user on the /device page: its device code. Each
+   * The `i`th device authorization, approved by the signed-in user on the /device page (the code entered, then
+   * Allow on the confirmation that names the device, which every consent mode shows): its device code. Each
    * comes from an address of its own (198.18.0.0/15, for benchmarks), as a device's would: an address may start
    * 20 an hour (src/oauth/device-authorization.ts).
    */
@@ -105,8 +106,11 @@ async function measureRequests(measure: Measure, agent: Browser, slugs: readonly
     const started = await res.json() as { device_code: string; verification_uri_complete: string }
     const page = new URL(started.verification_uri_complete)
     const fields = formFields(await (await agent.request(`${page.pathname}${page.search}`)).text(), '/device')
-    const done = await post('/device', fields, { Origin: agent.base })
-    if (done.status !== 200) throw new Error(`the device page answered ${done.status}`)
+    const asked = await post('/device', fields, { Origin: agent.base })
+    if (asked.status !== 200) throw new Error(`the device page answered ${asked.status}`)
+    const done = await post('/device', { ...formFields(await asked.text(), '/device'), action: 'allow' },
+      { Origin: agent.base })
+    if (done.status !== 200) throw new Error(`the device confirmation answered ${done.status}`)
     return started.device_code
   }
   await login(await loginForm())
