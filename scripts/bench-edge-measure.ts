@@ -26,8 +26,8 @@ export interface Pass {
 }
 export interface Row {
   name: string
-  /** Statements before the answer, and those run after it (a give-back), counted in the last run at `rtt`. */
-  statements: number; after: number
+  /** The request's statements, counted in the last run at `rtt`. */
+  statements: number
   /** The runs at the round trip, and at none. */
   rtt: Pass; zero: Pass
 }
@@ -95,7 +95,6 @@ export function measurer(setting: MeasureSetting): Measure {
       if (res.status >= 400) throw new Error(`${name} (warm-up): ${res.status}`)
     }
     let statements = 0
-    let after = 0
     const timed = async (roundTrip: number, first: number): Promise<Pass> => {
       const pass: Pass = { samples: [], splits: [], spans: [], cpu: { workerd: 0, bench: 0, postgres: 0 } }
       const workerdPids = pidsOf('workerd')
@@ -108,8 +107,7 @@ export function measurer(setting: MeasureSetting): Measure {
         await latency(0)
         const input = await prepare(first + i)
         await latency(roundTrip)
-        const before = endpoint.queries() - endpoint.afterAnswer()
-        const afterBefore = endpoint.afterAnswer()
+        const before = endpoint.queries()
         const cpuBefore = { workerd: sumCpu(workerdPids), postgres: sumCpu(postgresPids), bench: benchCpuMs() }
         const stopProfile = roundTrip === rtt ? await worker.profile?.() : undefined
         const started = performance.now()
@@ -123,11 +121,7 @@ export function measurer(setting: MeasureSetting): Measure {
         add('workerd', cpuBefore.workerd, sumCpu(workerdPids))
         add('postgres', cpuBefore.postgres, sumCpu(postgresPids))
         if (stopProfile) setting.profiles.push({ name, profile: await stopProfile() })
-        if (roundTrip === rtt) {
-          // The answer's statements; a give-back run after the answer (it may land during the next request) apart.
-          statements = endpoint.queries() - endpoint.afterAnswer() - before
-          after = endpoint.afterAnswer() - afterBefore
-        }
+        if (roundTrip === rtt) statements = endpoint.queries() - before
         if (res.status >= 400) throw new Error(`${name}: ${res.status}`)
       }
       return pass
@@ -135,6 +129,6 @@ export function measurer(setting: MeasureSetting): Measure {
     const atRtt = await timed(rtt, WARMUP)
     const zero = await timed(0, WARMUP + N)
     await latency(0)
-    return { name, statements, after, rtt: atRtt, zero }
+    return { name, statements, rtt: atRtt, zero }
   }
 }

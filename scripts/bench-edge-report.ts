@@ -17,7 +17,7 @@ const ms = (x: number | null | undefined) => (x === null || x === undefined ? ''
 const yesNo = (ok: boolean) => (ok ? 'yes' : 'no')
 const splitMedian = (r: Row, k: keyof Split) => median(r.rtt.splits.map((x) => x[k]))
 const slopeOf = (r: Row, rtt: number) => (median(r.rtt.samples) - median(r.zero.samples)) / rtt
-const statementsOf = (r: Row) => `${r.statements}${r.after > 0 ? ` (+${r.after} after the answer)` : ''}`
+const statementsOf = (r: Row) => String(r.statements)
 
 /** The goal table: statements, the medians at `rtt` and at 0, the floor and the time over it, the slope, the verdicts. */
 export function printGoals(rows: readonly Row[], floorRows: readonly Row[], rtt: number, goals: ReadonlySet<string>): void {

@@ -12,6 +12,7 @@ import { insertApplication } from './db/application-store.ts'
 import { insertProvider } from './db/provider-store.ts'
 import { applications, GRANT_TYPES, providers, scopeMappings } from './db/schema.ts'
 import { createUser } from './db/user-store.ts'
+import { clientSecretHash } from './oauth/client-secret.ts'
 
 export const DEFAULT_SCOPE_MAPPINGS = ['openid', 'email', 'profile', 'offline_access', 'entitlements']
   .map((scope) => `goauthentik.io/providers/oauth2/scope-${scope}`)
@@ -63,7 +64,7 @@ export async function ensureDemo(db: Db, config: Config, dataDir: string, now: D
   const providerId = await insertProvider(db, {
     name: 'demo', authorizationFlow: 'default-provider-authorization-explicit-consent',
     invalidationFlow: 'default-provider-invalidation-flow', clientId,
-    clientSecretSealed: await secrets.seal(clientSecret),
+    clientSecretSealed: await secrets.seal(clientSecret), clientSecretHash: await clientSecretHash(secrets, clientSecret),
     redirectUris: [{ matching_mode: 'strict', url: REDIRECT_URI, redirect_uri_type: 'authorization' }],
     signingKeyId: key.id, grantTypes: [...GRANT_TYPES],
   }, { scopeMappingIds: mappings.map((m) => m.id) })

@@ -1,18 +1,11 @@
 import { sql } from 'drizzle-orm'
 import type { MiddlewareHandler } from 'hono'
 import { constantTimeEqual } from '../crypto/hash.ts'
-import { rowsOf, type Db } from '../db/client.ts'
-import { attemptCounts, attemptWindow, countFailure, secondsLeft } from '../db/rate-limits.ts'
+import { rowsOf } from '../db/client.ts'
+import { attemptStatement } from '../db/failure-counters.ts'
+import { addressKeys, attemptWindow, secondsLeft, WRONG_ADMIN_TOKENS } from '../oauth/limits.ts'
 import type { AppEnv } from '../deps.ts'
 import { AdminError } from './http.ts'
-
-/**
- * Wrong admin tokens allowed per client address and 15-minute window (src/db/rate-limits.ts, key
- * `admin-ip:<address>`); once reached, every admin request from that address is refused until the window ends,
- * the right token too, so that a guesser cannot tell a right guess from a refused one. Other addresses are never
- * refused for it.
- */
-export const MAX_ADMIN_TOKEN_FAILURES = 20
 
 /** DRF's throttled answer (`Throttled`), with RFC 9110 §10.2.3 `Retry-After` in seconds. */
 function throttled(now: Date): AdminError {
@@ -21,17 +14,13 @@ function throttled(now: Date): AdminError {
     { 'Retry-After': String(wait), 'Cache-Control': 'no-store' })
 }
 
-/** One statement: this window's count of wrong tokens from `key`. */
-async function failuresOf(db: Db, key: string, now: Date): Promise<number> {
-  const [row] = rowsOf<{ counts: Record<string, number> | null }>(
-    await db.execute(sql`select (${attemptCounts(db, [key], now)}) as counts`))
-  return Number(row?.counts?.[key] ?? 0)
-}
-
 /**
- * `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time. A wrong token is counted in one statement
- * that also answers the count after it (a parallel burst cannot slip past); a right one costs one read of the
- * count. A request without credentials presents nothing to guess and is not counted.
+ * `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time. Wrong tokens are limited per client address
+ * (src/oauth/limits.ts `WRONG_ADMIN_TOKENS`, key `admin-ip:<address>`): one statement checks and, for a wrong one,
+ * counts (a parallel burst cannot slip past); once reached, every admin request from that address is refused
+ * until the window ends, the right token too, so that a guesser cannot tell a right guess from a refused one.
+ * Other addresses are never refused for it. A request without credentials presents nothing to guess and is not
+ * counted.
  */
 export function adminAuth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -40,14 +29,15 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
     if (!match) throw new AdminError(401, { detail: 'Authentication credentials were not provided.' })
     // No ADMIN_TOKEN configured means nothing authenticates; the comparison still runs for even timing.
-    const ok = (await constantTimeEqual(match[1] ?? '', expected ?? '')) && expected !== undefined
+    const ok = constantTimeEqual(match[1] ?? '', expected ?? '') && expected !== undefined
     const address = c.var.deps.clientAddress(c)
     const now = c.var.deps.clock.now()
     if (address !== undefined) {
-      const key = `admin-ip:${address}`
-      const before = ok ? await failuresOf(c.var.db, key, now)
-        : ((await countFailure(c.var.db, [key], attemptWindow(now)))[key] ?? 1) - 1
-      if (before >= MAX_ADMIN_TOKEN_FAILURES) throw throttled(now)
+      const limit = { perAccountAddress: WRONG_ADMIN_TOKENS, perAddress: WRONG_ADMIN_TOKENS, perAccount: WRONG_ADMIN_TOKENS }
+      const [row] = rowsOf<{ allowed: boolean }>(await c.var.db.execute(attemptStatement(
+        { keys: addressKeys('admin-ip', address), limits: limit, window: attemptWindow(now) },
+        ok ? sql`'pass'` : sql`'address'`)))
+      if (row?.allowed !== true) throw throttled(now)
     }
     if (!ok) throw new AdminError(401, { detail: 'Invalid token.' })
     c.header('Cache-Control', 'no-store')

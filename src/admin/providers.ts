@@ -11,6 +11,8 @@ import { applications, providers, type GrantType } from '../db/schema.ts'
 import type { AppEnv } from '../deps.ts'
 import { SERVED_GRANT_TYPES } from '../oauth/served.ts'
 import { columnsFrom } from './columns.ts'
+import { clientSecretHash } from '../oauth/client-secret.ts'
+import { parseDuration } from '../oauth/duration.ts'
 import { AdminError, fieldError, notFound, type FieldErrors } from './http.ts'
 import { pageOf, searchAny, whereEquals } from './list.ts'
 import { intLookup } from './lookups.ts'
@@ -132,14 +134,34 @@ function nextKeyColumns(c: C, input: Input, update: boolean): ProviderChanges {
   return { nextSigningKeyId: id, nextSigningKeyPublished: published as Date | null }
 }
 
-/** The columns an input sets; key pairs are referred to by their lower-case uuid, the client secret is sealed at rest. */
+/** The durations a token request's one statement reads as milliseconds, beside the strings the API shows. */
+const DURATION_MS = {
+  access_code_validity: 'accessCodeValidityMs', access_token_validity: 'accessTokenValidityMs',
+  refresh_token_validity: 'refreshTokenValidityMs', refresh_token_threshold: 'refreshTokenThresholdMs',
+  refresh_token_reuse_interval: 'refreshTokenReuseIntervalMs',
+} as const satisfies Partial<Record<keyof ProviderInputData, keyof ProviderChanges>>
+
+function durationColumns(input: Input): ProviderChanges {
+  return Object.fromEntries(Object.entries(DURATION_MS).flatMap(([field, column]) => {
+    const value = input[field as keyof typeof DURATION_MS]
+    return value === undefined ? [] : [[column, parseDuration(value)]]
+  }))
+}
+
+/**
+ * The columns an input sets; key pairs are referred to by their lower-case uuid, the client secret is sealed at
+ * rest beside its keyed hash (src/oauth/client-secret.ts), the durations kept as milliseconds too.
+ */
 async function columnsOf(c: C, input: Input, update = false): Promise<ProviderChanges> {
+  const box = await secrets(c)
   return {
     ...plainColumnsOf(input),
+    ...durationColumns(input),
     ...(input.signing_key !== undefined && { signingKeyId: input.signing_key?.toLowerCase() ?? null }),
     ...nextKeyColumns(c, input, update),
     ...(input.encryption_key !== undefined && { encryptionKeyId: input.encryption_key?.toLowerCase() ?? null }),
-    ...(input.client_secret !== undefined && { clientSecretSealed: await (await secrets(c)).seal(input.client_secret) }),
+    ...(input.client_secret !== undefined && { clientSecretSealed: await box.seal(input.client_secret),
+      clientSecretHash: await clientSecretHash(box, input.client_secret) }),
   }
 }
 

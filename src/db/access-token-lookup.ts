@@ -4,6 +4,7 @@ import { executeKept } from './kept-statements.ts'
 import { proofJtiParts, type ProofJtiRecord } from './proof-jti.ts'
 import { accessTokens, applications, isLive, providers, providerScopeMappings, scopeMappings } from './schema.ts'
 import type { RedirectURI, ScopeExpression } from './schema.ts'
+import type { StoredFacts } from './token-rows.ts'
 import { claimUserJson, type ClaimUser } from './user-claims.ts'
 
 /**
@@ -15,8 +16,8 @@ export interface BearerAccessToken {
   /** Still returned when revoked: presenting a revoked token is itself worth an event. */
   revoked: boolean
   scopes: string[]
-  /** The ID token claims issued with it (`sub`, `nonce`, ...). */
-  idToken: Record<string, unknown>
+  /** The facts its ID token claims are made of (`nonce`, ...: src/db/token-rows.ts). */
+  facts: StoredFacts
   user: ClaimUser | null
   /** When the user joined (ISO 8601), for GitHub's `/user`; null without a user. */
   userJoined: string | null
@@ -36,7 +37,8 @@ export interface BearerAccessToken {
 type Row = Omit<BearerAccessToken, 'scopes'> & { scope: string }
 
 /**
- * The live access token whose SHA-256 is `tokenHash`, revoked or not, with all userinfo reads: one statement,
+ * The live access token whose lookup hash is `tokenHash` (src/oauth/presented-jti.ts), revoked or not, with all
+ * userinfo reads: one statement,
  * which also records a DPoP proof's `jti` (RFC 9449 §11.1) when one came with the token.
  */
 export async function findBearerAccessToken(
@@ -46,7 +48,7 @@ export async function findBearerAccessToken(
   const rows = rowsOf<Row>(await executeKept(db, sql`${proof.withClause}
     select ${accessTokens.id} as "id", ${accessTokens.revoked} as "revoked",
       ${accessTokens.jkt} as "jkt", ${accessTokens.audience} as "audience", ${proof.fresh} as "proofFresh",
-      ${accessTokens.scope} as "scope", ${accessTokens.idToken} as "idToken",
+      ${accessTokens.scope} as "scope", ${accessTokens.idToken} as "facts",
       ${claimUserJson(sql`${accessTokens.userId}`)} as "user",
       (select to_json(u.created) from users u where u.id = ${accessTokens.userId}) as "userJoined",
       json_build_object('id', ${providers.id}, 'name', ${providers.name}, 'clientId', ${providers.clientId},

@@ -3,7 +3,7 @@ import { rowsOf, type Db } from './client.ts'
 import { executeKept } from './kept-statements.ts'
 import { consentCovers, grantConsentCtes, type ConsentSubject } from './consents.ts'
 import { eventValues, type NewEvent } from './events.ts'
-import type { NewAccessToken } from './grant-store.ts'
+import type { StoredFacts } from './token-rows.ts'
 import { PushedRequestGone, usePushedCtes, type PushedUse } from './pushed-requests.ts'
 import { accessTokens, authorizationCodes, events, instant as at } from './schema.ts'
 
@@ -33,11 +33,19 @@ export interface NewAuthorizationCode {
   resources?: readonly string[] | null
 }
 
+/** A front-channel access token's row: the SHA-256 of its `jti`, its expiry, facts and resources. */
+export interface NewFrontChannelAccess {
+  hash: string
+  expires: Date
+  facts: StoredFacts
+  audience: readonly string[] | null
+}
+
 /** What an authorization writes: a code (code and hybrid flows), an access token (`token` response types), both. */
 export interface NewAuthorization {
   grant: AuthorizationGrant
   code: NewAuthorizationCode | null
-  access: NewAccessToken | null
+  access: NewFrontChannelAccess | null
   /** RFC 9126: the pushed request it comes from, consumed by the same statement (nothing is issued without it). */
   pushed?: PushedUse | null
 }
@@ -78,10 +86,10 @@ export async function issueAuthorizationWith(
       from allowed)`)
   }
   if (t) {
-    ctes.push(sql`access as (insert into ${accessTokens} (token_hash, jti, provider_id, user_id, grant_id, scope,
+    ctes.push(sql`access as (insert into ${accessTokens} (token_hash, provider_id, user_id, grant_id, scope,
         auth_time, session_id, id_token, created, expires, audience)
-      select ${t.hash}::text, ${t.jti}::text, ${g.providerId}::int, ${g.userId}::int, ${g.grantId}::uuid,
-        ${g.scope}::text, ${at(g.authTime)}, ${g.sessionId}::uuid, ${JSON.stringify(t.idToken)}::jsonb, ${at(now)},
+      select ${t.hash}::text, ${g.providerId}::int, ${g.userId}::int, ${g.grantId}::uuid,
+        ${g.scope}::text, ${at(g.authTime)}, ${g.sessionId}::uuid, ${JSON.stringify(t.facts)}::jsonb, ${at(now)},
         ${at(t.expires)}, ${jsonbOrNull(t.audience)}
       from allowed)`)
   }

@@ -3,10 +3,9 @@ import { rowsOf, type Db } from './client.ts'
 import type { ConsentClause } from './codes.ts'
 import { consentCovers, grantConsentCtes } from './consents.ts'
 import { eventValues, type NewEvent } from './events.ts'
-import type { AttemptWindow } from './rate-limits.ts'
+import { attemptCte, type Attempt } from './failure-counters.ts'
 import {
-  applications, deviceTokens, events, instant as at, isLive, loginAttempts, providers, providerScopeMappings,
-  scopeMappings,
+  applications, deviceTokens, events, instant as at, isLive, providers, providerScopeMappings, scopeMappings,
 } from './schema.ts'
 
 /** A pending device authorization as the `/device` page shows it: its client, application and scopes. */
@@ -22,25 +21,22 @@ export interface PendingDevice {
 
 /**
  * One statement for a user code entered on the page: the live, pending device token of an application with that
- * (stored-form) user code, and the address's wrong codes in the window, counting this one when it matched
- * nothing (an upsert, so that parallel guesses each get their own count). `attempts` is that count.
+ * (stored-form) user code, and the address's wrong codes checked and, when it matched nothing, counted
+ * (src/db/failure-counters.ts: a burst of guesses gets no more answered than the limit). `allowed`: false once the
+ * address reached its limit, a right code then refused like a wrong one.
  */
-export async function findPendingDevice(db: Db, options: {
-  userCode: string; attemptKey: string | null; window: AttemptWindow; now: Date
-}): Promise<{ device: PendingDevice | null; attempts: number }> {
-  const { attemptKey, window, now } = options
+export async function findPendingDevice(db: Db, options: { userCode: string; attempt: Attempt; now: Date }):
+  Promise<{ device: PendingDevice | null; allowed: boolean }> {
+  const { now } = options
   const d = deviceTokens
-  const counting = attemptKey === null ? sql`select null::int as count where false`
-    : sql`insert into ${loginAttempts} (key, window_start, count, expires, expiring)
-      select ${attemptKey}::text, ${at(window.start)}, 1, ${at(window.end)}, true where not exists (select 1 from token)
-      on conflict (key, window_start) do update set count = ${loginAttempts.count} + 1 returning count`
-  const [row] = rowsOf<{ device: (Omit<PendingDevice, 'scopes'> & { scope: string }) | null; attempts: number | null }>(
+  const kind = sql`(case when exists (select 1 from token) then 'pass' else 'address' end)`
+  const [row] = rowsOf<{ device: (Omit<PendingDevice, 'scopes'> & { scope: string }) | null; allowed: boolean }>(
     await db.execute(sql`with token as (
       select ${d.id} as id, ${d.scope} as scope, p.client_id, p.authorization_flow, p.id as provider_id,
         json_build_object('id', a.id, 'name', a.name, 'slug', a.slug, 'groupId', a.group_id) as application
       from ${d} join ${providers} p on p.id = ${d.providerId} join ${applications} a on a.provider_id = p.id
       where ${d.userCode} = ${options.userCode}::text and ${d.status} = 'pending' and ${isLive(d, now)}),
-    counted as (${counting})
+    ${attemptCte(options.attempt, kind)}
     select (select json_build_object('id', id, 'scope', scope, 'clientId', client_id,
         'authorizationFlow', authorization_flow, 'application', application,
         'mappings', (select coalesce(json_agg(json_build_object('scopeName', m.scope_name,
@@ -48,12 +44,11 @@ export async function findPendingDevice(db: Db, options: {
           from ${scopeMappings} m join ${providerScopeMappings} pm on pm.scope_mapping_id = m.id
           where pm.provider_id = token.provider_id and m.scope_name = any(string_to_array(token.scope, ' '))))
         from token) as device,
-      coalesce((select max(count) from counted), (select count from ${loginAttempts}
-        where key = ${attemptKey}::text and window_start = ${at(window.start)}), 0) as attempts`))
-  const attempts = Number(row?.attempts ?? 0)
-  if (!row?.device) return { device: null, attempts }
+      (select allowed from attempt) as allowed`))
+  const allowed = row?.allowed === true
+  if (!row?.device || !allowed) return { device: null, allowed }
   const { scope, ...device } = row.device
-  return { device: { ...device, scopes: scope.split(' ').filter((s) => s !== '') }, attempts }
+  return { device: { ...device, scopes: scope.split(' ').filter((s) => s !== '') }, allowed }
 }
 
 /**

@@ -1,13 +1,14 @@
 import { sql, type SQL } from 'drizzle-orm'
-import { rowsOf, type Db } from './client.ts'
+import type { Db } from './client.ts'
+import type { StatementRead } from './client-statement.ts'
 import { textArray } from './consents.ts'
-import {
-  reservationColumns, reservationCtes, reservedOf, type AttemptReservation, type ReservationRow, type ReservedAttempts,
-} from './attempt-reservation.ts'
-import { bundleColumns, bundleOfRow, providerCte, type BundleRow } from './provider-row.ts'
-import type { ProviderBundle } from './providers.ts'
-import { bumpAttempts, type AttemptCounts, type AttemptWindow } from './rate-limits.ts'
-import { applications, deviceTokens, instant as at, providerScopeMappings, scopeMappings } from './schema.ts'
+import type { AttemptWindow } from './failure-counters.ts'
+import { deviceTokens, instant as at, loginAttempts, providerScopeMappings, scopeMappings } from './schema.ts'
+
+/**
+ * RFC 8628 §3.1-3.2 in the client's one statement (src/db/client-statement.ts): the address's requests counted
+ * (authentik's throttle: every request, not only failures), and the device token stored when every check passed.
+ */
 
 /** A device authorization to store (RFC 8628 §3.2): only the SHA-256 of the device code, the user code as stored. */
 export interface NewDeviceToken {
@@ -15,31 +16,16 @@ export interface NewDeviceToken {
   userCode: string
   /** The requested scope names; only those the provider maps are kept. */
   scopes: readonly string[]
+  now: Date
 }
 
-/** What the one statement of a device authorization request found and did. */
-export interface DeviceAuthorizationResult {
-  /** The client's provider, null when no provider has its client id. */
-  bundle: ProviderBundle | null
-  /** The attempt reserved against the brute-force limits (src/oauth/failure-limits.ts). */
-  reserved: ReservedAttempts
-  /** This address's requests in the window, this one included; null when the address is unknown. */
-  requests: number | null
-  /** The stored device token, when the statement could store it. */
-  token: { id: string; scope: string; expires: Date } | null
-}
-
-const UNIT = '(microseconds|milliseconds|seconds|minutes|hours|days|weeks)=[0-9]{1,6}(\\.[0-9]{1,6})?'
-/** The plain duration strings SQL adds up by itself (others are left to `parseDuration` and a second statement). */
-const PLAIN_DURATION = `^${UNIT}(;${UNIT}){0,6}$`
-
-/** `now` + the provider's `access_code_validity` when it is a plain duration string, else null (truncated to ms). */
-function codeExpiry(now: Date): SQL {
-  const validity = sql.raw('provider.access_code_validity')
-  return sql`case when ${validity} ~ ${PLAIN_DURATION} then ${at(now)} + trunc((select sum(m[2]::numeric * case m[1]
-      when 'microseconds' then 0.001 when 'milliseconds' then 1 when 'seconds' then 1000 when 'minutes' then 60000
-      when 'hours' then 3600000 when 'days' then 86400000 else 604800000 end)
-    from regexp_matches(${validity}, '([a-z]+)=([0-9.]+)', 'g') as m)) * interval '1 millisecond' end`
+/** The read `requests` (alias `rq`): this request counted against the address's hourly key (`count`; none without an address). */
+export function requestsRead(key: string | null, window: AttemptWindow): StatementRead {
+  const query = key === null ? sql`select null::int as count`
+    : sql`insert into ${loginAttempts} (key, window_start, count, expires, expiring)
+      values (${key}::text, ${at(window.start)}, 1, ${at(window.end)}, true)
+      on conflict (key, window_start) do update set count = ${loginAttempts.count} + 1 returning count`
+  return { name: 'requests', alias: 'rq', query }
 }
 
 /** The requested scopes the provider maps, in the order asked, each once. */
@@ -51,50 +37,20 @@ function mappedScopes(scopes: readonly string[]): SQL {
       group by u.s) r)`
 }
 
-/**
- * RFC 8628 §3.1-3.2 in one statement: read the client's provider (with its application, keys and mappings),
- * reserve the attempt against the brute-force limits (src/db/attempt-reservation.ts), count this request against
- * `rateKey`, and store the device token when the provider has an application, allows `device_code`, the attempt
- * was reserved, the address is within `maxRequests`, and its code lifetime is a plain duration. The client's
- * secret is checked afterwards: on a wrong one {@link discardDeviceToken} removes the row.
- */
-export async function beginDeviceAuthorization(db: Db, options: {
-  clientId: string; token: NewDeviceToken; reservation: AttemptReservation; rateKey: string | null
-  window: AttemptWindow; maxRequests: number; now: Date
-}): Promise<DeviceAuthorizationResult> {
-  const { token, now } = options
-  const bump = options.rateKey === null ? sql`select null::int as count where false`
-    : bumpAttempts(db, [options.rateKey], options.window).getSQL()
-  const expiry = codeExpiry(now)
-  const [row] = rowsOf<BundleRow & ReservationRow & { requests: number | null;
-    token: { id: string; scope: string; expires: string } | null }>(await db.execute(sql`with ${providerCte(options.clientId)},
-    ${reservationCtes(options.reservation)},
-    bumped as (${bump}),
-    device as (insert into ${deviceTokens} (device_code_hash, user_code, provider_id, scope, expires, created)
+/** The write `device`: the token stored, expiring after the provider's `access_code_validity` (unless its user code is taken). */
+export function storeDeviceCte(token: NewDeviceToken, passed: SQL): SQL {
+  return sql`device as (insert into ${deviceTokens} (device_code_hash, user_code, provider_id, scope, expires, created)
       select ${token.deviceCodeHash}::text, ${token.userCode}::text, provider.id, ${mappedScopes(token.scopes)},
-        ${expiry}, ${at(now)}
-      from provider
-      where exists (select 1 from ${applications} a where a.provider_id = provider.id)
-        and provider.grant_types @> '["device_code"]'::jsonb
-        and exists (select 1 from attempt_pair)
-        and coalesce((select max(count) from bumped), 0) <= ${options.maxRequests}::int
-        and ${expiry} is not null
+        ${at(token.now)} + provider.access_code_validity_ms * interval '1 millisecond', ${at(token.now)}
+      from provider where ${passed}
       on conflict do nothing
-      returning id, scope, expires)
-    select ${bundleColumns}, ${reservationColumns},
-      (select max(count) from bumped) as requests,
-      (select row_to_json(device) from device) as token`))
-  const requests = row?.requests === null || row?.requests === undefined ? null : Number(row.requests)
-  const reserved = reservedOf(row)
-  const bundle = bundleOfRow(row)
-  const stored = bundle && row?.token ? { ...row.token, expires: new Date(row.token.expires) } : null
-  return { bundle, reserved, requests, token: stored }
+      returning id, scope, expires)`
 }
 
-/**
- * The second statement when the first could not store the token (a user code already taken, or a code lifetime
- * SQL does not add up by itself): store it with the values computed here. False when the user code is taken.
- */
+/** What the statement answers: the stored token (null: its user code was taken). */
+export const deviceTokenColumn: SQL = sql`(select row_to_json(device) from device) as token`
+
+/** When the statement could not store the token (its user code was taken): store it with another (one statement). */
 export async function storeDeviceToken(db: Db, values: {
   deviceCodeHash: string; userCode: string; providerId: number; scope: string; expires: Date; now: Date
 }): Promise<boolean> {
@@ -103,14 +59,4 @@ export async function storeDeviceToken(db: Db, values: {
     scope: values.scope, expires: values.expires, created: values.now,
   }).onConflictDoNothing().returning({ id: deviceTokens.id })
   return rows.length === 1
-}
-
-/**
- * A client that failed authentication after its token was stored: delete the token and settle the attempt
- * (`settle`: the CTEs from `settleSql`), in one statement; the counts after it.
- */
-export async function discardDeviceToken(db: Db, tokenId: string, settle: SQL): Promise<AttemptCounts> {
-  const rows = rowsOf<{ key: string; count: number }>(await db.execute(sql`with
-    gone as (delete from ${deviceTokens} where id = ${tokenId}::uuid), ${settle}`))
-  return Object.fromEntries(rows.map((r) => [r.key, Number(r.count)]))
 }

@@ -6,9 +6,9 @@ import { renderQuery } from './render.ts'
 
 /**
  * Statements whose plans the database keeps. Neon's HTTP endpoint sends every statement unnamed, so Postgres
- * parses and plans each one afresh: for the first statement of a client-authenticated request (the provider
- * bundle, the artefact and the attempt reservation, src/db/client-load.ts) that is about 1 ms of its 3, on every
- * request. A PL/pgSQL function keeps the plans of its statements for the life of its connection, and Neon's
+ * parses and plans each one afresh: for the one statement of a client-authenticated request (the provider
+ * bundle, the artefact, the counters and the writes, src/db/client-statement.ts) that was about 1 ms of its 3, on
+ * every request. A PL/pgSQL function keeps the plans of its statements for the life of its connection, and Neon's
  * endpoint keeps its connections, so each such statement shape is also a function `edge_kept_<key>` whose body
  * is exactly its text (created by a migration, `npm run db:kept`): the request then sends
  * `select * from edge_kept_<key>($1, ...)` with the same parameters, which is parsed and planned in a few

@@ -41,3 +41,18 @@ export function bundleOfRow(row: BundleRow | undefined): ProviderBundle | null {
       .sort((a, b) => a.scopeName.localeCompare(b.scopeName) || a.name.localeCompare(b.name)),
   }
 }
+
+/**
+ * The bundle of the provider whose pk is `id` (an SQL expression) as one JSON value in {@link BundleRow}'s shape,
+ * for a statement that reads another provider than its client's (the provider of a token a federated caller
+ * introspects); {@link bundleOfRow} decodes it.
+ */
+export function bundleJson(id: SQL): SQL {
+  return sql`(select json_build_object('provider', row_to_json(bp),
+      'application', (select row_to_json(a) from ${applications} a where a.provider_id = bp.id),
+      'signing_key', (select row_to_json(k) from ${keyPairs} k where k.id = bp.signing_key_id),
+      'encryption_key', (select row_to_json(k) from ${keyPairs} k where k.id = bp.encryption_key_id),
+      'scope_mappings', (select coalesce(json_agg(row_to_json(m)), '[]'::json) from ${scopeMappings} m
+        join ${providerScopeMappings} pm on pm.scope_mapping_id = m.id where pm.provider_id = bp.id))
+    from ${providers} bp where bp.id = ${id})`
+}

@@ -25,20 +25,12 @@ export interface PushedUse {
   next: PushedContinuation | null
 }
 
-/**
- * RFC 9126 §2.2: store a pushed request (only the hash of its reference); one statement, with `extra` (the CTE
- * giving the client's rate-limit attempt back, src/oauth/client-attempt.ts).
- */
+/** RFC 9126 §2.2: store a pushed request (only the hash of its reference); one statement. */
 export async function storePushedRequest(db: Db, values: {
   hash: string; providerId: number; parameters: Record<string, string | string[]>; expires: Date; now: Date
-}, extra: SQL | null = null): Promise<void> {
-  const insert = db.insert(par).values({ requestUriHash: values.hash, providerId: values.providerId,
+}): Promise<void> {
+  await db.insert(par).values({ requestUriHash: values.hash, providerId: values.providerId,
     parameters: values.parameters, created: values.now, expires: values.expires })
-  if (!extra) {
-    await insert
-    return
-  }
-  await db.execute(sql`with ${extra}, stored as (${insert.getSQL()} returning 1) select count(*) from stored`)
 }
 
 /**

@@ -66,27 +66,33 @@ export interface ActiveSession {
 /**
  * Store a new session (only the hash of its cookie value). `replaces`: the hash of the cookie the browser still
  * sent; when it is another user's live session, the same statement ends it and queues its logout calls (Django's
- * `login()` flushes the old session when the user changes); `alsoWrite`, CTEs to run in the same statement (the
- * sign-in's own writes). Its id and the queued notifications.
+ * `login()` flushes the old session when the user changes); `also`: CTEs to run first (the sign-in's limits), a
+ * condition on the writes and CTEs to run with them, in the same statement. Its id and the queued notifications;
+ * null when `when` did not hold (nothing written).
  */
 export async function createSession(db: Db, values: {
   sessionKeyHash: string; userId: number; loginTime: Date; amr: string[]; lastIp: string | null
   lastUserAgent: string; expires: Date; replaces?: string | null; origin?: string | null
-}, alsoWrite?: SQL): Promise<{ id: string; notifications: string[] }> {
-  const { replaces, ...row } = values
-  const insert = db.insert(authenticatedSessions).values({ ...row, created: values.loginTime })
-    .returning({ id: authenticatedSessions.id }).getSQL()
-  const rows = rowsOf<{ id: string; notifications: string[] }>(await executeKept(db, sql`with ended as (
-      delete from ${authenticatedSessions} where ${authenticatedSessions.sessionKeyHash} = ${replaces ?? null}
-        and ${authenticatedSessions.userId} <> ${values.userId} and ${isLive(authenticatedSessions, values.loginTime)}
+}, also?: { first?: SQL; when?: SQL; writes?: SQL }): Promise<{ id: string; notifications: string[] } | null> {
+  const { replaces } = values
+  const s = authenticatedSessions
+  const when = also?.when ?? sql`true`
+  const rows = rowsOf<{ id: string; notifications: string[] }>(await executeKept(db, sql`with
+    ${also?.first ? sql`${also.first}, ` : sql``}ended as (
+      delete from ${s} where ${s.sessionKeyHash} = ${replaces ?? null} and ${s.userId} <> ${values.userId}
+        and ${isLive(s, values.loginTime)} and ${when}
       returning id, user_id, session_key_hash, origin)
     ${queueLogouts('ended', values.loginTime)}
-    , created as (${insert})
-    ${alsoWrite ? sql`, ${alsoWrite}` : sql``}
-    select id, ${queuedIds} from created`))
+    , created as (insert into ${s} (session_key_hash, user_id, login_time, amr, last_ip, last_user_agent, expires,
+        origin, created)
+      select ${values.sessionKeyHash}::text, ${values.userId}::int, ${instant(values.loginTime)},
+        ${JSON.stringify(values.amr)}::jsonb, ${values.lastIp}::text, ${values.lastUserAgent}::text,
+        ${instant(values.expires)}, ${values.origin ?? null}::text, ${instant(values.loginTime)}
+      where ${when} returning id)
+    ${also?.writes ? sql`, ${also.writes}` : sql``}
+    select (select id from created) as id, ${queuedIds}`))
   const created = rows[0]
-  if (!created) throw new Error('insert returned no row')
-  return created
+  return created?.id ? created : null
 }
 
 type SessionJson = { id: string; loginTime: string; amr: string[]; user: ClaimUser | null }

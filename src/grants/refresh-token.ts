@@ -1,96 +1,83 @@
+import { sql, type SQL } from 'drizzle-orm'
 import * as z from 'zod'
 import { sha256Hex } from '../crypto/hash.ts'
 import {
-  issueFromRefreshToken, refreshArtefact, revokeFamily, rotateRefreshToken, type RefreshGrant,
-} from '../db/grant-store.ts'
-import type { NewEvent } from '../db/events.ts'
-import type { ProviderBundle } from '../db/providers.ts'
-import { checkRefreshBinding } from '../oauth/dpop-policy.ts'
-import { parseDuration } from '../oauth/duration.ts'
-import { giveBack } from '../oauth/client-attempt.ts'
+  refreshChecks, refreshColumns, refreshRead, refreshWrites, type RefreshRedemption,
+} from '../db/refresh-redemption.ts'
+import { storedToken } from '../db/token-rows.ts'
+import type { ClaimUser } from '../db/user-claims.ts'
 import { OAuthError } from '../oauth/errors.ts'
-import { grantedAudience, resourceParameter } from '../oauth/resource.ts'
-import { issueTokens } from '../tokens/issue.ts'
-import { completeRetry, retryWindow, retryWindowOn } from './refresh-retry.ts'
-import { defineGrant, type GrantContext } from './types.ts'
+import { resourceParameter, resourceRefused, resourceRequest } from '../oauth/resource.ts'
+import { newGrantTokens, signStoredGrant, type NewGrantTokens } from '../tokens/issue.ts'
+import { revokeOnReplay } from './replay.ts'
+import { defineGrant } from './types.ts'
 
 const invalidGrant = (why: string) => new OAuthError('invalid_grant', undefined, 400, why)
 const split = (scope: string | undefined): string[] => (scope ?? '').split(/\s+/).filter((s) => s !== '')
 
-/**
- * authentik §4.3 steps 2-3: the requested scopes (those the provider knows; none: the token's) must lie within
- * the refresh token's and include `offline_access`.
- */
-function checkScopes(bundle: ProviderBundle, token: RefreshGrant, requested: string | undefined): void {
-  const known = new Set(bundle.scopeMappings.map((m) => m.scopeName))
-  const granted = split(token.scope)
-  const asked = split(requested).filter((s) => known.has(s))
-  const scopes = asked.length > 0 ? asked : granted
-  if (!scopes.every((s) => granted.includes(s))) throw new OAuthError('invalid_scope', undefined, 400, 'not granted')
-  if (!scopes.includes('offline_access')) throw new OAuthError('invalid_scope', undefined, 400, 'no offline_access')
+interface Prepared extends RefreshRedemption, NewGrantTokens {
+  tokenSent: boolean
 }
 
-function replayEvent(ctx: GrantContext, bundle: ProviderBundle, token: RefreshGrant): NewEvent {
-  const { provider } = bundle
-  return {
-    action: 'suspicious_request', clientId: provider.clientId, ...(ctx.clientIp && { clientIp: ctx.clientIp }),
-    ...(token.user && { user: { pk: token.user.id, username: token.user.username } }),
-    context: {
-      message: 'Revoked refresh token was used', provider: { pk: provider.id, name: provider.name },
-      grant_id: token.grantId,
-    },
-  }
-}
-
-const stringOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null)
-const stringList = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : [])
+const REPLAYED = 'Revoked refresh token was used'
 
 /**
  * RFC 6749 §6 / authentik §4.3 with rotation (RFC 9700 §4.14.2): bound to its client, and a rotated token
- * presented again revokes its whole family, unless the retry window (src/grants/refresh-retry.ts) allows it.
- * Two statements on success.
+ * presented again revokes its whole family, unless the retry window allows it (src/db/refresh-redemption.ts). The
+ * new tokens keep the refresh token's scopes (a narrower request does not narrow them, authentik §4.3 step 4); the
+ * access token's audience is a subset of the grant's resources (RFC 8707 §2.2), the refresh token keeps them all.
+ * One statement.
  */
 export const refreshTokenGrant = defineGrant({
   grantType: 'refresh_token',
   allowedBy: 'refresh_token',
   parameters: z.object({ refresh_token: z.string().optional(), scope: z.string().optional(), ...resourceParameter }),
   secret: 'required',
-  artefact: async (ctx, params) => refreshArtefact(ctx.db, await sha256Hex(params.refresh_token ?? ''), ctx.now),
-  async handle(ctx, { params, bundle, artefact }) {
-    const token = params.refresh_token ? artefact : null
-    if (!token) throw invalidGrant('unknown, expired or foreign refresh token')
-    const family = { providerId: bundle.provider.id, grantId: token.grantId }
-    const retry = token.revoked ? retryWindow(ctx, bundle, token) : null
-    if (token.revoked && !retry) {
-      await revokeFamily(ctx.db, family, replayEvent(ctx, bundle, token), ctx.now)
-      throw invalidGrant('revoked refresh token')
+  async prepare(ctx, params): Promise<Prepared> {
+    return {
+      ...await newGrantTokens(ctx.dpop),
+      tokenSent: params.refresh_token !== undefined, tokenHash: await sha256Hex(params.refresh_token ?? ''),
+      scopes: split(params.scope), resources: resourceRequest(params.resource), clientIp: ctx.clientIp ?? null,
+      now: ctx.now,
     }
-    checkRefreshBinding(token.jkt, ctx.dpop)
-    checkScopes(bundle, token, params.scope)
-    if (!token.user?.isActive) throw invalidGrant('inactive user')
-    // RFC 8707 §2.2: a subset of the grant's resources for this access token; the successor keeps them all.
-    const resources = grantedAudience(params.resource, token.resources, bundle.provider.allowedResources)
-
-    // authentik #21537: rotate always at threshold 0, else once less than the threshold is left.
-    const threshold = parseDuration(bundle.provider.refreshTokenThreshold)
-    const rotate = retry !== null || threshold === 0 || token.expires.getTime() - ctx.now.getTime() < threshold
-    // The new tokens keep the refresh token's scopes: a narrower request does not narrow them (authentik §4.3 step 4).
-    const scopes = split(token.scope)
-    const tokens = await issueTokens(ctx, {
-      bundle, user: token.user, scopes, authTime: token.authTime,
-      amr: stringList(token.idToken.amr), sid: token.sid, resources,
-    }, { nonce: null, refresh: rotate ? { nonce: stringOrNull(token.idToken.nonce) } : null })
-    if (retry) await completeRetry(ctx, retry, tokens, giveBack(ctx))
-    else if (tokens.refresh) {
-      if (!(await rotateRefreshToken(ctx.db, token.id, ctx.now, tokens.access, tokens.refresh, giveBack(ctx)))) {
-        // Another request rotated it between our two statements: this one is a replay, or within a retry window a
-        // duplicate, refused without revoking (presented again, the window answers it).
-        if (!retryWindowOn(bundle)) await revokeFamily(ctx.db, family, replayEvent(ctx, bundle, token), ctx.now)
-        throw invalidGrant('refresh token rotated concurrently')
-      }
-    } else if (!(await issueFromRefreshToken(ctx.db, token.id, ctx.now, tokens.access, giveBack(ctx)))) {
-      throw invalidGrant('refresh token revoked concurrently')
+  },
+  statement(_ctx, q) {
+    const is = refreshChecks(q)
+    const check = (name: string, passes: SQL, why: string) =>
+      ({ name, passes, counted: true, error: () => invalidGrant(why) })
+    return {
+      reads: [refreshRead(q)],
+      checks: [
+        check('token_unknown', sql`(${q.tokenSent}::boolean and ${is.found})`, 'unknown, expired or foreign refresh token'),
+        check('token_replayed', is.unreplayed, 'revoked refresh token'),
+        check('token_unbound', is.bound, 'a bound refresh token without a proof of its key'),
+        { name: 'scope', passes: is.scope, error: () => new OAuthError('invalid_scope', undefined, 400, 'not granted') },
+        check('user_inactive', is.active, 'inactive user'),
+        { name: 'resource', passes: is.resources, error: resourceRefused },
+      ],
+      writes: (passed) => refreshWrites(q, passed),
+      columns: refreshColumns,
     }
+  },
+  async failed(ctx, failure) {
+    if (failure.outcome === 'token_replayed') await revokeOnReplay(ctx, failure.answer, REPLAYED)
+  },
+  async answer(ctx, answer, q) {
+    const { bundle, row } = answer
+    const access = storedToken(row.access)
+    if (!access) {
+      // Another request rotated or revoked it between this statement's read and its write: a replay, or within a
+      // retry window a duplicate, refused without revoking (presented again, the window answers it).
+      const windowOn = bundle.provider.refreshTokenReuseIntervalMs > 0
+      if (row.mode === 'rotate' && !windowOn) await revokeOnReplay(ctx, answer, REPLAYED)
+      throw invalidGrant(`refresh token ${row.mode === 'retry' ? 'retried' : 'rotated'} concurrently`)
+    }
+    const scopes = split(String(row.scope))
+    const tokens = await signStoredGrant(ctx, {
+      bundle, user: row.user as ClaimUser, scopes,
+      access: { jti: q.accessJti, stored: access, audience: row.audience as string[] | null },
+      refresh: storedToken(row.refresh) ? q.refreshValue : null,
+    })
     return { tokens, scope: scopes.join(' ') }
   },
 })

@@ -1,22 +1,13 @@
+import type { SQL } from 'drizzle-orm'
 import type * as z from 'zod'
-import type { ArtefactQuery } from '../db/client-load.ts'
-import type { ProviderBundle } from '../db/providers.ts'
+import type { SecretRule, StatementRead } from '../db/client-statement.ts'
 import type { GrantType } from '../db/schema.ts'
-import type { ClientCredentials, SecretRule } from '../oauth/client-auth.ts'
-import type { ClientContext } from '../oauth/client-request.ts'
+import type { ClientCredentials } from '../oauth/client-auth.ts'
+import type { CheckFailed, ClientAnswer, ClientContext, RequestCheck } from '../oauth/client-request.ts'
 import type { IssuedTokens } from '../tokens/issue.ts'
 
 /** What a grant reads besides its request: the database, the clock, the keys (see `ClientContext`). */
 export type GrantContext = ClientContext
-
-/** A token request as a grant's handler sees it: already parsed, its client already authenticated. */
-export interface GrantRequest<P, T> {
-  params: P
-  client: ClientCredentials
-  bundle: ProviderBundle
-  /** What `Grant.artefact` found in the first statement; null when nothing matched. */
-  artefact: T | null
-}
 
 /** What a successful grant answers with: the tokens and the scope they were issued for. */
 export interface GrantResult {
@@ -24,27 +15,52 @@ export interface GrantResult {
   scope: string
 }
 
+/** A grant's part of its one statement (src/db/client-statement.ts), after the checks every grant shares. */
+export interface GrantStatement {
+  reads?: StatementRead[]
+  checks?: RequestCheck[]
+  /** Names of its checks that count as a wrong secret of the client (a credentials grant's). */
+  wrongSecret?: readonly string[]
+  /** Its writes; `passed`: every check passed, the limits allow it and the DPoP proof's `jti` is fresh. */
+  writes(passed: SQL): SQL[]
+  columns: SQL[]
+}
+
+/** The statement's answer as a grant sees it: the client's bundle and its columns. */
+export type GrantAnswer = ClientAnswer<Record<string, unknown>>
+
 /**
- * One grant of the token endpoint, describing itself (node-oidc-provider's grant modules): its wire
- * `grant_type`, the provider `grant_types` entry that allows it, the parameters it reads, who checks the client's
- * secret, what its first statement reads, and its own rules (`handle`), which start from an authenticated client.
+ * One grant of the token endpoint, describing itself (node-oidc-provider's grant modules), in the three steps of
+ * a request that consults the database: what it computes from the request alone (`prepare`: hashes, new token
+ * values), the one statement that decides and writes (its part: `statement`), and what it makes of the answer
+ * (`answer`: sign). `failed` does what a failed check leaves to do (revoke a family on replay: a failure may cost
+ * one more statement, a success never); `precheck` is a check of the request that only JavaScript can make,
+ * taken before the statement's own outcome (a redirect URI against a provider's regex entries).
  */
-export interface Grant<P = unknown, T = unknown> {
+export interface Grant<P = unknown, S = unknown> {
   /** RFC 6749 §4 / RFC 8628 §3.4 `grant_type`. */
   grantType: string
   /** The provider's `grant_types` value that enables it. */
   allowedBy: GrantType
   /** The form parameters it reads (each at most once but `resource`, a list; empty ones omitted); others ignored. */
   parameters: z.ZodType<P>
+  /** authentik §4.1: who checks the client's secret (see `ClientRequest`). */
   secret: SecretRule
   /** RFC 6749 §4.4: only confidential clients may use it (a public one is `unauthorized_client`). */
   confidentialOnly?: boolean
-  /** The artefact to read with the client in statement 1 (a code, a refresh token...), from the request alone. */
-  artefact?(ctx: GrantContext, params: P, client: ClientCredentials): Promise<ArtefactQuery<T>>
-  handle(ctx: GrantContext, request: GrantRequest<P, T>): Promise<GrantResult>
+  prepare(ctx: GrantContext, params: P, client: ClientCredentials): Promise<S>
+  statement(ctx: GrantContext, prepared: S): GrantStatement
+  answer(ctx: GrantContext, answer: GrantAnswer, prepared: S): Promise<GrantResult>
+  failed?(ctx: GrantContext, failure: CheckFailed<Record<string, unknown>>, prepared: S): Promise<void>
+  /**
+   * A second statement with what the first read (a client assertion, verified between them as a password is
+   * between sign-in's two): the prepared state to run the statement again with, or null to answer the failure.
+   */
+  followUp?(ctx: GrantContext, failure: CheckFailed<Record<string, unknown>>, prepared: S): Promise<S | null>
+  precheck?(ctx: GrantContext, answer: GrantAnswer, prepared: S): Promise<void>
 }
 
-/** Type a grant module's export, inferring its parameter and artefact types. */
-export function defineGrant<P, T>(grant: Grant<P, T>): Grant<P, T> {
+/** Type a grant module's export, inferring its parameter and prepared types. */
+export function defineGrant<P, S>(grant: Grant<P, S>): Grant<P, S> {
   return grant
 }

@@ -4,11 +4,10 @@ import type { Db } from '../db/client.ts'
 import { issueAuthorizationWith, type ConsentClause } from '../db/codes.ts'
 import type { PushedUse } from '../db/pushed-requests.ts'
 import type { ActiveSession } from '../db/sessions.ts'
-import { issueFrontChannelTokens } from '../tokens/front-channel.ts'
+import { issueFrontChannelTokens, type FrontChannelTokens } from '../tokens/front-channel.ts'
 import type { IssueContext } from '../tokens/issue.ts'
 import { IMPLICIT_CONSENT } from './authorize-flow.ts'
 import type { AuthorizeRequest, TrustedBundle } from './authorize-request.ts'
-import { addDuration } from './duration.ts'
 
 /** How consent takes part in issuing: checked, just given (remembered unless the flow never asks), or not at all. */
 export type ConsentMode = 'required' | 'given' | 'none'
@@ -39,7 +38,7 @@ export async function issueAuthorization(db: Db, ctx: IssueContext, options: Aut
   const tokens = returns.idToken || returns.accessToken
     ? await issueFrontChannelTokens(ctx, {
       bundle, user: session.user, scopes: request.scopes, authTime: session.loginTime, amr: session.amr,
-      sid: session.sessionKeyHash, resources: request.resources,
+      sid: session.sessionKeyHash, resources: request.resources ?? null,
     }, { nonce: request.nonce, code, idToken: returns.idToken, accessToken: returns.accessToken })
     : null
 
@@ -58,7 +57,7 @@ export async function issueAuthorization(db: Db, ctx: IssueContext, options: Aut
       nonce: request.nonce,
       codeChallenge: request.codeChallenge,
       codeChallengeMethod: request.codeChallengeMethod,
-      expires: addDuration(ctx.now, provider.accessCodeValidity),
+      expires: new Date(ctx.now.getTime() + provider.accessCodeValidityMs),
       resources: request.resources,
     },
     access: tokens?.access ?? null,
@@ -74,7 +73,11 @@ export async function issueAuthorization(db: Db, ctx: IssueContext, options: Aut
     ...(options.clientIp !== null && { clientIp: options.clientIp }),
   }, consent, ctx.now)
   if (!issued) return null
+  return responseValues(code, tokens)
+}
 
+/** authentik's order of an authorization response's values: access_token, id_token, code, token_type, expires_in. */
+export function responseValues(code: string | null, tokens: FrontChannelTokens | null): Array<[string, string]> {
   const values: Array<[string, string]> = []
   if (tokens?.access) values.push(['access_token', tokens.access.jwt])
   if (tokens?.idToken) values.push(['id_token', tokens.idToken])

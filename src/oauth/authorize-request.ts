@@ -68,9 +68,11 @@ export function param(params: URLSearchParams, name: string): string | null {
   return params.get(name) || null
 }
 
-const words = (value: string | null) => [...new Set((value ?? '').split(/\s+/).filter(Boolean))]
+/** A space-separated parameter's values, once each, in order. */
+export const words = (value: string | null) => [...new Set((value ?? '').split(/\s+/).filter(Boolean))]
 
-function grantOf(responseType: string | null): GrantType | null {
+/** The grant a response type needs (OAuth 2.0 Multiple Response Types §3); null for an unknown one. */
+export function grantOf(responseType: string | null): GrantType | null {
   return RESPONSE_TYPES[words(responseType).sort().join(' ')] ?? null
 }
 

@@ -13,8 +13,7 @@ import { AUTHORIZE_ENDPOINTS } from './authorize-endpoints.ts'
 import { trustedTarget, UntrustedRequestError, validateAuthorizeRequest } from './authorize-request.ts'
 import { authorizeError } from './authorize-response.ts'
 import type { ClientCredentials } from './client-auth.ts'
-import { giveBack } from './client-attempt.ts'
-import { authenticatedClient, type ClientContext } from './client-request.ts'
+import { clientStatement, type ClientContext } from './client-request.ts'
 import { OAuthError } from './errors.ts'
 
 /** RFC 9126 §2.2: the URN form of a reference, whose random part is all that is stored (as a hash). */
@@ -84,7 +83,7 @@ export async function requestUriHash(requestUri: string): Promise<string | null>
 export async function pushAuthorizationRequest(ctx: ClientContext, client: ClientCredentials,
   form: ReadonlyMap<string, string>, repeated: ReadonlyMap<string, readonly string[]> = new Map()):
   Promise<{ request_uri: string; expires_in: number }> {
-  const { bundle } = await authenticatedClient(ctx, client, { secret: 'required' })
+  const { bundle } = await clientStatement(ctx, client, { secret: 'required' })
   if (!form.has('client_id')) throw new OAuthError('invalid_request', 'client_id is required (RFC 9126 §2.1)')
   if (form.has('request_uri')) throw new OAuthError('invalid_request', 'request_uri must not be pushed (RFC 9126 §2.1)')
   const params = new URLSearchParams([...form].filter(([name]) => !CLIENT_AUTHENTICATION.has(name)))
@@ -103,7 +102,7 @@ export async function pushAuthorizationRequest(ctx: ClientContext, client: Clien
   }
   const reference = await newReference()
   await storePushedRequest(ctx.db, { hash: reference.hash, providerId: bundle.provider.id,
-    parameters: toStored(params), expires: after(ctx.now, PUSHED_REQUEST_LIFETIME_S), now: ctx.now }, giveBack(ctx))
+    parameters: toStored(params), expires: after(ctx.now, PUSHED_REQUEST_LIFETIME_S), now: ctx.now })
   return { request_uri: reference.uri, expires_in: PUSHED_REQUEST_LIFETIME_S }
 }
 

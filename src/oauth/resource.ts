@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import type { ResourceRequest } from '../db/resource-audience.ts'
 import { OAuthError } from './errors.ts'
 
 /**
@@ -32,28 +33,17 @@ export function requestedResources(values: readonly string[] | undefined, allowe
 }
 
 /**
- * RFC 8707 §2.2: the audience of an access token issued from a grant that recorded `granted` resources (a code,
- * a refresh token). The request may name a subset of them (none: all of them) and nothing else. A grant that
- * recorded none granted none: a later request may name none either (else `invalid_target`), so that a code or
- * refresh token obtained without resources is never a wildcard for the provider's `allowed_resources`. Resources
- * the provider no longer allows are dropped from the grant first. Null: the default audience.
+ * RFC 8707 §2 at the token endpoint: the `resource` values of a request (repeats and empty ones dropped, the order
+ * kept; null when none), and whether each is an absolute URI without a fragment. The statement decides the rest
+ * against the provider and the grant (src/db/resource-audience.ts).
  */
-export function grantedAudience(
-  values: readonly string[] | undefined, granted: readonly string[] | null, allowed: readonly string[],
-): string[] | null {
-  const asked = requestedResources(values, allowed)
-  if (granted === null || granted.length === 0) {
-    if (asked !== null) throw invalidTarget('resource was not granted: the authorization named none')
-    return null
-  }
-  const still = granted.filter((r) => allowed.includes(r))
-  if (asked === null) {
-    if (still.length === 0) throw invalidTarget('none of the granted resources is allowed any more')
-    return still
-  }
-  if (!asked.every((r) => still.includes(r))) throw invalidTarget('resource was not granted')
-  return asked
+export function resourceRequest(values: readonly string[] | undefined): ResourceRequest {
+  const asked = [...new Set((values ?? []).filter((v) => v !== ''))]
+  return { asked: asked.length === 0 ? null : asked, syntaxOk: asked.every(isResourceIndicator) }
 }
+
+/** The error of a request whose resources the statement found it may not be granted. */
+export const resourceRefused = (): OAuthError => invalidTarget('resource is not allowed, or was not granted')
 
 /** RFC 7519 §4.1.3 `aud` of an access token for `audience`: a string for one, an array for several. */
 export function audienceClaim(audience: readonly string[]): string | string[] {

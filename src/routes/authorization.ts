@@ -4,20 +4,22 @@
  */
 import { base64urlEncode } from '../crypto/encoding.ts'
 import { deriveSecrets } from '../crypto/secret-box.ts'
-import { loadProviderAndSession } from '../db/providers.ts'
+import { speculate, undoSpeculation } from '../db/authorize-speculation.ts'
+import { loadProviderAndSession, type ProviderBundle } from '../db/providers.ts'
 import { PushedRequestGone, type PushedRequest } from '../db/pushed-requests.ts'
 import type { ActiveSession } from '../db/sessions.ts'
 import { origin, type AppContext } from '../deps.ts'
 import { loginUrl, nextStep, paramsAfterSignIn, type NextStep } from '../oauth/authorize-flow.ts'
 import type { AuthorizeEndpoint } from '../oauth/authorize-endpoints.ts'
-import { issueAuthorization, type ConsentMode } from '../oauth/authorize-grant.ts'
+import { issueAuthorization, responseValues, type ConsentMode } from '../oauth/authorize-grant.ts'
 import {
-  assertTrustedClient, param, trustedTarget, UntrustedRequestError, validateAuthorizeRequest, type AuthorizeRequest,
-  type TrustedBundle,
+  assertTrustedClient, param, trustedTarget, UntrustedRequestError, validateAuthorizeRequest,
+  type AuthorizeRequest, type TrustedBundle,
 } from '../oauth/authorize-request.ts'
 import {
   authorizeError, authorizeErrorResponse, authorizeResponse, formActionSource, type AuthorizeResponse,
 } from '../oauth/authorize-response.ts'
+import { speculationOf } from '../oauth/authorize-speculation.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import {
   assertPushedIfRequired, continuePushed, newContinuation, pushedParams, requestUriHash,
@@ -25,6 +27,7 @@ import {
 import { PermissionDeniedPage, UntrustedRequestPage } from '../pages/authorize-error.ts'
 import { ConsentPage, CONSENT_FIELDS } from '../pages/consent.ts'
 import { FormPostPage } from '../pages/form-post.ts'
+import { issueFrontChannelTokens } from '../tokens/front-channel.ts'
 import { hasNul, readForm, UnreadableRequest } from './form.ts'
 import { CSRF_FIELD, csrfToken } from './csrf.ts'
 import { clientIp } from './client-ip.ts'
@@ -105,19 +108,31 @@ export async function loadAuthorization(c: AppContext, query: URLSearchParams, e
   Promise<Response | Authorization> {
   const clientId = param(query, 'client_id')
   const requestUri = param(query, 'request_uri')
+  try {
+    const pushedHash = requestUri === null ? null : await requestUriHash(requestUri)
+    const loaded = clientId === null ? null : await loadClient(c, clientId, pushedHash)
+    return validated(c, query, endpoint, loaded?.bundle ?? null, loaded?.pushed ?? null)
+  } catch (err) {
+    if (!(err instanceof UntrustedRequestError)) throw err
+    return untrustedPage(c, err, clientId)
+  }
+}
+
+/** {@link loadAuthorization} once the client (and its pushed request) were read. */
+function validated(c: AppContext, query: URLSearchParams, endpoint: AuthorizeEndpoint, client: ProviderBundle | null,
+  found: PushedRequest | null): Response | Promise<Response> | Authorization {
+  const clientId = param(query, 'client_id')
   let params = query
   let trusted: ReturnType<typeof trustedTarget>
   let pushed: PushedRequest | null = null
   try {
-    const pushedHash = requestUri === null ? null : await requestUriHash(requestUri)
-    const loaded = clientId === null ? null : await loadClient(c, clientId, pushedHash)
-    if (requestUri !== null) {
+    if (param(query, 'request_uri') !== null) {
       // RFC 9126 §4: the client first, then its pushed request, whose parameters alone count.
-      assertTrustedClient(loaded?.bundle ?? null)
-      pushed = loaded?.pushed ?? null
+      assertTrustedClient(client)
+      pushed = found
       params = pushedParams(clientId ?? '', pushed)
     }
-    trusted = trustedTarget(loaded?.bundle ?? null, params, origin(c))
+    trusted = trustedTarget(client, params, origin(c))
   } catch (err) {
     if (!(err instanceof UntrustedRequestError)) throw err
     return untrustedPage(c, err, clientId)
@@ -224,11 +239,57 @@ export async function proceed(c: AppContext, authorization: Authorization, sessi
 }
 
 /**
+ * A signed-in authorization in one statement (DESIGN budgets): the statement that reads the client and the session
+ * also wrote the authorization when the database allowed it; the request is validated as always, and the answer
+ * given when it agrees, else what was written is undone and the request goes its usual way. Null: nothing could be
+ * speculated (the usual way, from the start).
+ */
+async function speculatively(c: AppContext, params: URLSearchParams, endpoint: AuthorizeEndpoint):
+  Promise<Response | null> {
+  const spec = await speculationOf(params, endpoint, { sessionKeyHash: await unreadSessionCookie(c),
+    clientIp: clientIp(c) ?? null, now: c.var.deps.clock.now() })
+  if (!spec) return null
+  const { speculation } = spec
+  const { bundle, session, written } = await speculate(c.var.db, speculation)
+  rememberSession(c, session)
+  const undo = async () => {
+    if (written) await undoSpeculation(c.var.db, speculation, written.eventId)
+  }
+  const authorization = validated(c, params, endpoint, bundle, null)
+  if (!('request' in authorization)) {
+    await undo()
+    return authorization
+  }
+  const { request } = authorization
+  const step = nextStep(request, session, authorization.bundle, speculation.now)
+  const agrees = written && session && step.kind === 'issue' && written.scope === request.scopes.join(' ')
+    && (written.codeId !== null) === request.returns.code && (written.access !== null) === request.returns.accessToken
+  if (!agrees) {
+    await undo()
+    return proceed(c, authorization, session, step)
+  }
+  const { deps } = c.var
+  const ctx = { now: speculation.now, origin: origin(c), keys: deps.keys, secrets: await deriveSecrets(deps.config.secretKey) }
+  const { returns } = request
+  const tokens = returns.idToken || returns.accessToken
+    ? await issueFrontChannelTokens(ctx, { bundle: authorization.bundle, user: session.user, scopes: request.scopes,
+      authTime: session.loginTime, amr: session.amr, sid: session.sessionKeyHash, resources: request.resources ?? null },
+    { nonce: request.nonce, code: spec.code, idToken: returns.idToken, accessToken: returns.accessToken },
+    spec.access && written.access ? { token: spec.access, expires: written.access.expires, facts: written.access.facts }
+      : null)
+    : null
+  return respond(c, authorization.bundle, authorizeResponse(request, responseValues(spec.code, tokens)))
+}
+
+/**
  * The authorization endpoint's flow from its parameters (authentik §5): validate, then sign in, consent or issue,
- * as the session allows. `endpoint` is the door the request came through.
+ * as the session allows. `endpoint` is the door the request came through. A signed-in authorization that needs no
+ * page is one statement (see `speculatively`).
  */
 export async function authorizeThrough(c: AppContext, params: URLSearchParams, endpoint: AuthorizeEndpoint):
   Promise<Response> {
+  const answered = await speculatively(c, params, endpoint)
+  if (answered) return answered
   const authorization = await loadAuthorization(c, params, endpoint)
   if (authorization instanceof Response) return authorization
   const session = await currentSession(c)

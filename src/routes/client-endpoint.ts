@@ -2,15 +2,11 @@ import type { Handler } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { dpopNonces } from '../crypto/dpop-nonce.ts'
 import { deriveSecrets } from '../crypto/secret-box.ts'
-import type { Db } from '../db/client.ts'
 import type { RedirectURI } from '../db/schema.ts'
 import { origin, type AppContext, type AppEnv } from '../deps.ts'
 import { clientCredentials, type ClientCredentials } from '../oauth/client-auth.ts'
-import type { ClientContext } from '../oauth/client-request.ts'
+import { CheckFailed, TooManyFailures, type ClientContext } from '../oauth/client-request.ts'
 import { OAuthError } from '../oauth/errors.ts'
-import { newClientAttempt } from '../oauth/client-attempt.ts'
-import { countingFailures, TooManyFailures } from '../oauth/failure-limits.ts'
-import { describeError } from '../log.ts'
 import { clientIp } from './client-ip.ts'
 import { corsHeaders, corsPreflight } from './cors.ts'
 import { requestProof } from './dpop-proof.ts'
@@ -95,25 +91,10 @@ function errorResponse(c: AppContext, spec: ClientEndpointSpec, err: OAuthError,
 }
 
 /**
- * `task` after the answer, on a handle of its own (the request's closes with the response): in `waitUntil` on
- * Workers, a promise that is not awaited on Node (as `sendLogoutsAfterResponse`).
- */
-function afterResponse(c: AppContext, task: (db: Db) => Promise<void>): void {
-  const { deps } = c.var
-  const handle = deps.database.open()
-  const run = task(handle.db).finally(() => handle.close())
-    .catch((err) => deps.log.log('warn', 'giving back a rate-limit attempt failed', describeError(err)))
-  try {
-    c.executionCtx.waitUntil(run)
-  } catch {
-    // Node has no execution context: the promise runs on by itself.
-  }
-}
-
-/**
- * The kit of every client-authenticated POST endpoint (token, introspection, revocation, device authorization):
- * the CORS preflight, the form read once, the client's credentials (Basic or the form), the failures counted
- * against the brute-force limits, CORS by the client's redirect URIs, `no-store`, and one error renderer.
+ * The kit of every client-authenticated POST endpoint (token, introspection, revocation, device authorization,
+ * pushed authorization): the CORS preflight, the form read once, the client's credentials (Basic or the form),
+ * the DPoP proof, CORS by the client's redirect URIs, `no-store`, and one error renderer. Each endpoint's one
+ * statement authenticates the client and counts its failures (src/oauth/client-request.ts).
  */
 export function clientEndpoint(spec: ClientEndpointSpec): Handler<AppEnv> {
   return async (c) => {
@@ -140,13 +121,14 @@ export function clientEndpoint(spec: ClientEndpointSpec): Handler<AppEnv> {
           redirectUris = bundle.provider.redirectUris
           nonceRequired = bundle.provider.dpopRequireNonce
         },
-        attempt: newClientAttempt(now), afterResponse: (task) => afterResponse(c, task),
         dpop, ...(nonces && { dpopNonces: nonces }),
       }
-      const body = await countingFailures(ctx, client, (counted) => spec.handle({ form, repeated, client, ctx: counted }))
+      const body = await spec.handle({ form, repeated, client, ctx })
       return c.json(body, spec.status ?? 200, { ...(await headers()), ...NO_STORE })
     } catch (err) {
-      if (err instanceof OAuthError) return errorResponse(c, spec, err, await headers())
+      // A failed check of the endpoint's statement (src/oauth/client-request.ts) answers its error.
+      const refusal = err instanceof CheckFailed ? err.error : err
+      if (refusal instanceof OAuthError) return errorResponse(c, spec, refusal, await headers())
       throw err
     }
   }

@@ -1,6 +1,6 @@
 import type { Handler } from 'hono'
 import { findPendingDevice, type PendingDevice } from '../db/device-approval.ts'
-import { attemptWindow, secondsLeft } from '../db/rate-limits.ts'
+import { addressKeys, attemptWindow, secondsLeft, WRONG_USER_CODES } from '../oauth/limits.ts'
 import type { ActiveSession } from '../db/sessions.ts'
 import type { AppContext, AppEnv } from '../deps.ts'
 import { DEVICE_PAGE } from '../oauth/device-authorization.ts'
@@ -16,8 +16,6 @@ import { readForm } from './form.ts'
 import { protectPage } from './page-headers.ts'
 import { currentSession } from './session.ts'
 
-/** Wrong user codes allowed per address and 15-minute window (RFC 8628 §5.1); then a 429 until it ends. */
-export const MAX_WRONG_CODES = 10
 const INVALID = 'Invalid code'
 
 /** `/device` with the code, for the sign-in page to come back to. */
@@ -75,10 +73,10 @@ export const device: Handler<AppEnv> = async (c) => {
   const now = deps.clock.now()
   const ip = clientIp(c)
   const window = attemptWindow(now)
-  const { device: found, attempts } = await findPendingDevice(db, {
-    userCode: normaliseUserCode(code), attemptKey: ip ? `device-code-ip:${ip}` : null, window, now,
-  })
-  if (found ? attempts >= MAX_WRONG_CODES : attempts > MAX_WRONG_CODES) {
+  const { device: found, allowed } = await findPendingDevice(db, { userCode: normaliseUserCode(code), now,
+    attempt: { keys: addressKeys('device-code-ip', ip), window,
+      limits: { perAccountAddress: WRONG_USER_CODES, perAddress: WRONG_USER_CODES, perAccount: WRONG_USER_CODES } } })
+  if (!allowed) {
     protectPage(c)
     const retryAfter = secondsLeft(window, now)
     c.header('Retry-After', String(retryAfter))

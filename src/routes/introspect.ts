@@ -1,6 +1,9 @@
+import { bundleOfRow, type BundleRow } from '../db/provider-row.ts'
+import { dpopMembers } from '../oauth/dpop-introspection.ts'
 import { presentedTokenOf } from '../oauth/presented-token.ts'
 import { audienceClaim } from '../oauth/resource.ts'
-import { dpopMembers } from '../oauth/dpop-introspection.ts'
+import { idTokenClaims } from '../tokens/id-token.ts'
+import { idTokenParties } from '../tokens/issue.ts'
 import { clientEndpoint } from './client-endpoint.ts'
 
 const INACTIVE = { active: false }
@@ -17,13 +20,18 @@ export const introspect = clientEndpoint({
   name: 'introspection',
   invalidClientIs401: true,
   async handle({ form, client, ctx }) {
-    const { bundle, token } = await presentedTokenOf(ctx, client, form)
+    const { bundle, token } = await presentedTokenOf(ctx, client, form, { withClaims: true })
     // RFC 7662 §2.2: an inactive token is `{"active": false}` and nothing more. Safer than authentik, which
     // answers a revoked (e.g. rotated-out) refresh token's claims with it: sub, email, groups, sid, nonce...
-    if (bundle.provider.clientType !== 'confidential' || !token || token.revoked) return INACTIVE
-    // authentik: the stored ID token's claims, then `active`, the token's scope and the client_id of the provider
-    // it was issued to; `aud` the RFC 8707 resources (§2.2).
-    return { ...token.idToken, ...(token.audience && { aud: audienceClaim(token.audience) }), active: true,
+    if (bundle.provider.clientType !== 'confidential' || !token || token.revoked || !token.user?.isActive) return INACTIVE
+    const tokenBundle = bundleOfRow(token.bundle as BundleRow | undefined)
+    if (!tokenBundle) return INACTIVE
+    // authentik: the token's ID token claims (rebuilt from its stored facts, its user and its provider), then
+    // `active`, the token's scope and the client_id of the provider it was issued to; `aud` its RFC 8707
+    // resources (§2.2).
+    const scopes = token.scope.split(' ').filter((s) => s !== '')
+    const claims = idTokenClaims(await idTokenParties(ctx, tokenBundle, token.user, scopes), token.facts, { jti: null })
+    return { ...claims, ...(token.audience && { aud: audienceClaim(token.audience) }), active: true,
       scope: token.scope, client_id: token.clientId, ...dpopMembers(token) }
   },
 })

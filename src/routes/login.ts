@@ -1,14 +1,14 @@
 import type { Handler } from 'hono'
 import { verifyPassword, verifyPasswordDummy } from '../crypto/password.ts'
+import type { Attempt } from '../db/failure-counters.ts'
 import {
-  SIGN_IN_LIMITS, beginSignIn, recordSignInFailure, signInWrites, type SignInUser,
+  beginSignIn, recordSignInFailure, signInAllowed, signInAttempt, signInWrites, type SignInUser,
 } from '../db/login-attempts.ts'
-import { attemptWindow, secondsLeft } from '../db/rate-limits.ts'
 import { loadProviderByClientId } from '../db/providers.ts'
 import type { AppContext, AppEnv } from '../deps.ts'
 import { describeError } from '../log.ts'
 import { LoginPage } from '../pages/login.ts'
-import { accountKeys, checkedKeys, overLimit, SUSPICIOUS_ADDRESSES } from '../oauth/account-limits.ts'
+import { attemptWindow, secondsLeft, SIGN_IN_LIMITS, signInKeys, SUSPICIOUS_ADDRESSES } from '../oauth/limits.ts'
 import { TooManyAttemptsPage } from '../pages/too-many.ts'
 import { readForm } from './form.ts'
 import { clientIp } from './client-ip.ts'
@@ -70,9 +70,20 @@ async function passwordMatches(c: AppContext, user: SignInUser | null, password:
   }
 }
 
+/** The 429 page of a sign-in the limits refused, saying when to try again. */
+function tooMany(c: AppContext, next: string, retryAfter: number): Response | Promise<Response> {
+  protectPage(c)
+  c.header('Retry-After', String(retryAfter))
+  const back = next ? `/login?${new URLSearchParams({ next })}` : '/login'
+  return c.html(TooManyAttemptsPage({ message: 'Too many sign-in attempts.', retryAfter, back }), 429)
+}
+
 /**
- * Sign-in: CSRF, then the attempt is counted and the limit checked, then the constant-time password check;
- * success starts a session and answers 303 to `next`, failure re-renders the form with one generic message.
+ * Sign-in, in two statements with the constant-time password check between them (src/oauth/limits.ts): CSRF;
+ * the user read, and a request whose address or account is at its limits refused before any password is checked;
+ * then either the failure counted (and answered only while the limits allow: a burst cannot get more answered
+ * than they do) or, for a right password the limits still allow, the session started; it answers 303 to `next`.
+ * A right password writes nothing to the counters.
  */
 export const login: Handler<AppEnv> = async (c) => {
   const form = await readForm(c)
@@ -84,34 +95,27 @@ export const login: Handler<AppEnv> = async (c) => {
   const { db, deps } = c.var
   const now = deps.clock.now()
   const ip = clientIp(c)
-  const name = username.toLowerCase().slice(0, 256)
-  const limitKeys = accountKeys('user', 'ip', name, ip)
-  const keys = checkedKeys(limitKeys)
   const window = attemptWindow(now)
+  const attempt: Attempt = { keys: signInKeys(username, ip), limits: SIGN_IN_LIMITS, window,
+    suspicious: { event: { action: 'suspicious_request', clientIp: ip,
+      context: { reason: 'failed sign-ins from many addresses', username, addresses: SUSPICIOUS_ADDRESSES } },
+    threshold: SUSPICIOUS_ADDRESSES, now } }
 
-  const { attempts, user } = await beginSignIn(db, username, keys, window)
-  // The counts before this attempt: a parallel burst sees its own numbers, so no more than a limit get through.
-  if (overLimit(SIGN_IN_LIMITS, limitKeys, (key) => (attempts[key] ?? 1) - 1)) {
-    protectPage(c)
-    const retryAfter = secondsLeft(window, now)
-    c.header('Retry-After', String(retryAfter))
-    const back = next ? `/login?${new URLSearchParams({ next })}` : '/login'
-    return c.html(TooManyAttemptsPage({ message: 'Too many sign-in attempts.', retryAfter, back }), 429)
-  }
+  const { limited, user } = await beginSignIn(db, username, attempt)
+  if (limited) return tooMany(c, next, secondsLeft(window, now))
   const verified = await passwordMatches(c, user, password)
   if (!user || !verified || !user.isActive) {
-    // The attempt stays counted; the events hold the attempted name, never the password.
-    await recordSignInFailure(db, {
-      event: { action: 'login_failed', context: { username }, clientIp: ip }, window, now,
-      firstFromAddress: attempts[limitKeys.accountAddress] === 1, addressesKey: limitKeys.addresses,
-      threshold: SUSPICIOUS_ADDRESSES, suspicious: { action: 'suspicious_request', clientIp: ip,
-        context: { reason: 'failed sign-ins from many addresses', username, addresses: SUSPICIOUS_ADDRESSES } },
-    })
+    // The events hold the attempted name, never the password.
+    const answered = await recordSignInFailure(db, attempt,
+      { action: 'login_failed', context: { username }, clientIp: ip }, now)
+    if (!answered) return tooMany(c, next, secondsLeft(window, now))
     return renderForm(c, next, username, INVALID)
   }
 
-  await beginSession(c, user.id, ['pwd'], signInWrites(db, user.id, keys, window, { action: 'login',
-    user: { pk: user.id, username: user.username }, context: { auth_method: 'password' }, clientIp: ip }, now))
+  const started = await beginSession(c, user.id, ['pwd'], { first: signInAttempt(attempt), when: signInAllowed,
+    writes: signInWrites(user.id, { action: 'login', user: { pk: user.id, username: user.username },
+      context: { auth_method: 'password' }, clientIp: ip }, now) })
+  if (!started) return tooMany(c, next, secondsLeft(window, now))
   protectPage(c)
   return c.redirect(next || '/', 303)
 }

@@ -1,14 +1,15 @@
 import type { Handler } from 'hono'
 import { dpopNonces } from '../crypto/dpop-nonce.ts'
 import { deriveSecrets } from '../crypto/secret-box.ts'
-import { sha256Hex } from '../crypto/hash.ts'
 import { findBearerAccessToken, type BearerAccessToken } from '../db/access-token-lookup.ts'
 import { recordEvent } from '../db/events.ts'
 import type { ClaimUser } from '../db/user-claims.ts'
+import { subject } from '../tokens/claims.ts'
 import type { AppContext, AppEnv } from '../deps.ts'
 import { bearerErrorResponse, bearerToken } from '../oauth/bearer.ts'
 import { checkResourceProof, DPoPChallenge, dpopAccessToken, dpopErrorResponse } from '../oauth/dpop-resource.ts'
 import { OAuthError } from '../oauth/errors.ts'
+import { presentedTokenHash } from '../oauth/presented-jti.ts'
 import { issuedToClient } from '../oauth/token-presentation.ts'
 import { clientIp } from './client-ip.ts'
 import { corsHeaders, corsPreflight } from './cors.ts'
@@ -23,8 +24,8 @@ export interface ProtectedResourceSpec {
   scopes: readonly string[]
   /** The methods a CORS preflight names; without it the resource sends no CORS headers (authentik's GitHub views). */
   corsMethods?: string
-  /** The JSON body of the 200 answer. */
-  render(token: BearerAccessToken, user: ClaimUser): unknown
+  /** The JSON body of the 200 answer; `sub`: the user's subject for the token's provider (its `sub_mode`). */
+  render(token: BearerAccessToken, user: ClaimUser, sub: string): unknown
 }
 
 /**
@@ -74,7 +75,7 @@ export function protectedResource(spec: ProtectedResourceSpec): Handler<AppEnv> 
       const value = dpopToken ?? await bearerToken(c.req)
       const proof = dpopToken === null ? null : await requestProof(c, now, dpopToken)
       if (dpopToken !== null && !proof) throw new DPoPChallenge('invalid_dpop_proof', 'DPoP proof missing', 'no proof')
-      const token = await findBearerAccessToken(c.var.db, await sha256Hex(value), now, proof?.jti)
+      const token = await findBearerAccessToken(c.var.db, await presentedTokenHash(value), now, proof?.jti)
       if (!token) throw new OAuthError('invalid_token', undefined, 401, 'unknown or expired access token')
       if (spec.corsMethods) cors = corsHeaders(c, token.provider.redirectUris, 'WWW-Authenticate, DPoP-Nonce')
       const nonces = dpopNonces(await deriveSecrets(c.var.deps.config.secretKey))
@@ -82,7 +83,8 @@ export function protectedResource(spec: ProtectedResourceSpec): Handler<AppEnv> 
       if (token.provider.dpopRequireNonce && (proof || token.jkt)) nonce = { 'DPoP-Nonce': await nonces.issue(now) }
       await checkResourceProof(token, proof, nonces, now)
       const user = await checkToken(c, token, spec.scopes)
-      return c.json(spec.render(token, user), 200, { ...cors, ...nonce, ...NO_STORE })
+      const sub = await subject(token.provider.subMode, user, (await deriveSecrets(c.var.deps.config.secretKey)).installId)
+      return c.json(spec.render(token, user, sub), 200, { ...cors, ...nonce, ...NO_STORE })
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err
       const headers = { ...cors, ...nonce, Vary: 'Origin' }

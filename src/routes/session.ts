@@ -45,25 +45,28 @@ export async function currentSession(c: AppContext): Promise<ActiveSession | nul
 }
 
 /**
- * Start a session for `userId` after a successful sign-in: a new random cookie, only its hash stored; `alsoWrite`
- * runs in the same statement (see `createSession`).
+ * Start a session for `userId` after a successful sign-in: a new random cookie, only its hash stored; `also` runs
+ * in the same statement (see `createSession`). False when its condition did not hold (no session, no cookie).
  */
-export async function beginSession(c: AppContext, userId: number, amr: string[], alsoWrite?: SQL): Promise<void> {
+export async function beginSession(c: AppContext, userId: number, amr: string[],
+  also?: { first?: SQL; when?: SQL; writes?: SQL }): Promise<boolean> {
   const now = c.var.deps.clock.now()
   const value = base64urlEncode(crypto.getRandomValues(new Uint8Array(32)))
   const previous = getCookie(c, sessionCookieName(c))
-  const { notifications } = await createSession(c.var.db, {
+  const created = await createSession(c.var.db, {
     sessionKeyHash: await sha256Hex(value), userId, loginTime: now, amr,
     lastIp: clientIp(c) ?? null, lastUserAgent: c.req.header('User-Agent') ?? '',
     expires: new Date(now.getTime() + SESSION_TTL_MS), origin: origin(c),
     // Another user's session in this browser ends here (authentik / Django `login()` flushes it).
     replaces: previous ? await sha256Hex(previous) : null,
-  }, alsoWrite)
-  sendLogoutsAfterResponse(c, notifications)
+  }, also)
+  if (!created) return false
+  sendLogoutsAfterResponse(c, created.notifications)
   setCookie(c, sessionCookieName(c), value, {
     httpOnly: true, sameSite: 'Lax', path: '/', secure: secureCookies(c), maxAge: SESSION_TTL_MS / 1000,
   })
   c.set('session', undefined)
+  return true
 }
 
 /** End the request's session, if any, clear its cookie and send its logout notifications after the response. */

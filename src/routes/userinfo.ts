@@ -5,10 +5,10 @@ import { protectedResource } from './protected-resource.ts'
 export const userinfo = protectedResource({
   scopes: ['openid'],
   corsMethods: 'GET, POST, OPTIONS',
-  render(token, user) {
-    // authentik: `sub` from the stored ID token, then the mapping claims (which may override it), then `nonce`.
-    const claims: Record<string, unknown> = { sub: token.idToken.sub, ...scopeClaims(token, token.scopes, user) }
-    const nonce = token.idToken.nonce
+  render(token, user, sub) {
+    // authentik: `sub` of the token's ID token, then the mapping claims (which may override it), then `nonce`.
+    const claims: Record<string, unknown> = { sub, ...scopeClaims(token, token.scopes, user) }
+    const nonce = token.facts.nonce
     if (typeof nonce === 'string' && nonce !== '') claims.nonce = nonce
     return claims
   },

@@ -24,6 +24,11 @@ export interface EncodeOptions {
   /** JOSE `typ` header (RFC 7515 §4.1.9); "JWT" unless e.g. "logout+jwt". */
   typ?: string
   keys: KeyCache
+  /**
+   * RFC 7519 §5.3: the `jti` replicated in a JWE's protected header, so that an encrypted access token is found
+   * by it without being decrypted (src/oauth/presented-jti.ts).
+   */
+  jti?: string
 }
 
 /** authentik §3.3: the provider's key algorithm, or HS256 with the client secret when it has none. */
@@ -51,6 +56,7 @@ export async function encode(ctx: SigningContext, payload: JWTPayload, options: 
   const { kid, certificatePem } = ctx.encryptionKey
   const encryptionKey = await keys.getEncryptionKey(kid, certificatePem)
   return new CompactEncrypt(utf8(jws))
-    .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256CBC-HS512', typ: 'JWE', kid })
+    .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256CBC-HS512', typ: 'JWE', kid,
+      ...(options.jti !== undefined && { jti: options.jti }) })
     .encrypt(encryptionKey)
 }

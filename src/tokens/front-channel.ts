@@ -1,7 +1,24 @@
 import { leftHalfHash } from '../crypto/hash.ts'
-import { encode } from './encode.ts'
-import { idTokenClaims } from './id-token.ts'
-import { signAccessToken, tokenBase, type GrantSubject, type IssueContext, type IssuedAccessToken } from './issue.ts'
+import type { ProviderBundle } from '../db/providers.ts'
+import type { StoredFacts } from '../db/token-rows.ts'
+import type { ClaimUser } from '../db/user-claims.ts'
+import { factsAt } from './id-token.ts'
+import {
+  newAccessToken, signAccessToken, signIdToken, tokenBase, type IssueContext, type NewAccessToken,
+} from './issue.ts'
+
+/** One authorization as the authorization endpoint issues it: who, for which client, with what, since when. */
+export interface FrontChannelGrant {
+  bundle: ProviderBundle
+  user: ClaimUser
+  scopes: readonly string[]
+  authTime: Date
+  amr: readonly string[]
+  /** The browser session's `sessionKeyHash`. */
+  sid: string | null
+  /** RFC 8707: the resources the access token is for (null: the default audience). */
+  resources: readonly string[] | null
+}
 
 /** What the authorization endpoint returns besides a code (OIDC Core §3.2.2.5, §3.3.2.5). */
 export interface FrontChannelRequest {
@@ -12,9 +29,17 @@ export interface FrontChannelRequest {
   accessToken: boolean
 }
 
+/** An access token of the front channel and what its row is stored with. */
+export interface FrontChannelAccess extends NewAccessToken {
+  jwt: string
+  expires: Date
+  facts: StoredFacts
+  audience: readonly string[] | null
+}
+
 export interface FrontChannelTokens {
   /** The access token and its row values, when the response type has `token`. */
-  access: IssuedAccessToken | null
+  access: FrontChannelAccess | null
   /** The signed (optionally encrypted) ID token, when the response type has `id_token`. */
   idToken: string | null
   expiresIn: number
@@ -27,23 +52,25 @@ export interface FrontChannelTokens {
  * none is returned (`id_token`, `code id_token`).
  */
 export async function issueFrontChannelTokens(
-  ctx: IssueContext, grant: GrantSubject, request: FrontChannelRequest,
+  ctx: IssueContext, grant: FrontChannelGrant, request: FrontChannelRequest,
+  stored?: { token: NewAccessToken; expires: Date; facts: StoredFacts } | null,
 ): Promise<FrontChannelTokens> {
-  const base = await tokenBase(ctx, grant)
-  const expires = base.accessExpires
+  const { provider } = grant.bundle
+  const base = await tokenBase(ctx, grant.bundle, grant.user, grant.scopes)
+  // The facts of a row already stored (src/db/authorize-speculation.ts), else those it will be stored with.
+  const expires = stored?.expires ?? new Date(ctx.now.getTime() + provider.accessTokenValidityMs)
+  const facts = stored?.facts ?? factsAt(ctx.now, expires, grant.authTime,
+    { amr: [...grant.amr], ...(request.nonce && { nonce: request.nonce }), ...(grant.sid && { sid: grant.sid }) })
   const cHash = request.code !== null && request.idToken ? await leftHalfHash(request.code, base.alg) : null
-  let access: IssuedAccessToken | null = null
+  let access: FrontChannelAccess | null = null
   if (request.accessToken) {
-    access = await signAccessToken(ctx, base, idTokenClaims({ ...base.id, expires, nonce: request.nonce }), grant.scopes)
+    const token = stored?.token ?? await newAccessToken()
+    const audience = grant.resources && grant.resources.length > 0 ? grant.resources : null
+    const jwt = await signAccessToken(ctx, base, { jti: token.jti, facts, audience }, grant.scopes)
+    access = { ...token, jwt, expires, facts, audience }
   }
-  let idToken: string | null = null
-  if (request.idToken) {
-    const claims = idTokenClaims({
-      ...base.id, expires, nonce: request.nonce, cHash, atHash: access ? await leftHalfHash(access.jwt, base.alg) : null,
-    })
-    // The stored ID token (userinfo, introspection) is the one the client got.
-    if (access) access = { ...access, idToken: claims }
-    idToken = await encode(base.signing, claims, { keys: ctx.keys })
-  }
-  return { access, idToken, expiresIn: base.expiresIn }
+  const idToken = request.idToken
+    ? await signIdToken(ctx, base, facts, { cHash, atHash: access ? await leftHalfHash(access.jwt, base.alg) : null })
+    : null
+  return { access, idToken, expiresIn: Math.trunc(provider.accessTokenValidityMs / 1000) }
 }

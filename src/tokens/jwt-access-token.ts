@@ -1,6 +1,6 @@
-import { randomId } from '../crypto/random.ts'
+import type { StoredFacts } from '../db/token-rows.ts'
 import { audienceClaim } from '../oauth/resource.ts'
-import type { TokenBase } from './issue.ts'
+import type { IdTokenParties } from './id-token.ts'
 
 /** RFC 9068 §2.1: the JOSE `typ` of a JWT access token (media type `application/at+jwt`). */
 export const AT_JWT = 'at+jwt'
@@ -23,7 +23,7 @@ export interface AccessTokenShape {
 
 /**
  * RFC 9068 §2 (`access_token_format: rfc9068`): header `typ: at+jwt`; the required claims `iss`, `exp`, `aud`,
- * `sub`, `client_id`, `iat`, `jti` (its own, not the ID token's) and `scope` (§2.2.3); the authentication claims
+ * `sub`, `client_id`, `iat`, `jti` (the access token's own) and `scope` (§2.2.3); the authentication claims
  * `auth_time`, `acr` and `amr` (§2.2.1, those the ID token has); then the identity and authorization claims of the
  * scope mappings (§2.2.2, §2.2.3: `email`, `groups`, `entitlements`...), present only where authentik puts them
  * in the ID token (`include_claims_in_id_token`), never overriding the claims above. `sub` is the ID token's (the
@@ -35,18 +35,19 @@ export interface AccessTokenShape {
  * the application (as authentik's proxies do) checks `aud` against its client id. The issuer was the other
  * candidate, but it names the authorization server, not a resource it serves (userinfo takes either format).
  */
-export function jwtAccessToken(base: TokenBase, idToken: Record<string, unknown>, scopes: readonly string[]):
-  AccessTokenShape {
-  const { id } = base
-  const identity = Object.fromEntries(Object.entries(id.claims ?? {}).filter(([name]) => !RESERVED.has(name)))
+export function jwtAccessToken(
+  parties: IdTokenParties, facts: StoredFacts, access: { jti: string; audience: readonly string[] | null },
+  idToken: Record<string, unknown>, scopes: readonly string[],
+): AccessTokenShape {
+  const identity = Object.fromEntries(Object.entries(parties.claims ?? {}).filter(([name]) => !RESERVED.has(name)))
   const payload: Record<string, unknown> = {
-    iss: id.issuer,
-    exp: Math.floor(base.accessExpires.getTime() / 1000),
-    aud: base.audience ? audienceClaim(base.audience) : id.clientId,
+    iss: parties.issuer,
+    exp: facts.exp,
+    aud: access.audience ? audienceClaim(access.audience) : parties.clientId,
     sub: idToken.sub,
-    client_id: id.clientId,
-    iat: Math.floor(id.now.getTime() / 1000),
-    jti: randomId(40),
+    client_id: parties.clientId,
+    iat: facts.iat,
+    jti: access.jti,
     scope: scopes.join(' '),
     auth_time: idToken.auth_time,
     acr: idToken.acr,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { MAX_ADMIN_TOKEN_FAILURES } from '../../src/admin/auth.ts'
+import { WRONG_ADMIN_TOKENS as MAX_ADMIN_TOKEN_FAILURES } from '../../src/oauth/limits.ts'
 import { ADMIN_TOKEN, createTestContext, START, type TestContext } from '../support/app.ts'
 
 let t: TestContext

@@ -174,8 +174,8 @@ describe('users', () => {
     await t.db.execute(sql`insert into oauth2_providers (id, name, authorization_flow, client_id, client_secret_sealed,
       grant_types) values (1, 'p', 'default-provider-authorization-implicit-consent', 'client', 'sealed', '[]')`)
     for (const [uid, tag] of [[heidi.pk, 'h'], [ivan.pk, 'i']] as const) {
-      await t.db.execute(sql`insert into access_tokens (token_hash, jti, provider_id, user_id, grant_id, auth_time,
-        id_token, expires) values (${`a${tag}`}, ${`j${tag}`}, 1, ${uid}, gen_random_uuid(), now(), '{}', now() + interval '1 hour')`)
+      await t.db.execute(sql`insert into access_tokens (token_hash, provider_id, user_id, grant_id, auth_time,
+        id_token, expires) values (${`a${tag}`}, 1, ${uid}, gen_random_uuid(), now(), '{}', now() + interval '1 hour')`)
       await t.db.execute(sql`insert into refresh_tokens (token_hash, provider_id, user_id, grant_id, auth_time,
         id_token, expires) values (${`r${tag}`}, 1, ${uid}, gen_random_uuid(), now(), '{}', now() + interval '1 day')`)
       await t.db.execute(sql`insert into device_tokens (device_code_hash, user_code, provider_id, user_id, expires)

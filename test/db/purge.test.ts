@@ -30,8 +30,8 @@ beforeAll(async () => {
   await t.db.execute(sql`insert into authorization_codes (code_hash, provider_id, user_id, grant_id, auth_time,
     redirect_uri, expires) select 'live' || i, 1, 1, gen_random_uuid(), now(), 'http://x',
     ${now.toISOString()}::timestamptz + interval '1 minute' from generate_series(1, 2000) i`)
-  await t.db.execute(sql`insert into access_tokens (token_hash, jti, provider_id, user_id, grant_id, auth_time,
-    id_token, expires) select 't' || i, 'j' || i, 1, 1, gen_random_uuid(), now(), '{}',
+  await t.db.execute(sql`insert into access_tokens (token_hash, provider_id, user_id, grant_id, auth_time,
+    id_token, expires) select 't' || i, 1, 1, gen_random_uuid(), now(), '{}',
     ${now.toISOString()}::timestamptz - interval '1 hour' from generate_series(1, 10000) i`)
   await t.db.execute(sql`insert into refresh_tokens (token_hash, provider_id, user_id, grant_id, auth_time,
     id_token, expires, revoked) select 'r' || i, 1, 1, gen_random_uuid(), now(), '{}',

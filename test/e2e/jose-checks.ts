@@ -1,5 +1,5 @@
 import {
-  compactDecrypt, createLocalJWKSet, jwtVerify, type CryptoKey, type JSONWebKeySet, type JWTPayload,
+  compactDecrypt, createLocalJWKSet, decodeJwt, jwtVerify, type CryptoKey, type JSONWebKeySet, type JWTPayload,
   type JWTVerifyOptions, type JWTHeaderParameters,
 } from 'jose'
 import { expect } from 'vitest'
@@ -25,8 +25,11 @@ export async function openToken(token: string, keys: RelyingPartyKeys, options: 
   if (keys.decryption) {
     expect(token.split('.'), 'a compact JWE').toHaveLength(5)
     const { plaintext, protectedHeader } = await compactDecrypt(token, keys.decryption.key)
-    expect(protectedHeader).toEqual({ alg: 'RSA-OAEP-256', enc: 'A256CBC-HS512', typ: 'JWE', kid: keys.decryption.kid })
+    // An access token replicates its `jti` in the header (RFC 7519 §5.3): it is found by it without decryption.
+    const { jti, ...header } = protectedHeader
+    expect(header).toEqual({ alg: 'RSA-OAEP-256', enc: 'A256CBC-HS512', typ: 'JWE', kid: keys.decryption.kid })
     jws = new TextDecoder().decode(plaintext)
+    if (jti !== undefined) expect(decodeJwt(jws).jti).toBe(jti)
   }
   expect(jws.split('.'), 'a compact JWS').toHaveLength(3)
   const verify = { ...options, algorithms: [keys.alg] }

@@ -12,6 +12,7 @@ import { createProviderApp, createUserWithPassword, defaultMappingPks, generateK
 import { TestAgent } from '../support/browser-forms.ts'
 import { privateKeyPem } from '../e2e/fixtures.ts'
 import { codeFlow, signIn, startReceiver, withExecutionContext, type Receiver } from '../support/logout.ts'
+import { presentedTokenHash } from '../../src/oauth/presented-jti.ts'
 
 const REDIRECT = 'http://rp.invalid/callback'
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout'
@@ -209,7 +210,7 @@ describe('every way a session ends queues its notifications in the same statemen
     const { bg, sid, agent } = await sessionWith(['bc-rs'])
     await bg.settle()
     await t.db.update(accessTokens).set({ expires: new Date(t.clock.now().getTime() + 48 * 60 * MINUTE) })
-      .where(eq(accessTokens.tokenHash, await sha256Hex(((await codeFlow(bg.t, agent, providers['bc-rs']!, REDIRECT)).access_token)!)))
+      .where(eq(accessTokens.tokenHash, await presentedTokenHash(((await codeFlow(bg.t, agent, providers['bc-rs']!, REDIRECT)).access_token)!)))
     t.clock.advance(25 * 60 * MINUTE)
     const result = await scheduled()
     expect(result.purge.deleted.authenticated_sessions).toBeGreaterThanOrEqual(1)
@@ -220,7 +221,7 @@ describe('every way a session ends queues its notifications in the same statemen
     const { bg, sid, agent } = await sessionWith(['bc-rs'])
     await bg.settle()
     await t.db.update(accessTokens).set({ expires: new Date(t.clock.now().getTime() + 48 * 60 * MINUTE) })
-      .where(eq(accessTokens.tokenHash, await sha256Hex(((await codeFlow(bg.t, agent, providers['bc-rs']!, REDIRECT)).access_token)!)))
+      .where(eq(accessTokens.tokenHash, await presentedTokenHash(((await codeFlow(bg.t, agent, providers['bc-rs']!, REDIRECT)).access_token)!)))
     t.clock.advance(25 * 60 * MINUTE)
     const before = receiver.received.length
     // Workers without PUBLIC_URL: the scheduled run has no request, so no origin of its own.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { OAuthError } from '../../src/oauth/errors.ts'
-import { audienceClaim, grantedAudience, isResourceIndicator, requestedResources } from '../../src/oauth/resource.ts'
+import { audienceClaim, isResourceIndicator, requestedResources, resourceRequest } from '../../src/oauth/resource.ts'
 
 const A = 'https://a.example/'
 const B = 'urn:example:b'
@@ -35,23 +35,12 @@ describe('RFC 8707 §2 resource indicators', () => {
     expect(targetError(() => requestedResources([`${A}#x`], [`${A}#x`]))).toEqual({ code: 'invalid_target', status: 400 })
   })
 
-  it('narrows a grant to a subset, defaults to all of it, and never widens it (§2.2)', () => {
-    expect(grantedAudience(undefined, [A, B], [A, B, C])).toEqual([A, B])
-    expect(grantedAudience([B], [A, B], [A, B, C])).toEqual([B])
-    expect(targetError(() => grantedAudience([C], [A, B], [A, B, C]))).toEqual({ code: 'invalid_target', status: 400 })
-    expect(grantedAudience(undefined, null, [A])).toBeNull()
-    expect(grantedAudience(undefined, [], [A])).toBeNull()
-  })
-
-  it('grants nothing later for a grant that named no resource: it is no wildcard (§2.2)', () => {
-    expect(targetError(() => grantedAudience([C], null, [A, B, C]))).toEqual({ code: 'invalid_target', status: 400 })
-    expect(targetError(() => grantedAudience([A, B], [], [A, B]))).toEqual({ code: 'invalid_target', status: 400 })
-  })
-
-  it('drops a granted resource the provider no longer allows', () => {
-    expect(grantedAudience(undefined, [A, B], [B])).toEqual([B])
-    expect(targetError(() => grantedAudience([A], [A, B], [B]))).toEqual({ code: 'invalid_target', status: 400 })
-    expect(targetError(() => grantedAudience(undefined, [A], []))).toEqual({ code: 'invalid_target', status: 400 })
+  it('reads a request\'s resources: repeats and empty ones dropped, the order kept, the syntax judged (§2)', () => {
+    expect(resourceRequest(undefined)).toEqual({ asked: null, syntaxOk: true })
+    expect(resourceRequest(['', ''])).toEqual({ asked: null, syntaxOk: true })
+    expect(resourceRequest([B, A, B, ''])).toEqual({ asked: [B, A], syntaxOk: true })
+    expect(resourceRequest([A, `${B}#x`])).toEqual({ asked: [A, `${B}#x`], syntaxOk: false })
+    expect(resourceRequest(['relative/path']).syntaxOk).toBe(false)
   })
 
   it('writes one audience as a string and several as an array (RFC 7519 §4.1.3)', () => {

@@ -82,7 +82,7 @@ describe('explicit consent', () => {
     for (const scope of ['openid email', 'email']) {
       t.counter.reset()
       const res = await agent.get(ask({ scope }))
-      expect(t.counter.count).toBe(2)
+      expect(t.counter.count).toBe(1)
       expect(res.status).toBe(302)
       expect(location(res).searchParams.get('code')).toMatch(/^[A-Za-z0-9]{48}$/)
     }

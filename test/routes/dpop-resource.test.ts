@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { answerStatements, createTestContext, START, type TestContext } from '../support/app.ts'
+import { createTestContext, START, type TestContext } from '../support/app.ts'
 import { createUser, json, type User } from '../support/fixtures.ts'
 import { dpopChallenge, dpopKey, proof, USERINFO_URL, type DPoPKey } from './dpop-support.ts'
 import { basicOf, INTROSPECT, post } from './presented-tokens.ts'
@@ -170,7 +170,7 @@ describe('DPoP at introspection (RFC 9449 §6.2)', () => {
     const token = await accessToken(conf, key)
     t.counter.reset()
     const body = await json(post(t, INTROSPECT, { token }, { basic: basicOf(conf) }))
-    expect(answerStatements(t.counter)).toBe(1)
+    expect(t.counter.count).toBe(1)
     expect(body).toMatchObject({ active: true, cnf: { jkt: key.jkt }, token_type: 'DPoP' })
   })
 

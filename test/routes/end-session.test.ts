@@ -9,6 +9,7 @@ import {
   createProviderApp, createScopeMapping, createUserWithPassword, defaultMappingPks, generateKeyPair, type Provider,
 } from '../support/fixtures.ts'
 import { codeFlow, signIn } from '../support/logout.ts'
+import { presentedTokenHash } from '../../src/oauth/presented-jti.ts'
 
 const REDIRECT = 'http://rp.invalid/callback'
 const LOGGED_OUT = 'https://rp.example/logged-out'
@@ -103,7 +104,7 @@ describe('RP-initiated logout (OIDC RP-Initiated Logout 1.0)', () => {
     expect(res.headers.get('Cache-Control')).toBe('no-store')
     expect(res.headers.getSetCookie()).toContain('edge_oidc_session=; Max-Age=0; Path=/')
     expect(await s.alive()).toBe(false)
-    expect(await t.db.select().from(accessTokens).where(eq(accessTokens.tokenHash, await sha256Hex(s.accessToken)))).toEqual([])
+    expect(await t.db.select().from(accessTokens).where(eq(accessTokens.tokenHash, await presentedTokenHash(s.accessToken)))).toEqual([])
     // After logout, prompt=none answers login_required.
     const silent = await s.agent.get(`/application/o/authorize/?${new URLSearchParams({ client_id: p.es!.client_id,
       redirect_uri: REDIRECT, response_type: 'code', scope: 'openid', state: 's', prompt: 'none',

@@ -1,6 +1,5 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sha256Hex } from '../../src/crypto/hash.ts'
 import { accessTokens } from '../../src/db/schema.ts'
 import { slugify, teamId } from '../../src/oauth/github-api.ts'
 import { createTestContext, type TestContext } from '../support/app.ts'
@@ -8,6 +7,7 @@ import { createGroup, createUser, json, type Group, type User } from '../support
 import {
   codeParams, createClient, insertCode, ok, REDIRECT, refused, type Client, type TokenBody,
 } from './token/support.ts'
+import { presentedTokenHash } from '../../src/oauth/presented-jti.ts'
 
 const ACCESS_TOKEN_URL = '/login/oauth/access_token'
 const INVALID = 'Bearer error="invalid_token", error_description="The access token is invalid, expired or revoked"'
@@ -99,7 +99,7 @@ describe('GET /user (authentik GitHubUserView)', () => {
     expectChallenge(await get('/user', 'no-such-token'), 401, INVALID)
     const tokens = await githubToken('user:email')
     await t.db.update(accessTokens).set({ revoked: true })
-      .where(eq(accessTokens.tokenHash, await sha256Hex(tokens.access_token)))
+      .where(eq(accessTokens.tokenHash, await presentedTokenHash(tokens.access_token)))
     expectChallenge(await get('/user', tokens.access_token), 401, INVALID)
   })
 
@@ -107,7 +107,7 @@ describe('GET /user (authentik GitHubUserView)', () => {
     const tokens = await githubToken('user:email')
     expect((await get('/user', tokens.access_token)).status).toBe(200)
     await t.db.update(accessTokens).set({ audience: ['https://api.example/'] })
-      .where(eq(accessTokens.tokenHash, await sha256Hex(tokens.access_token)))
+      .where(eq(accessTokens.tokenHash, await presentedTokenHash(tokens.access_token)))
     expectChallenge(await get('/user', tokens.access_token), 401,
       'Bearer error="invalid_token", error_description="The access token was issued for another resource"')
   })

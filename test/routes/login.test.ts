@@ -300,7 +300,7 @@ describe('rate limiting', () => {
     expect(await succeeds('bob', at('203.0.113.51'))).toBe(303)
   })
 
-  it('counts only failures: successes give their attempt back but do not reset earlier failures', async () => {
+  it('counts only failures: a success counts nothing and does not reset earlier failures', async () => {
     t.clock.advance(WINDOW)
     for (let i = 0; i < 12; i++) {
       expect((await signIn(new TestAgent(t), { username: 'frank', password: PASSWORD })).status).toBe(303)
@@ -320,7 +320,7 @@ describe('rate limiting', () => {
     expect(answers.map((r) => r.status).sort()).toEqual([...Array<number>(10).fill(200), ...Array<number>(5).fill(429)])
   })
 
-  it('evaluates at most 50 passwords of a parallel burst of 120 from one address', async () => {
+  it('answers at most 50 passwords of a parallel burst of 120 from one address, refusing the rest unanswered', async () => {
     t.clock.advance(WINDOW)
     const agent = new TestAgent(t)
     const token = agent.formFields(await (await agent.get('/login')).text()).csrf_token!

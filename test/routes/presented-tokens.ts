@@ -10,8 +10,11 @@ import { HOUR } from './token/support.ts'
 export const INTROSPECT = '/application/o/introspect/'
 export const REVOKE = '/application/o/revoke/'
 export const ACR = 'goauthentik.io/providers/oauth2/default'
-/** authentik's tests store `IDToken("foo", "bar")`: iss foo, sub bar (and the default acr). */
-export const ID_TOKEN = { iss: 'foo', sub: 'bar', acr: ACR }
+/** The facts a token row keeps for its ID token claims (src/db/token-rows.ts), as the token endpoint stores them. */
+export function factsOf(now: Date, expires: Date): Record<string, unknown> {
+  const seconds = (d: Date) => Math.floor(d.getTime() / 1000)
+  return { iat: seconds(now), exp: seconds(expires), auth_time: seconds(now), acr: ACR }
+}
 
 export type Kind = 'access' | 'refresh'
 
@@ -31,13 +34,13 @@ export async function insertToken(t: TestContext, kind: Kind, providerId: number
   const value = kind === 'access' ? `eyJ.${randomId(40)}.sig` : randomId(128)
   const now = t.clock.now()
   const grantId = options.grantId ?? crypto.randomUUID()
+  const expires = new Date(now.getTime() + (options.expiresInMs ?? HOUR))
   const values = {
     tokenHash: await sha256Hex(value), providerId, userId, grantId, scope: options.scope ?? 'openid user profile',
-    authTime: now, revoked: options.revoked ?? false, idToken: options.idToken ?? ID_TOKEN,
-    expires: new Date(now.getTime() + (options.expiresInMs ?? HOUR)),
+    authTime: now, revoked: options.revoked ?? false, idToken: options.idToken ?? factsOf(now, expires), expires,
   }
   const [row] = kind === 'access'
-    ? await t.db.insert(accessTokens).values({ ...values, jti: randomId(40) }).returning({ id: accessTokens.id })
+    ? await t.db.insert(accessTokens).values(values).returning({ id: accessTokens.id })
     : await t.db.insert(refreshTokens).values(values).returning({ id: refreshTokens.id })
   return { value, id: row!.id, grantId }
 }

@@ -13,6 +13,8 @@ const PROFILE = { name: 'Jane Doe', given_name: 'Jane Doe', preferred_username: 
 
 let t: TestContext
 let userId: number
+/** The user's `sub`: the provider's `sub_mode` is `user_uuid`, so userinfo's is the user's uuid. */
+let sub: string
 let providerId: number
 
 async function json<T>(res: Response, status = 200): Promise<T> {
@@ -27,9 +29,11 @@ async function mapping(name: string, scope: string, expression: Record<string, u
 beforeAll(async () => {
   t = await createTestContext()
   const group = await createGroup(t, 'staff')
-  userId = (await createUser(t, 'jane', {
+  const jane = await createUser(t, 'jane', {
     name: 'Jane Doe', email: 'jane@example.com', groups: [group.pk], attributes: { org: { department: 'R&D' } },
-  })).pk
+  })
+  userId = jane.pk
+  sub = jane.uuid
   const managed = await defaultMappingPks(t)
   const custom = [
     await mapping('sub override', 'pseudonym', { sub: { path: 'user.username' } }),
@@ -37,6 +41,7 @@ beforeAll(async () => {
   ]
   providerId = (await createProviderApp(t, 'userinfo-app', {
     name: 'userinfo', redirect_uris: [{ url: `${RP}/callback` }], property_mappings: [...managed, ...custom],
+    sub_mode: 'user_uuid',
   }, { name: 'Userinfo App' })).pk
 })
 afterAll(() => t.close())
@@ -48,9 +53,9 @@ async function token(values: { scope?: string; idToken?: Record<string, unknown>
   const value = `at-${crypto.randomUUID()}`
   const now = t.clock.now()
   await t.db.insert(accessTokens).values({
-    tokenHash: await sha256Hex(value), jti: crypto.randomUUID(), providerId, userId: values.user ?? userId,
+    tokenHash: await sha256Hex(value), providerId, userId: values.user ?? userId,
     grantId: crypto.randomUUID(), scope: values.scope ?? 'openid profile email', authTime: now,
-    expires: new Date(now.getTime() + (values.expiresIn ?? HOUR)), idToken: values.idToken ?? { sub: 'bar' },
+    expires: new Date(now.getTime() + (values.expiresIn ?? HOUR)), idToken: values.idToken ?? {},
     revoked: values.revoked ?? false,
   })
   return value
@@ -66,12 +71,12 @@ function expectBearerError(res: Response, status: number, challenge: string): vo
 }
 
 describe('userinfo claims', () => {
-  it('answers test_userinfo.py: sub from the ID token plus the profile claims, no-store, in one statement', async () => {
+  it('answers test_userinfo.py: the token\'s sub plus the profile claims, no-store, in one statement', async () => {
     const value = await token({ scope: 'openid user profile' })
     t.counter.reset()
     const res = await get(value)
     expect(t.counter.count).toBe(1)
-    expect(await json(res)).toEqual({ ...PROFILE, sub: 'bar' })
+    expect(await json(res)).toEqual({ ...PROFILE, sub })
     expect(res.headers.get('Content-Type')).toBe('application/json')
     expect(res.headers.get('Cache-Control')).toBe('no-store')
     expect(res.headers.get('Access-Control-Allow-Origin')).toBeNull()
@@ -79,7 +84,7 @@ describe('userinfo claims', () => {
 
   it('adds the email scope claims with email_verified false', async () => {
     expect(await json(await get(await token()))).toEqual({
-      ...PROFILE, sub: 'bar', email: 'jane@example.com', email_verified: false,
+      ...PROFILE, sub, email: 'jane@example.com', email_verified: false,
     })
   })
 
@@ -88,21 +93,21 @@ describe('userinfo claims', () => {
   })
 
   it('reads user.attributes paths and leaves out claims whose source is missing', async () => {
-    expect(await json(await get(await token({ scope: 'openid org' })))).toEqual({ sub: 'bar', department: 'R&D' })
+    expect(await json(await get(await token({ scope: 'openid org' })))).toEqual({ sub, department: 'R&D' })
   })
 
-  it('includes the nonce of the stored ID token, as authentik does', async () => {
-    const value = await token({ scope: 'openid', idToken: { sub: 'bar', nonce: 'n-0S6_WzA2Mj' } })
-    expect(await json(await get(value))).toEqual({ sub: 'bar', nonce: 'n-0S6_WzA2Mj' })
+  it('includes the nonce of the token\'s authorization, as authentik does', async () => {
+    const value = await token({ scope: 'openid', idToken: { nonce: 'n-0S6_WzA2Mj' } })
+    expect(await json(await get(value))).toEqual({ sub, nonce: 'n-0S6_WzA2Mj' })
   })
 
   it('accepts a lowercase scheme and a token in a form-encoded POST body', async () => {
     const value = await token({ scope: 'openid' })
-    expect(await json(await t.request(URL, { headers: { Authorization: `bearer ${value}` } }))).toEqual({ sub: 'bar' })
+    expect(await json(await t.request(URL, { headers: { Authorization: `bearer ${value}` } }))).toEqual({ sub })
     expect(await json(await t.request(URL, { method: 'POST', headers: { Authorization: `Bearer ${value}` } })))
-      .toEqual({ sub: 'bar' })
+      .toEqual({ sub })
     const res = await t.request(URL, { method: 'POST', body: new URLSearchParams({ access_token: value }) })
-    expect(await json(res)).toEqual({ sub: 'bar' })
+    expect(await json(res)).toEqual({ sub })
   })
 })
 

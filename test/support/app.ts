@@ -49,11 +49,3 @@ export async function createTestContext(env: Record<string, string> = {}, defaul
   })
   return { app, db, deps, clock, counter, log, request, admin, close: () => client.close() }
 }
-
-/**
- * The statements a request ran before its answer: all but the rate-limit give-back (`with given_back`) that a
- * success without a write of its own runs after the answer (src/oauth/failure-limits.ts `countingFailures`).
- */
-export function answerStatements(counter: StatementCounter): number {
-  return counter.statements.filter((s) => !s.startsWith('with given_back')).length
-}

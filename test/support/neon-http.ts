@@ -12,19 +12,13 @@ import pg from 'pg'
  *
  * `POST /__control` sets faults for the database-down tests and the benchmark: `{latencyMs}` delays every answer,
  * `{fault: 'down'}` answers 503, `{fault: 'hang'}` never answers, `{fault: null}` recovers; it answers the settings
- * and `queries`, how many statements have run (so tests in workerd can count a request's statements), and
- * `afterAnswer`, how many of them were a give-back run after an answer.
+ * and `queries`, how many statements have run (so tests in workerd can count a request's statements).
  */
 export interface NeonHttpEndpoint {
   /** `http://127.0.0.1:<port>/sql`, as `neonConfig.fetchEndpoint` takes it. */
   url: string
   /** How many queries (a batch counts each of its queries) it has run. */
   queries(): number
-  /**
-   * How many of them were the rate-limit give-back that a success without a write of its own runs after its
-   * answer (`with given_back`, src/oauth/failure-limits.ts): the answer did not wait for them.
-   */
-  afterAnswer(): number
   /**
    * When each statement or batch was in this endpoint (`performance.now()` of this process): `arrived` (its request
    * came in), `ran` (the injected round trip over, handed to Postgres) and `answered` (its answer written).
@@ -97,7 +91,6 @@ export async function startNeonHttpEndpoint(databaseUrl: string): Promise<NeonHt
   const warm = await Promise.all([pool.connect(), pool.connect()])
   for (const client of warm) client.release()
   let count = 0
-  let givenBack = 0
   let latencyMs = 0
   let fault: NeonFault = null
   const hanging = new Set<ServerResponse>()
@@ -105,7 +98,6 @@ export async function startNeonHttpEndpoint(databaseUrl: string): Promise<NeonHt
 
   const run = (client: pg.PoolClient, q: Query) => {
     count++
-    if (q.query.startsWith('with given_back')) givenBack++
     return client.query<unknown[]>({ text: q.query, values: q.params ?? [], rowMode: 'array', types: RAW_TEXT })
   }
 
@@ -116,7 +108,7 @@ export async function startNeonHttpEndpoint(databaseUrl: string): Promise<NeonHt
       const control = JSON.parse(body) as { latencyMs?: number; fault?: NeonFault }
       if (control.latencyMs !== undefined) latencyMs = control.latencyMs
       if (control.fault !== undefined) fault = control.fault
-      return send(res, 200, { latencyMs, fault, queries: count, afterAnswer: givenBack })
+      return send(res, 200, { latencyMs, fault, queries: count })
     }
     if (req.method !== 'POST' || req.url !== '/sql') return send(res, 404, { message: 'not found' })
     // One round trip per statement or batch, counted from the request's arrival: the answer leaves no earlier than
@@ -169,7 +161,6 @@ export async function startNeonHttpEndpoint(databaseUrl: string): Promise<NeonHt
   return {
     url: `http://127.0.0.1:${port}/sql`,
     queries: () => count,
-    afterAnswer: () => givenBack,
     timeline: () => visits,
     async close() {
       for (const res of hanging) res.destroy()

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm'
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose'
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { leftHalfHash, sha256Hex } from '../../src/crypto/hash.ts'
+import { sha256Hex } from '../../src/crypto/hash.ts'
 import { deriveSecrets } from '../../src/crypto/secret-box.ts'
 import { refreshTokens } from '../../src/db/schema.ts'
 import { createTestContext, SECRET_KEY, START, type TestContext } from '../support/app.ts'
@@ -70,12 +70,13 @@ describe('ID token (authentik §3.4, OIDC Core §2)', () => {
     expect(payload).not.toHaveProperty('at_hash')
   })
 
-  it('makes the access token the ID token plus azp, uid and scope', async () => {
+  it('makes the access token the ID token plus azp, uid and scope, with a jti of its own', async () => {
     const { body } = await exchange(rs)
     const id = await verifyWithJwks(rs, body.id_token)
     const access = await verifyWithJwks(rs, body.access_token)
     expect(access).toEqual({ ...id, azp: rs.client_id, uid: expect.stringMatching(/^[A-Za-z0-9]{40}$/),
-      scope: 'openid email profile' })
+      scope: 'openid email profile', jti: expect.stringMatching(/^[A-Za-z0-9]{40}$/) })
+    expect(access.jti).not.toBe(id.jti)
   })
 
   it('signs with the client secret (HS256) without a signing key', async () => {
@@ -164,16 +165,16 @@ describe('refreshed tokens (authentik §4.3 step 4-5)', () => {
     expect(payload).not.toHaveProperty('nonce')
   })
 
-  it('store the ID token of a refresh token with the access token\'s at_hash and the code\'s nonce', async () => {
+  it('store a refresh token with its grant\'s facts: the code\'s nonce, kept through rotation, and its own exp', async () => {
     const { body } = await exchange(rs, 'openid offline_access')
     const [stored] = await t.db.select().from(refreshTokens)
       .where(eq(refreshTokens.tokenHash, await sha256Hex(body.refresh_token!)))
-    expect(stored!.idToken).toMatchObject({ at_hash: await leftHalfHash(body.access_token, 'RS256'),
-      nonce: 'n-0S6_WzA2Mj', exp: NOW + 30 * 86_400 })
+    expect(stored!.idToken).toEqual({ iat: NOW, exp: NOW + 30 * 86_400, auth_time: expect.any(Number),
+      acr: 'goauthentik.io/providers/oauth2/default', amr: ['pwd'], nonce: 'n-0S6_WzA2Mj', sid: expect.any(String) })
     const refreshed = await ok(await tokenRequest(t, refreshParams(rs, body.refresh_token!)))
+    expect(decodeJwt(refreshed.id_token).nonce).toBeUndefined()
     const [next] = await t.db.select().from(refreshTokens)
       .where(eq(refreshTokens.tokenHash, await sha256Hex(refreshed.refresh_token!)))
-    expect(next!.idToken).toMatchObject({ at_hash: await leftHalfHash(refreshed.access_token, 'RS256'),
-      nonce: 'n-0S6_WzA2Mj' })
+    expect(next!.idToken).toMatchObject({ nonce: 'n-0S6_WzA2Mj' })
   })
 })

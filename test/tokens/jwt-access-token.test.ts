@@ -20,7 +20,6 @@ let alice: User
 let agent: TestAgent
 let jwks: ReturnType<typeof createLocalJWKSet>
 let iss: string
-let sessionAuthTime: number
 
 beforeAll(async () => {
   t = await createTestContext()

@@ -8,6 +8,7 @@ import {
   createProviderApp, createUserWithPassword, defaultMappingPks, EXPLICIT_CONSENT, generateKeyPair, PASSWORD,
 } from '../support/fixtures.ts'
 import { localPath, ORIGIN, withDb, workerAdmin, workerFetch, WorkerBrowser } from './helpers.ts'
+import { presentedTokenHash } from '../../src/oauth/presented-jti.ts'
 
 // One PostgreSQL serves every file of this project: names here are unique to this file.
 const SLUG = 'worker-code-flow'
@@ -182,7 +183,7 @@ describe('authorization code flow in workerd on PostgreSQL', () => {
         .where(eq(authorizationCodes.codeHash, await sha256Hex(flow.code!)))
       expect(code!.consumed).toBeInstanceOf(Date)
       expect(await db.select({ id: accessTokens.id }).from(accessTokens)
-        .where(eq(accessTokens.tokenHash, await sha256Hex(flow.first!.access_token)))).toHaveLength(1)
+        .where(eq(accessTokens.tokenHash, await presentedTokenHash(flow.first!.access_token)))).toHaveLength(1)
       expect(await db.select({ id: refreshTokens.id }).from(refreshTokens)
         .where(eq(refreshTokens.tokenHash, await sha256Hex(flow.first!.refresh_token)))).toHaveLength(1)
     })

@@ -8,6 +8,7 @@ import {
   createProviderApp, createUserWithPassword, defaultMappingPks, generateKeyPair, IMPLICIT_CONSENT, PASSWORD,
 } from '../support/fixtures.ts'
 import { localPath, ORIGIN, withDb, workerAdmin, workerFetch, WorkerBrowser } from './helpers.ts'
+import { presentedTokenHash } from '../../src/oauth/presented-jti.ts'
 
 // One PostgreSQL serves every file of this project: names here are unique to this file.
 const SLUG = 'worker-device'
@@ -107,7 +108,7 @@ describe('device flow in workerd on PostgreSQL', () => {
     expect(payload).toMatchObject({ email: 'worker-device@example.com', amr: ['pwd'],
       sid: await sha256Hex(browser.cookies.get('__Host-edge_oidc_session')!) })
     await withDb(async (db) => {
-      const [access] = await db.select().from(accessTokens).where(eq(accessTokens.tokenHash, await sha256Hex(body.access_token!)))
+      const [access] = await db.select().from(accessTokens).where(eq(accessTokens.tokenHash, await presentedTokenHash(body.access_token!)))
       expect(access).toMatchObject({ userId: user.pk, scope: 'openid email offline_access' })
       expect(await db.select().from(deviceTokens)
         .where(eq(deviceTokens.deviceCodeHash, await sha256Hex(flow.deviceCode!)))).toEqual([])

@@ -48,7 +48,7 @@ beforeAll(async () => {
     const [session] = await db.insert(authenticatedSessions).values({ sessionKeyHash: SID, userId: user.pk, loginTime: now,
       expires: new Date(now.getTime() + 3_600_000) }).returning({ id: authenticatedSessions.id })
     await db.insert(accessTokens).values({ providerId: provider.pk, userId: user.pk, grantId: crypto.randomUUID(),
-      authTime: now, sessionId: session!.id, tokenHash: await sha256Hex('worker-logout-token'), jti: 'worker-logout-jti',
+      authTime: now, sessionId: session!.id, tokenHash: await sha256Hex('worker-logout-token'),
       idToken: {}, expires: new Date(now.getTime() + 3_600_000) })
     return session!.id
   })

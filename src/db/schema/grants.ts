@@ -52,13 +52,21 @@ export const authorizationCodes = pgTable('authorization_codes', {
 }, (t) => [expiringIndex('authorization_codes', t), index('authorization_codes_grant_idx').on(t.grantId),
   expiresSet(t, 'authorization_codes')])
 
-/** authentik `AccessToken`: a JWT, looked up by the SHA-256 of its text or by its `jti`. */
+/**
+ * authentik `AccessToken`: a JWT, kept as the SHA-256 of its `jti` (its own, never shared with the ID token), which
+ * the token request chooses before its one statement; a presented token is found by the hash of the `jti` it
+ * carries (src/oauth/presented-jti.ts). Only a holder of the token knows its `jti`, and the database never does.
+ */
 export const accessTokens = pgTable('access_tokens', {
   id: uuid('id').primaryKey().defaultRandom(),
   tokenHash: text('token_hash').notNull().unique(),
-  jti: text('jti').notNull().unique(),
   ...grantColumns(),
   sessionId: uuid('session_id').references(() => authenticatedSessions.id, { onDelete: 'cascade' }),
+  /**
+   * What the token's ID token claims are made of beyond its user and provider (src/tokens/grant-facts.ts:
+   * `iat`, `exp`, `auth_time`, `acr`, `amr`, `nonce`, `sid`), written by the statement that issues it; the claims
+   * themselves are built from them when the token is signed and again when it is read (userinfo, introspection).
+   */
   idToken: jsonb('id_token').$type<Record<string, unknown>>().notNull(),
   /** RFC 9449 `cnf.jkt`: the JWK thumbprint the token is bound to (null: a bearer token). */
   jkt: text('jkt'),
@@ -74,6 +82,7 @@ export const refreshTokens = pgTable('refresh_tokens', {
   tokenHash: text('token_hash').notNull().unique(),
   ...grantColumns(),
   sessionId: uuid('session_id').references(() => authenticatedSessions.id, { onDelete: 'set null' }),
+  /** The grant's facts, as on access tokens; `nonce` is the authorization's, which a refreshed ID token drops. */
   idToken: jsonb('id_token').$type<Record<string, unknown>>().notNull(),
   /** RFC 9449 §5: a public client's refresh token is bound to its DPoP key. */
   jkt: text('jkt'),

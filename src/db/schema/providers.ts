@@ -1,5 +1,5 @@
 import {
-  boolean, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uuid,
+  bigint, boolean, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uuid,
 } from 'drizzle-orm/pg-core'
 import { groups } from './core.ts'
 
@@ -75,6 +75,11 @@ export const providers = pgTable('oauth2_providers', {
   clientType: text('client_type').$type<'confidential' | 'public'>().notNull().default('confidential'),
   clientId: text('client_id').notNull().unique(),
   clientSecretSealed: text('client_secret_sealed').notNull(),
+  /**
+   * The secret's keyed hash (HMAC under a key derived from SECRET_KEY, src/oauth/client-secret.ts), so that a token
+   * request compares secrets inside its one statement; null for a secret stored before it, filled on its next use.
+   */
+  clientSecretHash: text('client_secret_hash'),
   redirectUris: jsonb('redirect_uris').$type<RedirectURI[]>().notNull().default([]),
   logoutUri: text('logout_uri').notNull().default(''),
   logoutMethod: text('logout_method').$type<'backchannel' | 'frontchannel'>().notNull().default('backchannel'),
@@ -83,6 +88,14 @@ export const providers = pgTable('oauth2_providers', {
   accessTokenValidity: text('access_token_validity').notNull().default('hours=1'),
   refreshTokenValidity: text('refresh_token_validity').notNull().default('days=30'),
   refreshTokenThreshold: text('refresh_token_threshold').notNull().default('seconds=0'),
+  /**
+   * The durations above as milliseconds (src/oauth/duration.ts `parseDuration`, written with them by
+   * src/db/provider-store.ts), so that a token request's one statement computes expiries itself.
+   */
+  accessCodeValidityMs: bigint('access_code_validity_ms', { mode: 'number' }).notNull().default(60_000),
+  accessTokenValidityMs: bigint('access_token_validity_ms', { mode: 'number' }).notNull().default(3_600_000),
+  refreshTokenValidityMs: bigint('refresh_token_validity_ms', { mode: 'number' }).notNull().default(2_592_000_000),
+  refreshTokenThresholdMs: bigint('refresh_token_threshold_ms', { mode: 'number' }).notNull().default(0),
   subMode: text('sub_mode').notNull().default('hashed_user_id'),
   issuerMode: text('issuer_mode').$type<'global' | 'per_provider'>().notNull().default('per_provider'),
   signingKeyId: uuid('signing_key_id').references(() => keyPairs.id, { onDelete: 'set null' }),
@@ -108,6 +121,7 @@ export const providers = pgTable('oauth2_providers', {
   signingKeyRotated: timestamp('signing_key_rotated', { withTimezone: true, mode: 'date' }),
   /** The refresh retry window (Hydra's grace period): `seconds=0` is off. */
   refreshTokenReuseInterval: text('refresh_token_reuse_interval').notNull().default('seconds=0'),
+  refreshTokenReuseIntervalMs: bigint('refresh_token_reuse_interval_ms', { mode: 'number' }).notNull().default(0),
   created: created(),
 }, (t) => [index('oauth2_providers_signing_key_idx').on(t.signingKeyId),
   index('oauth2_providers_encryption_key_idx').on(t.encryptionKeyId),

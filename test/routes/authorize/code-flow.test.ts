@@ -70,7 +70,7 @@ describe('the code flow (implicit consent)', () => {
   it('redirects with code, state and iss, and stores only the code\'s hash', async () => {
     t.counter.reset()
     const res = await agent.get(ask({ nonce: 'n-1', code_challenge: 'challenge-1'.padEnd(43, '-'), scope: 'openid email unknown offline_access' }))
-    expect(t.counter.count).toBe(2)
+    expect(t.counter.count).toBe(1)
     const code = codeOf(res)
     expect(res.headers.get('Location')).toBe(`foo://localhost?code=${code}&state=st&iss=${encodeURIComponent(client.iss)}`)
     expect(res.headers.get('Cache-Control')).toBe('no-store')
@@ -199,5 +199,52 @@ describe('an application bound to a group', () => {
     expect(await codesOf(t, bound.pk)).toHaveLength(before)
 
     codeOf(await (await signIn(t, 'bob')).get(ask({}, bound)))
+  })
+})
+
+describe('a signed-in authorization in one statement (issue 19)', () => {
+  it('issues in the statement that reads the client and the session', async () => {
+    const before = (await codesOf(t, client.pk)).length
+    t.counter.reset()
+    codeOf(await agent.get(ask({ scope: 'openid' })))
+    expect(t.counter.count).toBe(1)
+    expect(await codesOf(t, client.pk)).toHaveLength(before + 1)
+  })
+
+  it('undoes what the statement wrote for a redirect URI only JavaScript refuses, leaving no code and no event',
+    async () => {
+      // The database treats every regex entry as a possible match; the request's validation then refuses it.
+      const regex = await createClient(t, 'regex-undo', {
+        redirect_uris: [{ matching_mode: 'regex', url: '^https://app\\.test/cb$' }],
+        property_mappings: await defaultMappingPks(t),
+      })
+      const path = authorizePath({ client_id: regex.clientId, redirect_uri: 'https://evil.test/cb',
+        response_type: 'code', scope: 'openid', state: 'st' })
+      t.counter.reset()
+      const res = await agent.get(path)
+      expect(res.status).toBe(400)
+      expect(res.headers.get('Location')).toBeNull()
+      expect(t.counter.count).toBe(2)
+      expect(await codesOf(t, regex.pk)).toEqual([])
+      expect(await eventsOf(t, 'authorize_application', regex.clientId)).toEqual([])
+
+      // The registered URI is served, in one statement.
+      t.counter.reset()
+      const ok = await agent.get(authorizePath({ client_id: regex.clientId, redirect_uri: 'https://app.test/cb',
+        response_type: 'code', scope: 'openid', state: 'st' }))
+      expect(location(ok).searchParams.get('code')).toMatch(/^[A-Za-z0-9]{48}$/)
+      expect(t.counter.count).toBe(1)
+      expect(await codesOf(t, regex.pk)).toHaveLength(1)
+      expect(await eventsOf(t, 'authorize_application', regex.clientId)).toHaveLength(1)
+    })
+
+  it('undoes what it wrote for a parameter only JavaScript refuses, and redirects with the error', async () => {
+    const other = await createClient(t, 'param-undo', { property_mappings: await defaultMappingPks(t) })
+    const res = await agent.get(ask({ scope: 'openid', code_challenge: 'c'.repeat(43),
+      code_challenge_method: 'S512' }, other))
+    expectErrorRedirect(res, 302, { error: 'invalid_request', error_description: expect.any(String), state: 'st',
+      iss: other.iss })
+    expect(await codesOf(t, other.pk)).toEqual([])
+    expect(await eventsOf(t, 'authorize_application', other.clientId)).toEqual([])
   })
 })

@@ -1,4 +1,6 @@
+import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { providers } from '../../../src/db/schema.ts'
 import { DEFAULT_DESCRIPTIONS } from '../../../src/oauth/errors.ts'
 import { createTestContext, START, type TestContext } from '../../support/app.ts'
 import { createUser, type User } from '../../support/fixtures.ts'
@@ -109,4 +111,46 @@ describe('grant types', () => {
     body.append('code', code)
     await refused(await t.request(TOKEN, { method: 'POST', body }), 400, 'invalid_request')
   })
+})
+
+describe('client secrets as keyed hashes (issue 19)', () => {
+  const hashOf = async (client: Client) => (await t.db.select({ hash: providers.clientSecretHash }).from(providers)
+    .where(eq(providers.id, client.pk)))[0]!.hash
+
+  it('checks a secret stored before keyed hashes against its sealed value, and fills its hash when right',
+    async () => {
+      const legacy = await createClient(t, 'legacy-secret')
+      const hash = await hashOf(legacy)
+      expect(hash).toMatch(/^[0-9a-f]{64}$/)
+      await t.db.update(providers).set({ clientSecretHash: null }).where(eq(providers.id, legacy.pk))
+
+      // A wrong secret is refused, and fills nothing.
+      const { code: first } = await insertCode(t, legacy, alice)
+      await refused(await tokenRequest(t, codeParams(legacy, first, { client_secret: 'wrong' })), 400,
+        'invalid_client')
+      expect(await hashOf(legacy)).toBeNull()
+
+      // The right one: its statement finds no hash, the secret is compared with the sealed one, and the statement
+      // runs again with the verdict, filling the hash. From then on, one statement.
+      t.counter.reset()
+      await ok(await tokenRequest(t, codeParams(legacy, first)))
+      expect(t.counter.count).toBe(2)
+      expect(await hashOf(legacy)).toBe(hash)
+      const { code: second } = await insertCode(t, legacy, alice)
+      t.counter.reset()
+      await ok(await tokenRequest(t, codeParams(legacy, second)))
+      expect(t.counter.count).toBe(1)
+    })
+
+  it('stores the hash of a secret changed through the admin API: the old one is refused, the new one served',
+    async () => {
+      const edited = await createClient(t, 'edited-secret')
+      const before = await hashOf(edited)
+      const res = await t.admin('PATCH', `/providers/oauth2/${edited.pk}/`, { client_secret: 'a-new-secret-of-ours' })
+      expect(res.status).toBe(200)
+      expect(await hashOf(edited)).not.toBe(before)
+      const { code } = await insertCode(t, edited, alice)
+      await refused(await tokenRequest(t, codeParams(edited, code)), 400, 'invalid_client')
+      await ok(await tokenRequest(t, codeParams(edited, code, { client_secret: 'a-new-secret-of-ours' })))
+    })
 })

@@ -1,7 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { authorizationCodes, events, loginAttempts } from '../../../src/db/schema.ts'
-import { CLIENT_LIMITS, MAX_ADDRESS_FAILURES } from '../../../src/oauth/failure-limits.ts'
+import { CLIENT_LIMITS } from '../../../src/oauth/limits.ts'
 import { createTestContext, START, type TestContext } from '../../support/app.ts'
 import { createUser, json, type User } from '../../support/fixtures.ts'
 import {
@@ -30,6 +30,7 @@ beforeAll(async () => {
 afterAll(() => t.close())
 beforeEach(() => t.clock.set(START))
 
+const MAX_ADDRESS_FAILURES = CLIENT_LIMITS.perAddress
 const from = (ip: string, headers: Record<string, string> = {}) => ({ headers: { 'X-Forwarded-For': ip, ...headers } })
 
 /** The 429 of a limited client or address: exact body, Retry-After, never cached, no Basic challenge. */
@@ -41,10 +42,10 @@ async function limited(res: Response, retryAfter: number): Promise<void> {
   expect(res.headers.get('WWW-Authenticate')).toBeNull()
 }
 
-/** The counts of `keys` (a reserved attempt given back leaves its row at 0: as none). */
+/** The counts of `keys` (only failures write them: a key without a row has none). */
 async function counts(keys: string[]): Promise<Record<string, number>> {
   const rows = await t.db.select().from(loginAttempts).where(inArray(loginAttempts.key, keys))
-  return Object.fromEntries(rows.filter((r) => r.count > 0).map((r) => [r.key, r.count]))
+  return Object.fromEntries(rows.map((r) => [r.key, r.count]))
 }
 
 describe('token endpoint brute-force limits (security.md)', () => {
@@ -126,51 +127,52 @@ describe('token endpoint brute-force limits (security.md)', () => {
     await ok(await tokenRequest(t, codeParams(third, code), ip))
   })
 
-  it('settles each failure in one more statement, and gives the attempt back on success or for other errors',
+  it('counts each failure in the statement that finds it, and writes nothing for a success or another error',
     async () => {
-    const ip = from('192.0.2.20')
-    const clientKey = `client:${counted.client_id}`
-    const pairKey = `client-ip:192.0.2.20|${counted.client_id}`
-    const { code } = await insertCode(t, counted, alice)
-    t.counter.reset()
-    await ok(await tokenRequest(t, codeParams(counted, code), ip))
-    expect(t.counter.count).toBe(2)
-
-    // Against the client only `invalid_client` counts; against the address every failure does.
-    const failures = [
-      { params: codeParams(counted, 'unknown'), error: 'invalid_grant', statements: 2, client: 0 },
-      { params: codeParams(counted, code), error: 'invalid_grant', statements: 3, client: 0 }, // replay: + revocation
-      { params: codeParams(counted, 'x', { client_secret: 'wrong' }), error: 'invalid_client', statements: 2, client: 1 },
-      { params: codeParams(counted, 'x', { redirect_uri: `${REDIRECT}/x` }), error: 'invalid_client', statements: 3,
-        client: 2 },
-    ]
-    for (const [i, { params, error, statements, client }] of failures.entries()) {
+      const ip = from('192.0.2.20')
+      const clientKey = `client:${counted.client_id}`
+      const pairKey = `client-ip:192.0.2.20|${counted.client_id}`
+      const addressKey = 'token-ip:192.0.2.20'
+      const { code } = await insertCode(t, counted, alice)
       t.counter.reset()
-      await refused(await tokenRequest(t, params, ip), 400, error)
-      expect(t.counter.count, error).toBe(statements)
-      expect(t.counter.statements.at(-1)).toMatch(/^with bumped as \(insert into "login_attempts"/)
-      expect(await counts([clientKey, pairKey, 'token-ip:192.0.2.20']))
-        .toEqual({ ...(client && { [clientKey]: client, [pairKey]: client }), 'token-ip:192.0.2.20': i + 1 })
-    }
-    const [row] = await t.db.select().from(loginAttempts).where(eq(loginAttempts.key, clientKey))
-    expect(row).toEqual({ key: clientKey, windowStart: new Date(START), count: 2,
-      expires: new Date(new Date(START).getTime() + 15 * MINUTE), expiring: true })
+      await ok(await tokenRequest(t, codeParams(counted, code), ip))
+      expect(t.counter.count).toBe(1)
+      expect(await counts([clientKey, pairKey, addressKey])).toEqual({})
 
-    // An error that is no failure gives its attempt back in a second statement; an unknown grant_type reads nothing.
-    t.counter.reset()
-    await refused(await tokenRequest(t, codeParams(noCodeGrant, 'x'), ip), 400, 'unauthorized_client')
-    await refused(await tokenRequest(t, { grant_type: 'magic', client_id: counted.client_id }, ip), 400,
-      'unsupported_grant_type')
-    expect(t.counter.count).toBe(2)
-    expect(await counts([`client:${noCodeGrant.client_id}`, 'token-ip:192.0.2.20']))
-      .toEqual({ 'token-ip:192.0.2.20': 4 })
-  })
+      // Against the client only a wrong secret counts; against the address every guess does. A replay also revokes
+      // its family, an unregistered redirect URI also records its event: one more statement, on a failure only.
+      const failures = [
+        { params: codeParams(counted, 'unknown'), error: 'invalid_grant', statements: 1, client: 0 },
+        { params: codeParams(counted, code), error: 'invalid_grant', statements: 2, client: 0 },
+        { params: codeParams(counted, 'x', { client_secret: 'wrong' }), error: 'invalid_client', statements: 1, client: 1 },
+        { params: codeParams(counted, 'x', { redirect_uri: `${REDIRECT}/x` }), error: 'invalid_client', statements: 2,
+          client: 1 },
+      ]
+      for (const [i, { params, error, statements, client }] of failures.entries()) {
+        t.counter.reset()
+        await refused(await tokenRequest(t, params, ip), 400, error)
+        expect(t.counter.count, error).toBe(statements)
+        expect(await counts([clientKey, pairKey, addressKey]))
+          .toEqual({ ...(client && { [clientKey]: client, [pairKey]: client }), [addressKey]: i + 1 })
+      }
+      const [row] = await t.db.select().from(loginAttempts).where(eq(loginAttempts.key, clientKey))
+      expect(row).toEqual({ key: clientKey, windowStart: new Date(START), count: 1,
+        expires: new Date(new Date(START).getTime() + 15 * MINUTE), expiring: true })
+
+      // An error that is no guess counts nothing, in its one statement; an unknown grant_type reads nothing.
+      t.counter.reset()
+      await refused(await tokenRequest(t, codeParams(noCodeGrant, 'x'), ip), 400, 'unauthorized_client')
+      await refused(await tokenRequest(t, { grant_type: 'magic', client_id: counted.client_id }, ip), 400,
+        'unsupported_grant_type')
+      expect(t.counter.count).toBe(1)
+      expect(await counts([`client:${noCodeGrant.client_id}`, addressKey])).toEqual({ [addressKey]: 4 })
+    })
 
   it('counts an unknown client_id against the address only, and a request naming no client not at all', async () => {
     t.counter.reset()
     const unknown = codeParams(counted, 'x', { client_id: 'nobody-here' })
     await refused(await tokenRequest(t, unknown, from('192.0.2.30')), 400, 'invalid_client')
-    // Statement 1 reserved the address's attempt, and the failure keeps it.
+    // Its one statement counted the failure against the address.
     expect(t.counter.count).toBe(1)
     expect(await counts(['client:nobody-here', 'client-ip:192.0.2.30|nobody-here', 'token-ip:192.0.2.30']))
       .toEqual({ 'token-ip:192.0.2.30': 1 })
