@@ -1,4 +1,5 @@
-import { Hono, type Handler } from 'hono'
+import { Hono } from 'hono/tiny'
+import type { Handler } from 'hono'
 import { adminApi } from './admin/index.ts'
 import type { AppEnv, Deps } from './deps.ts'
 import { isDatabaseUnavailable, isUnstorableText } from './db/errors.ts'

@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../deps.ts'
 import { adminAuth } from './auth.ts'
 import { AdminError } from './http.ts'

@@ -1,4 +1,5 @@
-import { Hono, type Context } from 'hono'
+import { Hono } from 'hono/tiny'
+import type { Context } from 'hono'
 import * as z from 'zod'
 import type { AppEnv } from '../deps.ts'
 import { invalidateMetadata } from '../oauth/provider-cache.ts'

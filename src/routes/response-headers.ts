@@ -1,5 +1,4 @@
 import type { MiddlewareHandler, NotFoundHandler } from 'hono'
-import { secureHeaders } from 'hono/secure-headers'
 import { isAllowedHost, type Config } from '../config.ts'
 import type { AppEnv } from '../deps.ts'
 import { NotFoundPage } from '../pages/not-found.ts'
@@ -9,22 +8,21 @@ import { protectPage } from './page-headers.ts'
 const HSTS = 'max-age=31536000; includeSubDomains'
 
 /**
- * Headers of every answer, through hono's `secureHeaders`: `nosniff`, never framed (RFC 9700 §4.16), Referer
- * only to this origin (not `no-referrer`: browsers then send `Origin: null` on the pages' own form posts, failing
- * the CSRF check), and HSTS when the public URL is https. A header a handler set itself is kept. The rest of
- * `secureHeaders`' defaults stay off: `Cross-Origin-Resource-Policy: same-origin` would hide the public JWKS and
- * discovery documents from other origins' `no-cors` loads, and pages set their own CSP (`protectPage`).
+ * Headers of every answer: `nosniff`, never framed (RFC 9700 §4.16), Referer only to this origin (not
+ * `no-referrer`: browsers then send `Origin: null` on the pages' own form posts, failing the CSRF check), and HSTS
+ * when the public URL is https. A header a handler set itself is kept. Not `Cross-Origin-Resource-Policy:
+ * same-origin` (hono's `secureHeaders` default), which would hide the public JWKS and discovery documents from
+ * other origins' `no-cors` loads; pages set their own CSP (`protectPage`).
  */
 export function responseHeaders(config: Config): MiddlewareHandler<AppEnv> {
-  return secureHeaders({
-    overwrite: false,
-    xContentTypeOptions: true,
-    xFrameOptions: 'DENY',
-    referrerPolicy: 'same-origin',
-    strictTransportSecurity: config.publicUrl?.startsWith('https:') ? HSTS : false,
-    crossOriginResourcePolicy: false, crossOriginOpenerPolicy: false, originAgentCluster: false,
-    xDnsPrefetchControl: false, xDownloadOptions: false, xPermittedCrossDomainPolicies: false, xXssProtection: false,
-  })
+  const headers: Array<[string, string]> = [
+    ['X-Content-Type-Options', 'nosniff'], ['X-Frame-Options', 'DENY'], ['Referrer-Policy', 'same-origin'],
+    ...config.publicUrl?.startsWith('https:') ? [['Strict-Transport-Security', HSTS] as [string, string]] : [],
+  ]
+  return async (c, next) => {
+    await next()
+    for (const [name, value] of headers) if (!c.res.headers.has(name)) c.res.headers.set(name, value)
+  }
 }
 
 /**
